@@ -1,0 +1,1 @@
+"""Assetto Corsa UDP capture daemon."""
