@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def find_project_root(start: Path | None = None) -> Path:
-    """Return the Pitwall project root: ``PITWALL_HOME``, else the first parent holding conf/base."""
+    """The project root: ``PITWALL_HOME``, else the first parent holding conf/base."""
     env = os.environ.get("PITWALL_HOME")
     if env:
         return Path(env).resolve()

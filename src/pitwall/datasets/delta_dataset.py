@@ -36,7 +36,7 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.DataFram
         metadata: free-form metadata (kedro-viz shows ``kedro-viz.layer``).
     """
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         *,
         layer: Layer,

@@ -15,7 +15,7 @@ from pitwall.lake.layout import Lake, Layer, get_lake
 
 log = logging.getLogger(__name__)
 
-WriteMode = Literal["append", "overwrite", "merge"]
+WriteMode = Literal["append", "overwrite", "merge", "replace"]
 MARKER_KEY = "pitwall.markers"
 
 
@@ -72,8 +72,10 @@ def write_table(
     Args:
         data: rows to write. A LazyFrame is streamed (append/overwrite only).
         uri: the table.
-        mode: ``append``, ``overwrite`` or ``merge`` (upsert on ``keys``).
-        keys: natural key columns for ``merge``.
+        mode: ``append``, ``overwrite``, ``merge`` (upsert on ``keys``) or ``replace``
+            (atomically swap the rows whose ``keys`` values appear in ``data``, e.g. one
+            batch's rows: re-writing a batch after a crash never doubles it).
+        keys: natural key columns for ``merge``; the replaced column for ``replace``.
         storage_options: object_store options.
         markers: opaque ids (files, batches, cursors) committed atomically with the rows,
             read back with :func:`read_markers`.
@@ -119,19 +121,41 @@ def write_table(
         return DeltaTable(uri, storage_options=options).version()
 
     write_mode: Literal["append", "overwrite"] = "overwrite" if mode == "overwrite" else "append"
+    predicate: str | None = None
     if mode == "merge" and keys:
         data = data.unique(subset=list(keys), keep="last", maintain_order=True)
+    if mode == "replace" and table is not None:
+        predicate = _replace_predicate(data, keys)
+        write_mode = "overwrite"
     arrow = _to_arrow_stream(data)
     write_deltalake(
         uri,
         arrow,
         mode=write_mode,
-        schema_mode="overwrite" if write_mode == "overwrite" else "merge",
+        predicate=predicate,
+        schema_mode="overwrite" if mode == "overwrite" else "merge",
         storage_options=options,
         partition_by=list(partition_by) or None,
         commit_properties=commit,
     )
     return DeltaTable(uri, storage_options=options).version()
+
+
+def _replace_predicate(data: pl.DataFrame | pl.LazyFrame, keys: Sequence[str]) -> str:
+    if len(keys) != 1 or not isinstance(data, pl.DataFrame):
+        raise ValueError("replace mode needs one key column and an in-memory DataFrame")
+    key = keys[0]
+    values = data.get_column(key).unique().drop_nulls().to_list()
+    if not values:
+        return "false"
+    quoted = ", ".join(_sql_literal(v) for v in values)
+    return f'"{key}" IN ({quoted})'
+
+
+def _sql_literal(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _to_arrow_stream(data: pl.DataFrame | pl.LazyFrame) -> Any:

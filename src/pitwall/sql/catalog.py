@@ -1,0 +1,88 @@
+"""DuckDB over the lake: every Delta table is a view ``raw.<t>``, ``clean.<t>``, ``quarantine.<t>``.
+
+DuckDB cannot download its ``delta`` extension here, so each view reads the table's current
+snapshot directly: ``read_parquet`` over the snapshot's data files when the table allows it
+(local, no deletion vectors, no column mapping, no partitions: 2-5x faster than Arrow), else
+an Arrow dataset from ``deltalake``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+from deltalake import DeltaTable
+
+from pitwall.lake.delta import open_table
+from pitwall.lake.layout import LAYERS, Lake, Layer, get_lake
+
+log = logging.getLogger(__name__)
+
+_NATIVE_BLOCKERS = {"deletionVectors", "columnMapping", "timestampNtz"}
+
+
+@dataclass(frozen=True)
+class RegisteredTable:
+    layer: Layer
+    name: str
+    version: int
+    native: bool
+
+
+def connect(lake: Lake | None = None, *, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with one view per lake table (see :func:`register_lake_views`)."""
+    con = duckdb.connect(database)
+    register_lake_views(con, lake=lake or get_lake())
+    return con
+
+
+def register_lake_views(
+    con: duckdb.DuckDBPyConnection, *, lake: Lake | None = None
+) -> list[RegisteredTable]:
+    """(Re)create the schemas and the views for the lake's current snapshot."""
+    lake = lake or get_lake()
+    registered: list[RegisteredTable] = []
+    for layer in LAYERS:
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{layer}"')
+        for name in lake.list_tables(layer):
+            table = open_table(lake.table_uri(layer, name), storage_options=lake.storage_options)
+            if table is None:
+                continue
+            native = _register_table(con, table, layer=layer, name=name, lake=lake)
+            registered.append(RegisteredTable(layer, name, table.version(), native))
+    return registered
+
+
+def _can_read_natively(table: DeltaTable, *, lake: Lake) -> bool:
+    if lake.is_remote or table.metadata().partition_columns:
+        return False
+    protocol = table.protocol()
+    features = set(protocol.reader_features or [])
+    return not (features & _NATIVE_BLOCKERS)
+
+
+def _register_table(
+    con: duckdb.DuckDBPyConnection, table: DeltaTable, *, layer: Layer, name: str, lake: Lake
+) -> bool:
+    view = f'"{layer}"."{name}"'
+    files = table.file_uris()
+    if files and _can_read_natively(table, lake=lake):
+        paths = [f.removeprefix("file://") for f in files]
+        source = f"read_parquet({_sql_list(paths)}, union_by_name=true)"
+        con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}")
+        return True
+    relation_name = f"__delta_{layer}_{name}"
+    if files:
+        dataset = table.to_pyarrow_dataset()
+        con.register(relation_name, dataset)
+    else:
+        schema = pa.schema(table.schema().to_arrow())
+        con.register(relation_name, pa.table({f.name: pa.array([], f.type) for f in schema}))
+    con.execute(f'CREATE OR REPLACE VIEW {view} AS SELECT * FROM "{relation_name}"')
+    return False
+
+
+def _sql_list(items: list[str]) -> str:
+    return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
