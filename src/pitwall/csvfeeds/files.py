@@ -1,0 +1,91 @@
+"""Finding a feed's files (local glob or S3) and fingerprinting them."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pitwall.csvfeeds.feeds import CsvFeed
+from pitwall.settings import get_settings
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One file found at a feed's location."""
+
+    feed: str
+    uri: str
+    size: int
+    fingerprint: str
+
+
+def list_feed_files(feed: CsvFeed) -> list[LandingFile]:
+    """The files matching the feed's location glob, sorted by URI."""
+    if feed.is_remote:
+        return _list_s3(feed)
+    pattern = feed.location
+    if not os.path.isabs(pattern):
+        pattern = str(get_settings().home / pattern)
+    found = []
+    for path in sorted(glob.glob(pattern, recursive=True)):
+        p = Path(path)
+        if p.is_file() and not p.name.startswith("."):
+            found.append(LandingFile(feed.name, str(p.resolve()), p.stat().st_size, _sha256(p)))
+    return found
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
+
+
+def s3_filesystem() -> object:
+    import s3fs
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    return s3fs.S3FileSystem(client_kwargs={"endpoint_url": endpoint} if endpoint else None)
+
+
+def _list_s3(feed: CsvFeed) -> list[LandingFile]:
+    fs = s3_filesystem()
+    fs.invalidate_cache()  # type: ignore[attr-defined]
+    files = []
+    for key in sorted(fs.glob(feed.location.removeprefix("s3://"))):  # type: ignore[attr-defined]
+        info = fs.info(key)  # type: ignore[attr-defined]
+        if info.get("type") != "file":
+            continue
+        etag = str(info.get("ETag", "")).strip('"')
+        fingerprint = f"s3etag:{etag}:{info.get('size', 0)}"
+        files.append(LandingFile(feed.name, f"s3://{key}", int(info.get("size", 0)), fingerprint))
+    return files
+
+
+@contextmanager
+def local_copy(file: LandingFile) -> Iterator[Path]:
+    """A local path for the file: itself, or a temporary download of an S3 object
+    (DuckDB's httpfs extension cannot be downloaded here)."""
+    if not file.uri.startswith("s3://"):
+        yield Path(file.uri)
+        return
+    suffix = "".join(Path(file.uri).suffixes[-2:])
+    tmpdir = tempfile.mkdtemp(prefix="pitwall-s3-")
+    target = Path(tmpdir) / f"object{suffix}"
+    try:
+        fs = s3_filesystem()
+        with fs.open(file.uri.removeprefix("s3://"), "rb") as src, target.open("wb") as dst:  # type: ignore[attr-defined]
+            shutil.copyfileobj(src, dst, _CHUNK)
+        yield target
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
