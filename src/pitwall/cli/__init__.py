@@ -1,0 +1,5 @@
+"""The ``pitwall`` command line."""
+
+from pitwall.cli.main import app
+
+__all__ = ["app"]

@@ -1,0 +1,98 @@
+"""``pitwall sql``: run a query over the lake, or an interactive shell."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Annotated, Literal
+
+import duckdb
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table
+
+OutputFormat = Literal["table", "csv", "json"]
+MAX_TABLE_ROWS = 200
+
+
+def render(frame: pl.DataFrame, *, fmt: OutputFormat, console: Console) -> None:
+    """Print a result as a rich table, CSV or JSON (one array of objects)."""
+    if fmt == "csv":
+        sys.stdout.write(frame.write_csv())
+        return
+    if fmt == "json":
+        sys.stdout.write(frame.write_json() + "\n")
+        return
+    table = Table(show_lines=False, header_style="bold cyan")
+    for name, dtype in frame.schema.items():
+        table.add_column(f"{name}\n[dim]{dtype}[/dim]", overflow="fold")
+    for row in frame.head(MAX_TABLE_ROWS).iter_rows():
+        table.add_row(*["[dim]null[/dim]" if v is None else str(v) for v in row])
+    console.print(table)
+    more = f" (first {MAX_TABLE_ROWS} shown)" if frame.height > MAX_TABLE_ROWS else ""
+    console.print(f"[dim]{frame.height:,} row(s){more}[/dim]")
+
+
+def run_query(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
+    relation = con.sql(query)
+    return relation.pl() if relation is not None else pl.DataFrame()
+
+
+def shell(con: duckdb.DuckDBPyConnection, *, fmt: OutputFormat, console: Console) -> None:
+    """A small REPL: statements end with ';', ``.tables`` lists views, ``.quit`` exits."""
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (history and line editing when available)
+    console.print(
+        "[bold]pitwall sql[/bold]: DuckDB over the lake. End statements with ';'. "
+        "[dim].tables  .quit[/dim]"
+    )
+    buffer: list[str] = []
+    while True:
+        try:
+            line = input("pitwall> " if not buffer else "     ...> ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        stripped = line.strip()
+        if not buffer and stripped in {".quit", ".exit", "\\q"}:
+            return
+        if not buffer and stripped == ".tables":
+            stripped = (
+                "SELECT table_schema AS layer, table_name AS table FROM information_schema.tables "
+                "ORDER BY 1, 2;"
+            )
+        buffer.append(stripped)
+        if not stripped.endswith(";"):
+            continue
+        query = "\n".join(buffer)
+        buffer.clear()
+        try:
+            render(run_query(con, query), fmt=fmt, console=console)
+        except duckdb.Error as exc:
+            console.print(f"[red]error:[/red] {exc}")
+
+
+def sql_command(
+    query: Annotated[str | None, typer.Argument(help="SQL to run; omit for a shell")] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="table, csv or json")
+    ] = "table",
+    lake: Annotated[
+        str | None, typer.Option(help="lake root (default: PITWALL_LAKE_URI or data/lake)")
+    ] = None,
+) -> None:
+    """Query the lake with DuckDB: every table is a view raw.<t>, clean.<t>, quarantine.<t>."""
+    from pitwall.lake.layout import get_lake
+    from pitwall.sql import connect
+
+    console = Console(stderr=fmt != "table")
+    con = connect(get_lake(lake))
+    if query is None:
+        shell(con, fmt=fmt, console=console)
+        return
+    try:
+        render(run_query(con, query), fmt=fmt, console=Console())
+    except duckdb.Error as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
