@@ -1,0 +1,140 @@
+"""Run the sandbox on loopback: in a background thread or in a child process."""
+
+from __future__ import annotations
+
+import multiprocessing
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any, Literal
+
+import uvicorn
+
+from sandbox.partner_api.app import create_app
+from sandbox.partner_api.credentials import SandboxCredentials
+from sandbox.partner_api.faults import Faults
+
+READY_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    seed: int = 7
+    sizes: Mapping[str, int] = field(default_factory=dict)
+    faults: Faults | None = None
+    credentials: SandboxCredentials | None = None
+    token_ttl_seconds: float = 60.0
+
+    def app_kwargs(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "sizes": dict(self.sizes),
+            "faults": self.faults,
+            "credentials": self.credentials,
+            "token_ttl_seconds": self.token_ttl_seconds,
+        }
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def build_server(config: SandboxConfig) -> uvicorn.Server:
+    app = create_app(**config.app_kwargs())
+    return uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+
+
+@contextmanager
+def serve_partner_api(
+    port: int = 0,
+    *,
+    host: str = "127.0.0.1",
+    faults: Faults | None = None,
+    seed: int = 7,
+    sizes: Mapping[str, int] | None = None,
+    credentials: SandboxCredentials | None = None,
+    token_ttl_seconds: float = 60.0,
+    isolation: Literal["thread", "process"] = "thread",
+) -> Iterator[str]:
+    """Serve the sandbox partner API and yield its base URL (``http://127.0.0.1:<port>``).
+
+    ``isolation="process"`` runs it in a child process so that it does not share the GIL
+    with the client (used by the benchmark).
+    """
+    config = SandboxConfig(
+        seed=seed,
+        sizes=dict(sizes or {}),
+        faults=faults,
+        credentials=credentials,
+        token_ttl_seconds=token_ttl_seconds,
+    )
+    runner = _serve_in_process if isolation == "process" else _serve_in_thread
+    with runner(config, host=host, port=port) as base_url:
+        yield base_url
+
+
+@contextmanager
+def _serve_in_thread(config: SandboxConfig, *, host: str, port: int) -> Iterator[str]:
+    sock = bind_socket(host, port)
+    server = build_server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="partner-api", daemon=True
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("sandbox partner API did not start")
+            time.sleep(0.01)
+        yield f"http://{host}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def _child(config: SandboxConfig, host: str, port: int, conn: Connection) -> None:
+    sock = bind_socket(host, port)
+    conn.send(sock.getsockname()[1])
+    build_server(config).run(sockets=[sock])
+
+
+@contextmanager
+def _serve_in_process(config: SandboxConfig, *, host: str, port: int) -> Iterator[str]:
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    process = ctx.Process(target=_child, args=(config, host, port, child), daemon=True)
+    process.start()
+    try:
+        if not parent.poll(READY_TIMEOUT_S):
+            raise RuntimeError("sandbox partner API process did not start")
+        base_url = f"http://{host}:{parent.recv()}"
+        _wait_healthy(base_url)
+        yield base_url
+    finally:
+        process.terminate()
+        process.join(timeout=10)
+
+
+def _wait_healthy(base_url: str) -> None:
+    import httpx
+
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"sandbox partner API at {base_url} is not healthy")
