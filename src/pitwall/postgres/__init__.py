@@ -1,0 +1,1 @@
+"""PostgreSQL mirror of the lake: server, roles, binary COPY, incremental mirror, status."""
