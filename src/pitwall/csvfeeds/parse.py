@@ -31,18 +31,15 @@ class ParsedCsv:
     _con: duckdb.DuckDBPyConnection
 
     def rejects(self) -> list[dict[str, Any]]:
-        """Unparseable records: ``source_row`` (line), ``reason`` and ``record`` (text)."""
+        """Unparseable records, one per line: ``source_row`` (line), ``reason``, ``record``."""
         found = self._con.execute(
-            "SELECT line, column_name, error_type, error_message, csv_line "
-            "FROM pitwall_rejects ORDER BY line"
+            "SELECT line, string_agg(DISTINCT error_type || ': ' || error_message"
+            "  || coalesce(' (column ' || column_name || ')', ''), '; '), any_value(csv_line) "
+            "FROM pitwall_rejects GROUP BY line ORDER BY line"
         ).fetchall()
         return [
-            {
-                "source_row": int(line),
-                "reason": f"{etype}: {msg}" + (f" (column {col})" if col else ""),
-                "record": text,
-            }
-            for line, col, etype, msg, text in found
+            {"source_row": int(line), "reason": reason, "record": text}
+            for line, reason, text in found
         ]
 
 
