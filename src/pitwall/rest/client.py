@@ -1,0 +1,218 @@
+"""The REST source client: pages of records from a declared endpoint, with auth, rate limit,
+retries (stamina: exponential backoff + jitter, ``Retry-After``) and redacted errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+import orjson
+import stamina
+from authlib.integrations.base_client import OAuthError
+
+from pitwall.lake.ingest import utc_now
+from pitwall.rest.auth import SourceHttp
+from pitwall.rest.errors import (
+    AuthenticationError,
+    MalformedPageError,
+    RestSourceError,
+    RetriesExhaustedError,
+    RetryableError,
+)
+from pitwall.rest.paginators import PageRequest, make_paginator
+from pitwall.rest.ratelimit import RateLimiter
+from pitwall.rest.retry import backoff_hook, retry_after_seconds
+from pitwall.rest.secrets_store import read_project_credentials, redacted_logs
+from pitwall.rest.selector import MISSING, select
+from pitwall.rest.spec import EndpointSpec, SourceSpec
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 1_000_000
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """One page of records as received."""
+
+    source: str
+    endpoint: str
+    number: int  # 1-based within this run
+    url: str  # redacted
+    requested_at: datetime
+    records: list[dict[str, Any]]
+
+
+class RestClient:
+    """A declared REST source. Use as a context manager; secrets are resolved on enter.
+
+    Args:
+        name: the source's name (used in errors and logs).
+        spec: its declaration.
+        credentials: the credentials mapping (default: the project's credentials.yml).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        spec: SourceSpec,
+        *,
+        credentials: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.name = name
+        self.spec = spec
+        self._credentials = credentials
+        self._http: SourceHttp | None = None
+        self._limiter = RateLimiter(spec.http.requests_per_second)
+        self._logs: redacted_logs | None = None
+
+    def __enter__(self) -> RestClient:
+        creds = self._credentials
+        mapping = creds() if callable(creds) else creds
+        if mapping is None:
+            mapping = read_project_credentials() if _needs_credentials(self.spec) else {}
+        self._http = SourceHttp(self.name, self.spec, credentials=mapping)
+        self._logs = redacted_logs(self._http.redact)
+        self._logs.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._http is not None:
+            self._http.close()
+        if self._logs is not None:
+            self._logs.__exit__(exc_type, exc, tb)
+
+    @property
+    def http(self) -> SourceHttp:
+        if self._http is None:
+            raise RuntimeError("RestClient is not open: use 'with RestClient(...) as client:'")
+        return self._http
+
+    def redact(self, text: str) -> str:
+        return self.http.redact(text)
+
+    def iter_pages(self, endpoint: str, *, since: str | None = None) -> Iterator[FetchedPage]:
+        """The endpoint's pages in order; ``since`` is the incremental cursor's last value."""
+        spec = self._endpoint(endpoint)
+        paginator = make_paginator(spec.paginator)
+        params: dict[str, Any] = dict(spec.params)
+        start = since if since is not None else (spec.cursor.initial if spec.cursor else None)
+        if spec.cursor and start is not None:
+            params[spec.cursor.param] = start
+        url = urljoin(self.spec.base_url.rstrip("/") + "/", spec.path.lstrip("/"))
+        request: PageRequest | None = paginator.first(url, params)
+        seen: set[tuple[str, str]] = set()
+        number = 0
+        while request is not None:
+            fingerprint = (request.url, repr(sorted(request.params.items())))
+            if fingerprint in seen or number >= MAX_PAGES:
+                raise RestSourceError(f"{self.name}.{endpoint}: pagination does not advance")
+            seen.add(fingerprint)
+            number += 1
+            requested_at = utc_now()
+            response, body, records = self._fetch(endpoint, spec, request)
+            yield FetchedPage(
+                self.name,
+                endpoint,
+                number,
+                self.redact(str(response.url)),
+                requested_at,
+                records,
+            )
+            request = paginator.next(request, response, body, len(records))
+
+    def _endpoint(self, endpoint: str) -> EndpointSpec:
+        try:
+            return self.spec.endpoints[endpoint]
+        except KeyError:
+            raise RestSourceError(f"{self.name}: no endpoint {endpoint!r}") from None
+
+    def _fetch(
+        self, endpoint: str, spec: EndpointSpec, request: PageRequest
+    ) -> tuple[httpx.Response, Any, list[dict[str, Any]]]:
+        retry = self.spec.http.retry
+        where = f"{self.name}.{endpoint}"
+        attempts = 0
+        try:
+            for attempt in stamina.retry_context(
+                on=backoff_hook(retry.max_retry_after_seconds),
+                attempts=retry.attempts,
+                timeout=retry.timeout_seconds,
+                wait_initial=retry.wait_initial_seconds,
+                wait_max=retry.wait_max_seconds,
+                wait_jitter=retry.wait_jitter_seconds,
+            ):
+                with attempt:
+                    attempts = attempt.num
+                    return self._attempt(where, spec, request)
+        except (RetryableError, httpx.TransportError) as exc:
+            shown = self.redact(str(httpx.URL(request.url, params=request.params)))
+            reason = self.redact(f"{type(exc).__name__}: {exc}")
+            raise RetriesExhaustedError(
+                f"{where}: GET {shown} failed after {attempts} attempt(s); last error: {reason}"
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(
+        self, where: str, spec: EndpointSpec, request: PageRequest
+    ) -> tuple[httpx.Response, Any, list[dict[str, Any]]]:
+        http = self.http
+        response = self._send(where, request)
+        if response.status_code == 401 and http.oauth is not None:
+            log.info("%s: access token refused (401): fetching a new one", where)
+            self._token(where, force=True)
+            response = self._send(where, request)
+        status = response.status_code
+        if status in (401, 403):
+            raise AuthenticationError(f"{where}: {self.redact(str(response.url))} -> {status}")
+        if status == 429 or status >= 500:
+            wait = retry_after_seconds(response)
+            log.warning("%s: %s -> %s, retrying", where, self.redact(str(response.url)), status)
+            raise RetryableError(f"HTTP {status}", retry_after=wait)
+        if status >= 400:
+            raise RestSourceError(f"{where}: {self.redact(str(response.url))} -> HTTP {status}")
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            log.warning("%s: %s: body is not JSON, retrying", where, self.redact(str(response.url)))
+            raise MalformedPageError("body is not valid JSON") from None
+        records = select(body, spec.records)
+        if records is MISSING or not isinstance(records, list):
+            log.warning("%s: no record list at %r, retrying", where, spec.records)
+            raise MalformedPageError(f"no record list at {spec.records!r}")
+        if not all(isinstance(r, dict) for r in records):
+            raise MalformedPageError(f"records at {spec.records!r} are not all objects")
+        return response, body, records
+
+    def _send(self, where: str, request: PageRequest) -> httpx.Response:
+        self._token(where)
+        self._limiter.wait()
+        return self.http.client.get(request.url, params=request.params or None)
+
+    def _token(self, where: str, *, force: bool = False) -> None:
+        try:
+            self.http.ensure_token(force=force)
+        except OAuthError as exc:
+            raise AuthenticationError(
+                f"{where}: token endpoint refused the client: {self.redact(str(exc.error))}"
+            ) from None
+        except httpx.HTTPStatusError as exc:
+            status = exc.response.status_code
+            if status == 429 or status >= 500:
+                raise RetryableError(f"token endpoint HTTP {status}") from None
+            raise AuthenticationError(f"{where}: token endpoint -> HTTP {status}") from None
+
+
+def _needs_credentials(spec: SourceSpec) -> bool:
+    return spec.auth.kind != "none"

@@ -1,0 +1,111 @@
+"""Secrets: resolved from conf/local/credentials.yml or env vars, and redacted from logs."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from pydantic import SecretStr
+
+from pitwall.rest.errors import MissingSecretError
+from pitwall.rest.spec import SecretRef
+
+CredentialsLoader = Callable[[], Mapping[str, Any]]
+MASK = "***"
+REDACTED_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "authlib",
+    "stamina",
+    "pitwall.rest",
+    "pipelines.ingest_api",
+)
+
+
+def read_project_credentials() -> Mapping[str, Any]:
+    """``conf/local/credentials.yml`` (and other credentials* files) of the project, via Kedro."""
+    from kedro.config import MissingConfigException, OmegaConfigLoader
+    from omegaconf.resolvers import oc
+
+    from pitwall.settings import get_settings
+
+    conf = get_settings().home / "conf"
+    if not conf.is_dir():
+        return {}
+    loader = OmegaConfigLoader(
+        str(conf), base_env="base", default_run_env="local", custom_resolvers={"oc.env": oc.env}
+    )
+    try:
+        return loader["credentials"]
+    except MissingConfigException:
+        return {}
+
+
+def resolve_secret(ref: SecretRef, *, credentials: Mapping[str, Any], what: str) -> SecretStr:
+    """The secret's value: the credentials key if present, else the env var, else an error."""
+    if ref.credentials:
+        node: Any = credentials
+        for part in ref.credentials.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node not in (None, ""):
+            return SecretStr(str(node))
+    if ref.env and os.environ.get(ref.env):
+        return SecretStr(os.environ[ref.env])
+    raise MissingSecretError(f"{what}: no value found in {ref.describe()}")
+
+
+class Redactor:
+    """Replaces known secret values with ``***`` in text."""
+
+    def __init__(self, secrets: Iterable[SecretStr] = ()) -> None:
+        self._values: list[str] = []
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: SecretStr) -> None:
+        value = secret.get_secret_value()
+        if len(value) >= 4 and value not in self._values:
+            # longest first so a secret containing another is masked whole
+            self._values = sorted([*self._values, value], key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for value in self._values:
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+    def __bool__(self) -> bool:
+        return bool(self._values)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that masks secrets in a record's rendered message."""
+
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self._redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+class redacted_logs:
+    """Attach a :class:`RedactingFilter` to the HTTP and client loggers for a block."""
+
+    def __init__(self, redact: Redactor, *, loggers: Iterable[str] = REDACTED_LOGGERS) -> None:
+        self._filter = RedactingFilter(redact)
+        self._loggers = [logging.getLogger(name) for name in loggers]
+
+    def __enter__(self) -> None:
+        for logger in self._loggers:
+            logger.addFilter(self._filter)
+
+    def __exit__(self, *exc: object) -> None:
+        for logger in self._loggers:
+            logger.removeFilter(self._filter)
