@@ -1,0 +1,39 @@
+"""Options of the mirror (``conf/base/parameters_mirror_postgres.yml`` -> ``mirror_postgres``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MirrorSchema = Literal["raw", "clean"]
+
+
+class MirrorOptions(BaseModel):
+    """Which tables to mirror and how.
+
+    Attributes:
+        clean_tables: CLEAN tables to mirror; None mirrors every CLEAN table in the lake.
+        raw_tables: RAW tables mirrored too (none by default).
+        keys: natural key per table (``clean.ac_laps`` or just ``ac_laps`` for CLEAN),
+            used as the PostgreSQL primary key and for upserts; default none.
+        swap_fraction: a change touching more than this fraction of the table's rows
+            (rows of added + removed Delta files) is applied by reloading and swapping the
+            table; smaller changes are upserted.
+        chunk_rows: rows encoded per COPY block.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    clean_tables: list[str] | None = None
+    raw_tables: list[str] = Field(default_factory=list)
+    keys: dict[str, list[str]] = Field(default_factory=dict)
+    swap_fraction: float = Field(default=0.2, ge=0.0, le=1.0)
+    chunk_rows: int = Field(default=100_000, gt=0)
+
+    def keys_of(self, schema: MirrorSchema, table: str) -> list[str]:
+        """The natural key of ``schema.table`` (empty when none is configured)."""
+        found = self.keys.get(f"{schema}.{table}")
+        if found is None and schema == "clean":
+            found = self.keys.get(table)
+        return list(found or [])
