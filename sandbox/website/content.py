@@ -1,7 +1,8 @@
 """Deterministic content of the sandbox website: laps, standings, tracks and live timing.
 
 Everything is derived from a seeded :class:`random.Random`, so the same arguments always
-build the same site (tests and benchmarks can rely on exact counts).
+build the same site (tests and benchmarks can rely on exact counts). The generators are
+seeded on purpose (made-up data, no security role).
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def format_lap_time(ms: int) -> str:
 
 def make_laps(count: int, *, seed: int = 7) -> list[Lap]:
     """``count`` leaderboard laps, fastest first; lap ids are ``L00001``... in that order."""
-    rng = random.Random(seed)  # nosec B311: seeded fake data, not security
+    rng = random.Random(seed)  # nosec B311
     times = sorted(rng.randint(137_000, 149_000) for _ in range(count))
     laps: list[Lap] = []
     for index, lap_ms in enumerate(times):
@@ -151,7 +152,7 @@ def make_laps(count: int, *, seed: int = 7) -> list[Lap]:
 
 
 def make_standings(count: int, *, seed: int = 11) -> list[Standing]:
-    rng = random.Random(seed)  # nosec B311: seeded fake data, not security
+    rng = random.Random(seed)  # nosec B311
     points = sorted((rng.randint(0, 400) for _ in range(count)), reverse=True)
     names: list[str] = []
     while len(names) < count:
@@ -171,7 +172,7 @@ def make_standings(count: int, *, seed: int = 11) -> list[Standing]:
 
 
 def make_timing(count: int, *, seed: int = 13) -> list[TimingRow]:
-    rng = random.Random(seed)  # nosec B311: seeded fake data, not security
+    rng = random.Random(seed)  # nosec B311
     numbers = rng.sample(range(2, 99), count)
     rows: list[TimingRow] = []
     for i in range(count):

@@ -1,0 +1,147 @@
+"""Scraped sites, declared in ``conf/*/sources_sites.yml`` (key ``scraper``), validated with
+pydantic. The Scrapy project and the ``ingest_scraper`` pipeline read the same declarations, so
+a new site of a known shape (e.g. a ``table`` site) is added in conf, not in code.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urljoin
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pitwall.settings import get_settings
+
+ColumnType = Literal["str", "int", "float", "date", "duration_ms"]
+
+
+class ColumnSpec(BaseModel):
+    """One output column of a site: its type, and where its text comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: ColumnType = "str"
+    required: bool = False
+    field: str = ""
+    """Name of the extracted text field (default: the column name)."""
+    selector: str | None = None
+    """``table`` spider, row mode: CSS query relative to the row (``::text`` is implied)."""
+    header: str | None = None
+    """``table`` spider, HTML table mode: header text of the column (default: the name)."""
+    pattern: str | None = Field(default=None, alias="re")
+    """Regular expression whose first group is kept (e.g. ``'(\\d+) pts'``)."""
+
+
+class SiteConfig(BaseModel):
+    """A site to scrape: which spider, where to start, how rows look, how they are keyed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    spider: str
+    base_url: str
+    start_urls: list[str] = Field(min_length=1)
+    keys: list[str] = Field(min_length=1)
+    columns: dict[str, ColumnSpec]
+    table: str = ""
+    """CLEAN table (default ``scraped_<name>``)."""
+    rows: str | None = None
+    """``table`` spider: CSS query of one row (row mode)."""
+    html_table: str | None = None
+    """``table`` spider: CSS query of a plain ``<table>`` (header mode)."""
+    next_page: str | None = None
+    """CSS query of the next page's href (``::attr(href)``), if the site paginates."""
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _fill_fields(cls, value: Mapping[str, Any]) -> dict[str, Any]:
+        # "driver: str" is shorthand for {"type": "str"}; field defaults to the column name
+        out: dict[str, Any] = {}
+        for name, spec in value.items():
+            spec = {"type": spec} if isinstance(spec, str) else dict(spec or {})
+            spec.setdefault("field", name)
+            out[name] = spec
+        return out
+
+    @model_validator(mode="after")
+    def _check(self) -> SiteConfig:
+        missing = [k for k in self.keys if k not in self.columns]
+        if missing:
+            raise ValueError(f"site {self.name!r}: key columns {missing} are not declared")
+        if self.rows and self.html_table:
+            raise ValueError(f"site {self.name!r}: give either 'rows' or 'html_table'")
+        if not self.table:
+            object.__setattr__(self, "table", f"scraped_{self.name}")
+        return self
+
+    def start_requests_urls(self) -> list[str]:
+        """Start URLs made absolute against ``base_url``."""
+        return [urljoin(self.base_url.rstrip("/") + "/", u.lstrip("/")) for u in self.start_urls]
+
+
+class ScraperConfig(BaseModel):
+    """The ``scraper`` block: defaults shared by the sites, and the sites."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str
+    landing_dir: Path
+    sites: dict[str, SiteConfig]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inherit(cls, value: Mapping[str, Any]) -> dict[str, Any]:
+        data = dict(value)
+        base = data.get("base_url")
+        data["sites"] = {
+            name: {"name": name, "base_url": base, **dict(spec)}
+            for name, spec in dict(data.get("sites") or {}).items()
+        }
+        return data
+
+    def site(self, name: str) -> SiteConfig:
+        try:
+            return self.sites[name]
+        except KeyError:
+            known = ", ".join(sorted(self.sites)) or "none"
+            raise KeyError(f"unknown site {name!r} (configured: {known})") from None
+
+
+def parse_scraper_config(config: Mapping[str, Any], *, home: Path | None = None) -> ScraperConfig:
+    """Validate a ``scraper`` block; a relative ``landing_dir`` is taken from ``home``."""
+    parsed = ScraperConfig.model_validate(config)
+    landing = parsed.landing_dir
+    if not landing.is_absolute():
+        landing = (home or get_settings().home) / landing
+    return parsed.model_copy(update={"landing_dir": landing})
+
+
+def _read_conf(conf_source: str, env: str) -> dict[str, Any]:
+    from kedro.config import OmegaConfigLoader
+    from omegaconf.resolvers import oc
+
+    with warnings.catch_warnings():  # kedro registers resolvers with a deprecated omegaconf API
+        warnings.simplefilter("ignore", UserWarning)
+        loader = OmegaConfigLoader(
+            conf_source=conf_source,
+            base_env="base",
+            default_run_env=env,
+            custom_resolvers={"oc.env": oc.env},
+            config_patterns={"sources": ["sources*", "sources*/**"]},
+        )
+        return dict(loader["sources"].get("scraper") or {})
+
+
+def read_scraper_config(*, home: Path | None = None, env: str | None = None) -> ScraperConfig:
+    """The ``scraper`` block of the project's ``sources`` conf (``base`` + ``local`` or
+    ``KEDRO_ENV``); env vars such as ``PITWALL_WEBSITE_URL`` are resolved by ``oc.env``."""
+    root = home or get_settings().home
+    env = env or os.environ.get("KEDRO_ENV") or "local"
+    raw = _read_conf(str(root / "conf"), env)
+    if not raw:
+        raise KeyError(f"no 'scraper' block in {root / 'conf'}/*/sources*.yml")
+    return parse_scraper_config(raw, home=root)

@@ -1,0 +1,1 @@
+"""The spiders of the Pitwall Scrapy project (``scrapy list``)."""
