@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pitwall.settings import get_settings
+
 MirrorSchema = Literal["raw", "clean"]
+PARAMETERS_KEY = "mirror_postgres"
 
 
 class MirrorOptions(BaseModel):
@@ -37,3 +41,16 @@ class MirrorOptions(BaseModel):
         if found is None and schema == "clean":
             found = self.keys.get(table)
         return list(found or [])
+
+
+def read_mirror_options(home: Path | None = None) -> MirrorOptions:
+    """The ``mirror_postgres`` parameters of the project's Kedro config (base + local)."""
+    from pipelines import settings as project  # the Kedro project's config loader setup
+
+    root = home or get_settings().home
+    loader = project.CONFIG_LOADER_CLASS(
+        conf_source=str(root / "conf"),
+        **project.CONFIG_LOADER_ARGS,  # type: ignore[arg-type]
+    )
+    params = loader["parameters"].get(PARAMETERS_KEY) or {}
+    return MirrorOptions.model_validate(params)
