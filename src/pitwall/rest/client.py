@@ -47,6 +47,8 @@ class FetchedPage:
     url: str  # redacted
     requested_at: datetime
     records: list[dict[str, Any]]
+    endpoint_url: str = ""  # base URL + path, no query
+    cursor_field: str | None = None
 
 
 class RestClient:
@@ -129,6 +131,8 @@ class RestClient:
                 self.redact(str(response.url)),
                 requested_at,
                 records,
+                endpoint_url=url,
+                cursor_field=spec.cursor.field if spec.cursor else None,
             )
             request = paginator.next(request, response, body, len(records))
 

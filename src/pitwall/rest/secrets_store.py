@@ -45,9 +45,9 @@ def read_project_credentials() -> Mapping[str, Any]:
 
 def resolve_secret(ref: SecretRef, *, credentials: Mapping[str, Any], what: str) -> SecretStr:
     """The secret's value: the credentials key if present, else the env var, else an error."""
-    if ref.credentials:
+    if ref.credentials_key:
         node: Any = credentials
-        for part in ref.credentials.split("."):
+        for part in ref.credentials_key.split("."):
             node = node.get(part) if isinstance(node, Mapping) else None
         if node not in (None, ""):
             return SecretStr(str(node))

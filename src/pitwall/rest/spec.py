@@ -22,20 +22,22 @@ class _Spec(BaseModel):
 class SecretRef(_Spec):
     """Where a secret comes from: a key of ``conf/local/credentials.yml`` and/or an env var.
 
-    ``credentials`` is a dotted key (``partner_api.client_secret``); it wins over ``env``.
+    ``credentials_key`` is a dotted key (``partner_api.client_secret``); it wins over ``env``.
+    (Not named ``credentials``: Kedro would resolve that key itself, at catalog load.)
     """
 
-    credentials: str | None = None
+    credentials_key: str | None = None
     env: str | None = None
 
     @model_validator(mode="after")
     def _somewhere(self) -> SecretRef:
-        if not (self.credentials or self.env):
-            raise ValueError("a secret needs 'credentials' (a credentials.yml key) or 'env'")
+        if not (self.credentials_key or self.env):
+            raise ValueError("a secret needs 'credentials_key' (credentials.yml) or 'env'")
         return self
 
     def describe(self) -> str:
-        places = [f"conf/local/credentials.yml:{self.credentials}"] if self.credentials else []
+        key = self.credentials_key
+        places = [f"conf/local/credentials.yml:{key}"] if key else []
         return " or ".join([*places, *([f"env {self.env}"] if self.env else [])])
 
 

@@ -1,0 +1,1 @@
+"""ingest_api: declared REST sources -> RAW (record JSON + metadata) -> CLEAN (typed, merged)."""

@@ -1,0 +1,82 @@
+"""What moves between the ingest_api nodes and datasets: RAW chunks and typed outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import polars as pl
+
+from pitwall.lake.ingest import utc_now
+from pitwall.rest.client import FetchedPage
+from pitwall.rest.columns import type_records
+from pitwall.rest.records import RawChunk, raw_rows
+from pitwall.rest.spec import EndpointSpec
+
+
+def raw_table_name(source: str, endpoint: str) -> str:
+    return f"api_{source}_{endpoint}"
+
+
+@dataclass(frozen=True)
+class PendingRecords:
+    """RAW rows of one endpoint that CLEAN has not absorbed yet."""
+
+    source: str
+    endpoint: str
+    spec: EndpointSpec
+    rows: pl.DataFrame
+    batches: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CleanOutcome:
+    """Typed rows, rejected rows, and the RAW batches they account for."""
+
+    source: str
+    endpoint: str
+    spec: EndpointSpec
+    clean: pl.DataFrame
+    rejected: pl.DataFrame
+    rows_in: dict[str, int]  # per batch
+
+
+def chunk_pages(pages: Iterable[FetchedPage], *, max_records: int) -> Iterator[RawChunk]:
+    """Group consecutive pages of one endpoint into RAW chunks of about ``max_records``."""
+    group: list[FetchedPage] = []
+    size = 0
+
+    def flush() -> RawChunk:
+        first = group[0]
+        return raw_rows(
+            group,
+            cursor_field=first.cursor_field,
+            source_url=first.endpoint_url,
+            ingested_at=utc_now(),
+        )
+
+    for page in pages:
+        if group and (page.source, page.endpoint) != (group[0].source, group[0].endpoint):
+            yield flush()
+            group, size = [], 0
+        if not page.records:
+            continue
+        group.append(page)
+        size += len(page.records)
+        if size >= max_records:
+            yield flush()
+            group, size = [], 0
+    if group:
+        yield flush()
+
+
+def type_pending(pending: PendingRecords) -> CleanOutcome:
+    """Type one endpoint's pending RAW rows (latest version of a key wins at merge)."""
+    typed = type_records(pending.rows, endpoint=pending.spec)
+    counts = pending.rows.group_by("_batch_id").len()
+    rows_in = dict(zip(counts["_batch_id"].to_list(), counts["len"].to_list(), strict=True))
+    for batch in pending.batches:
+        rows_in.setdefault(batch, 0)
+    return CleanOutcome(
+        pending.source, pending.endpoint, pending.spec, typed.clean, typed.rejected, rows_in
+    )
