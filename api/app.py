@@ -1,0 +1,92 @@
+"""The read API's app factory: ``create_app(settings)``; serve with ``python -m api``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import JwksCache, TokenVerifier
+from api.problems import install_problem_handlers, problem_response
+from api.readers import Readers, open_readers
+from api.routers import ROUTERS
+from api.settings import ApiSettings
+from pitwall.queries import QueryError, TableNotFoundError
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Read access to the Pitwall lake (RAW, CLEAN, quarantine) and the Assetto Corsa
+domain tables. Every endpoint but `/health` needs an OIDC bearer token whose realm roles include
+`reader` (uploads: `ingest`; operations: `admin`). Errors are `application/problem+json`.
+Tabular endpoints answer JSON by default and CSV or Parquet on request (`?format=` or Accept)."""
+
+
+async def _refresh_periodically(readers: Readers, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await run_in_threadpool(readers.lake.refresh)
+        except Exception:  # keep serving the last good snapshot
+            log.exception("lake catalog refresh failed")
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """The API; resources (catalog, JWKS client) open in its lifespan."""
+    settings = settings or ApiSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        readers = await run_in_threadpool(open_readers, settings)
+        http = httpx.AsyncClient(timeout=10.0)
+        jwks = JwksCache(
+            settings.oidc_issuer,
+            client=http,
+            max_age_s=settings.jwks_max_age_s,
+            min_refresh_s=settings.jwks_min_refresh_s,
+        )
+        app.state.readers = readers
+        app.state.verifier = TokenVerifier(
+            jwks, audience=settings.oidc_audience, leeway_s=settings.clock_leeway_s
+        )
+        refresher = None
+        if settings.catalog_refresh_s:
+            refresher = asyncio.create_task(
+                _refresh_periodically(readers, settings.catalog_refresh_s)
+            )
+        try:
+            yield
+        finally:
+            if refresher is not None:
+                refresher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refresher
+            await http.aclose()
+            readers.close()
+
+    app = FastAPI(
+        title="Pitwall read API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+
+    async def query_error(request: Request, exc: Exception) -> Response:
+        return problem_response(422, str(exc), instance=request.url.path)
+
+    async def table_missing(request: Request, exc: Exception) -> Response:
+        return problem_response(404, str(exc), instance=request.url.path)
+
+    app.add_exception_handler(QueryError, query_error)
+    app.add_exception_handler(TableNotFoundError, table_missing)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

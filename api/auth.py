@@ -1,0 +1,165 @@
+"""Bearer JWT verification against an OIDC issuer (Keycloak in production).
+
+The JWKS is found through the issuer's discovery document, cached, and refetched when a token
+names a ``kid`` we do not know (key rotation) - at most once per ``min_refresh_s`` so that
+tokens with made-up kids cannot make us hammer the issuer. PyJWT's ``PyJWKClient`` would refetch
+on every unknown kid, synchronously with urllib; hence this small async cache around PyJWT's
+``PyJWKSet``. Only RS256 and ES256 are accepted, and the key must be of the header's algorithm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+import jwt
+from jwt import PyJWK, PyJWKSet
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
+Role = Literal["reader", "ingest", "admin"]
+ROLES: tuple[Role, ...] = ("reader", "ingest", "admin")
+
+
+class AuthError(Exception):
+    """The token is missing, malformed, badly signed, expired or not for us (HTTP 401)."""
+
+
+class IssuerUnavailableError(Exception):
+    """The issuer's discovery document or JWKS cannot be fetched (HTTP 503)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token subject, its client and its realm roles."""
+
+    subject: str
+    client_id: str | None
+    roles: frozenset[str]
+
+    def has_role(self, role: Role) -> bool:
+        """``admin`` holds every role."""
+        return role in self.roles or "admin" in self.roles
+
+
+class JwksCache:
+    """The issuer's signing keys by ``kid``."""
+
+    def __init__(
+        self,
+        issuer: str,
+        *,
+        client: httpx.AsyncClient,
+        max_age_s: float = 600.0,
+        min_refresh_s: float = 10.0,
+    ) -> None:
+        self.issuer = issuer.rstrip("/")
+        self._client = client
+        self._max_age_s = max_age_s
+        self._min_refresh_s = min_refresh_s
+        self._keys: dict[str, PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._jwks_uri: str | None = None
+        self._lock = asyncio.Lock()
+        self.fetches = 0
+
+    async def get(self, kid: str) -> PyJWK | None:
+        """The key ``kid``, refetching the JWKS if it is stale or the kid is new."""
+        key = self._keys.get(kid)
+        if key is not None and not self._stale():
+            return key
+        async with self._lock:
+            key = self._keys.get(kid)
+            if key is not None and not self._stale():
+                return key
+            if time.monotonic() - self._fetched_at >= self._min_refresh_s or self._stale():
+                await self._refresh()
+            return self._keys.get(kid)
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self._fetched_at > self._max_age_s
+
+    async def _refresh(self) -> None:
+        try:
+            if self._jwks_uri is None:
+                self._jwks_uri = await self._discover()
+            response = await self._client.get(self._jwks_uri)
+            response.raise_for_status()
+            jwks = PyJWKSet.from_dict(response.json())
+        except (httpx.HTTPError, ValueError, jwt.PyJWKSetError) as exc:
+            raise IssuerUnavailableError(f"cannot fetch the issuer's keys: {exc}") from exc
+        self._keys = {k.key_id: k for k in jwks.keys if k.key_id}
+        self._fetched_at = time.monotonic()
+        self.fetches += 1
+        log.info("fetched %d signing keys from %s", len(self._keys), self._jwks_uri)
+
+    async def _discover(self) -> str:
+        response = await self._client.get(f"{self.issuer}/.well-known/openid-configuration")
+        response.raise_for_status()
+        document: dict[str, Any] = response.json()
+        if str(document.get("issuer", "")).rstrip("/") != self.issuer:
+            raise ValueError(f"discovery names issuer {document.get('issuer')!r}")
+        return str(document["jwks_uri"])
+
+
+class TokenVerifier:
+    """Checks signature (RS256/ES256 only), ``iss``, ``aud``, ``exp``, ``nbf`` and reads roles."""
+
+    def __init__(self, jwks: JwksCache, *, audience: str, leeway_s: int = 5) -> None:
+        self.jwks = jwks
+        self.audience = audience
+        self.leeway_s = leeway_s
+
+    async def verify(self, token: str) -> Principal:
+        """The caller behind ``token``.
+
+        Raises:
+            AuthError: the token is not acceptable.
+            IssuerUnavailableError: the keys cannot be fetched.
+        """
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise AuthError("malformed token") from exc
+        alg, kid = header.get("alg"), header.get("kid")
+        if alg not in ALGORITHMS:
+            raise AuthError(f"signature algorithm {alg!r} is not accepted")
+        if not isinstance(kid, str) or not kid:
+            raise AuthError("token names no signing key (kid)")
+        key = await self.jwks.get(kid)
+        if key is None:
+            raise AuthError("token signed by an unknown key")
+        if key.algorithm_name != alg:
+            raise AuthError("token algorithm does not match its key")
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[alg],
+                audience=self.audience,
+                issuer=self.jwks.issuer,
+                leeway=self.leeway_s,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthError("token expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise AuthError(f"invalid token: {exc}") from exc
+        return Principal(
+            subject=str(claims["sub"]),
+            client_id=claims.get("azp") or claims.get("client_id"),
+            roles=_realm_roles(claims),
+        )
+
+
+def _realm_roles(claims: dict[str, Any]) -> frozenset[str]:
+    access = claims.get("realm_access")
+    roles = access.get("roles") if isinstance(access, dict) else None
+    if not isinstance(roles, list):
+        return frozenset()
+    return frozenset(r for r in roles if isinstance(r, str))

@@ -1,0 +1,87 @@
+"""Dependencies shared by the routers, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import closing
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import AuthError, IssuerUnavailableError, Principal, Role
+from api.formats import TabularFormat, negotiate_format
+from api.models import Layer
+from api.readers import Readers
+from api.settings import ApiSettings
+from pitwall.queries.frames import Connection
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="OIDC access token; realm roles reader, ingest, admin (admin holds all)",
+)
+_CHALLENGE = 'Bearer realm="pitwall"'
+
+
+def _settings(request: Request) -> ApiSettings:
+    return request.app.state.settings
+
+
+def _readers(request: Request) -> Readers:
+    return request.app.state.readers
+
+
+async def _principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise HTTPException(401, "a bearer token is required", {"WWW-Authenticate": _CHALLENGE})
+    try:
+        return await request.app.state.verifier.verify(credentials.credentials)
+    except AuthError as exc:
+        challenge = f'{_CHALLENGE}, error="invalid_token"'
+        raise HTTPException(401, str(exc), {"WWW-Authenticate": challenge}) from exc
+    except IssuerUnavailableError as exc:
+        raise HTTPException(503, "the identity provider is unavailable") from exc
+
+
+def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting callers whose token holds ``role`` (or ``admin``)."""
+
+    async def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+        if not principal.has_role(role):
+            raise HTTPException(403, f"the role {role!r} is required")
+        return principal
+
+    return check
+
+
+async def _clean_cursor(request: Request) -> AsyncIterator[Connection]:
+    with closing(_readers(request).clean.cursor()) as cursor:
+        yield cursor
+
+
+async def _lake_cursor(request: Request) -> AsyncIterator[Connection]:
+    with closing(_readers(request).lake.cursor()) as cursor:
+        yield cursor
+
+
+async def _layer_cursor(request: Request, layer: Layer) -> AsyncIterator[Connection]:
+    with closing(_readers(request).for_layer(layer).cursor()) as cursor:
+        yield cursor
+
+
+Settings = Annotated[ApiSettings, Depends(_settings)]
+ReadersDep = Annotated[Readers, Depends(_readers)]
+Reader = Annotated[Principal, Depends(require_role("reader"))]
+Ingester = Annotated[Principal, Depends(require_role("ingest"))]
+Admin = Annotated[Principal, Depends(require_role("admin"))]
+CleanCursor = Annotated[Connection, Depends(_clean_cursor)]
+"""Reads of CLEAN data: DuckDB over the lake, or the PostgreSQL mirror when configured."""
+LakeCursor = Annotated[Connection, Depends(_lake_cursor)]
+"""Reads of any lake layer (RAW bookkeeping, quarantine): always DuckDB over the lake."""
+LayerCursor = Annotated[Connection, Depends(_layer_cursor)]
+"""Reads of the table named by the path's ``layer`` (CLEAN may come from the mirror)."""
+Format = Annotated[TabularFormat, Depends(negotiate_format)]

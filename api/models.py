@@ -1,0 +1,162 @@
+"""Response models (``<Entity>Public``): the API's documented shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.settings import Backend
+
+Layer = Literal["raw", "clean", "quarantine"]
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok"] = "ok"
+    backend: Backend
+    tables: int = Field(description="lake tables being served")
+
+
+class ColumnPublic(BaseModel):
+    name: str
+    type: str = Field(description="SQL type as DuckDB reports it")
+
+
+class TablePublic(BaseModel):
+    layer: Layer
+    name: str
+    columns: list[ColumnPublic]
+    rows: int
+    version: int | None = Field(description="Delta table version")
+    updated_at: datetime | None = Field(description="time of the last Delta commit")
+
+
+class RowsPagePublic(BaseModel):
+    layer: Layer
+    table: str
+    columns: list[str]
+    limit: int
+    offset: int
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+    items: list[dict[str, Any]]
+
+
+class SessionPublic(BaseModel):
+    session_id: str
+    protocol: str | None
+    track: str | None
+    track_config: str | None
+    session_name: str | None
+    session_type: str | None
+    server_name: str | None
+    started_at: datetime | None
+    capture_id: str | None
+    laps: int
+    cars: int = Field(description="cars that completed at least one lap")
+    best_lap_ms: int | None = Field(description="best valid lap")
+
+
+class LapPublic(BaseModel):
+    session_id: str
+    car_id: int
+    lap_number: int
+    driver_name: str | None
+    car_model: str | None
+    lap_time_ms: int | None
+    cuts: int | None
+    valid: bool | None
+    top_speed_kmh: float | None
+    completed_at: datetime | None
+    protocol: str | None
+
+
+class TelemetrySamplePublic(BaseModel):
+    ts: datetime
+    lap_time_ms: int | None
+    distance_m: float | None
+    normalized_pos: float | None
+    speed_kmh: float | None
+    throttle: float | None
+    brake: float | None
+    clutch: float | None
+    steer: float | None
+    gear: int | None
+    rpm: float | None
+    x: float | None
+    y: float | None
+    z: float | None
+
+
+class StandingPublic(BaseModel):
+    position: int
+    car_id: int
+    driver_name: str | None
+    car_model: str | None
+    time_ms: int | None
+    laps: int | None
+    has_completed: bool | None
+    updated_at: datetime | None
+
+
+class LapRecordPublic(BaseModel):
+    track: str | None
+    track_config: str | None
+    driver_name: str | None
+    car_model: str | None
+    lap_time_ms: int
+    session_id: str
+    car_id: int
+    lap_number: int
+    completed_at: datetime | None
+
+
+class IngestionBatchPublic(BaseModel):
+    batch_id: str
+    source: str | None
+    pipeline: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    rows_in: int | None
+    rows_landed: int | None
+    rows_quarantined: int | None
+    status: str | None
+    error: str | None
+
+
+class QuarantineSummaryPublic(BaseModel):
+    table: str
+    stage: str | None
+    reason: str | None
+    rows: int
+    batches: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+class FeedPublic(BaseModel):
+    name: str
+    location: str = Field(description="glob the next ingest_csv run reads")
+    columns: dict[str, str] = Field(description="declared column -> type")
+    required: list[str]
+
+
+class UploadPublic(BaseModel):
+    feed: str
+    file: str = Field(description="name of the stored file")
+    uri: str = Field(description="where the file was stored")
+    bytes: int
+    columns: list[str]
+
+
+class ServedTablePublic(BaseModel):
+    layer: Layer
+    name: str
+    version: int
+    rows: int
+    cached: bool = Field(description="held in DuckDB memory")
+
+
+class CatalogPublic(BaseModel):
+    changed: bool
+    tables: list[ServedTablePublic]

@@ -1,0 +1,48 @@
+"""The API's readers, chosen by settings: the lake always, the mirror for CLEAN if configured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from api.readers.lake import LakeReader
+from api.settings import ApiSettings, Backend
+from pitwall.lake.layout import get_lake
+from pitwall.queries.frames import Connection
+
+
+class CleanReader(Protocol):
+    def cursor(self) -> Connection: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Readers:
+    """``lake`` reads every layer; ``clean`` reads CLEAN tables (the lake or the mirror)."""
+
+    backend: Backend
+    lake: LakeReader
+    clean: CleanReader
+
+    def for_layer(self, layer: str) -> CleanReader:
+        return self.clean if layer == "clean" else self.lake
+
+    def close(self) -> None:
+        if self.clean is not self.lake:
+            self.clean.close()
+        self.lake.close()
+
+
+def open_readers(settings: ApiSettings) -> Readers:
+    """Open the lake catalog (and the mirror adapter when ``backend="postgres"``)."""
+    lake = LakeReader(
+        get_lake(settings.lake_uri),
+        cache_max_rows=settings.cache_max_rows,
+        threads=settings.duckdb_threads,
+    )
+    if settings.backend == "postgres":
+        from api.readers.postgres import PostgresReader
+
+        return Readers("postgres", lake, PostgresReader.from_settings(settings))
+    return Readers("duckdb", lake, lake)

@@ -1,0 +1,14 @@
+"""One router per resource."""
+
+from api.routers import admin, health, ingestion, leaderboard, sessions, tables
+
+ROUTERS = (
+    health.router,
+    tables.router,
+    sessions.router,
+    leaderboard.router,
+    ingestion.router,
+    admin.router,
+)
+
+__all__ = ["ROUTERS"]

@@ -1,0 +1,46 @@
+"""Settings of the read API, from ``PITWALL_API_*`` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Backend = Literal["duckdb", "postgres"]
+
+DEMO_PORT = 8000
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+
+
+class ApiSettings(BaseSettings):
+    """Everything the API needs to know; defaults fit the demo (sandbox issuer on 8803)."""
+
+    model_config = SettingsConfigDict(env_prefix="PITWALL_API_", extra="ignore")
+
+    oidc_issuer: str = Field(
+        "http://127.0.0.1:8803/realms/pitwall",
+        description="issuer URL; its /.well-known/openid-configuration names the JWKS",
+    )
+    oidc_audience: str = "pitwall-api"
+    clock_leeway_s: int = Field(5, ge=0, le=300, description="tolerance on exp/nbf/iat")
+    jwks_max_age_s: float = Field(600.0, gt=0, description="refetch the JWKS after this")
+    jwks_min_refresh_s: float = Field(
+        10.0, ge=0, description="at most one refetch per interval for unknown kids"
+    )
+
+    backend: Backend = "duckdb"
+    lake_uri: str | None = Field(None, description="lake root; PITWALL_LAKE_URI when unset")
+    catalog_refresh_s: float = Field(
+        30.0, ge=0, description="re-read the lake's table versions this often (0 = never)"
+    )
+    cache_max_rows: int = Field(
+        2_000_000,
+        ge=0,
+        description="tables up to this many rows are held in DuckDB memory (0 = none)",
+    )
+    duckdb_threads: int = Field(2, ge=1)
+    pg_dsn: str | None = Field(None, description="reader DSN for the postgres backend")
+
+    upload_max_bytes: int = Field(16 * 1024 * 1024, gt=0)

@@ -1,0 +1,90 @@
+"""Leaderboards: the standing of one session, and best laps per track across sessions."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pitwall.queries.frames import Connection, fetch_frame
+from pitwall.queries.laps import car_model_join
+from pitwall.queries.schema import has_table
+
+
+def read_session_leaderboard(con: Connection, session_id: str) -> pl.DataFrame:
+    """The latest standing of a session.
+
+    From the server's last ``clean.ac_leaderboard`` snapshot when there is one (``time_ms`` as
+    the server reports it); otherwise ranked by each car's best valid lap from ``clean.ac_laps``
+    (``time_ms`` = best lap, ``has_completed`` unknown).
+    """
+    params = {"session_id": session_id}
+    if has_table(con, layer="clean", table="ac_leaderboard"):
+        car_model, join = car_model_join(con, alias="b")
+        snapshot = fetch_frame(
+            con,
+            f"""
+            SELECT CAST(b.position AS BIGINT) AS position, b.car_id, n.driver_name, {car_model},
+                   CAST(b.time_ms AS BIGINT) AS time_ms, CAST(b.laps AS BIGINT) AS laps,
+                   b.has_completed, b.ts AS updated_at
+            FROM clean.ac_leaderboard b {join}
+            LEFT JOIN (SELECT session_id, car_id, max(driver_name) AS driver_name
+                       FROM clean.ac_laps GROUP BY session_id, car_id) n
+              ON n.session_id = b.session_id AND n.car_id = b.car_id
+            WHERE b.session_id = $session_id
+              AND b.ts = (SELECT max(ts) FROM clean.ac_leaderboard WHERE session_id = $session_id)
+            ORDER BY b.position, b.car_id
+            """,  # nosec B608
+            params,
+        )
+        if snapshot.height:
+            return snapshot
+    car_model, join = car_model_join(con, alias="r")
+    return fetch_frame(
+        con,
+        f"""
+        SELECT CAST(row_number() OVER (ORDER BY r.best_ms NULLS LAST, r.car_id) AS BIGINT)
+                   AS position,
+               r.car_id, r.driver_name, {car_model}, CAST(r.best_ms AS BIGINT) AS time_ms,
+               CAST(r.laps AS BIGINT) AS laps, CAST(NULL AS BOOLEAN) AS has_completed,
+               r.updated_at
+        FROM (
+            SELECT session_id, car_id, max(driver_name) AS driver_name,
+                   min(CASE WHEN valid THEN lap_time_ms END) AS best_ms, count(*) AS laps,
+                   max(completed_at) AS updated_at
+            FROM clean.ac_laps WHERE session_id = $session_id GROUP BY session_id, car_id
+        ) r {join}
+        ORDER BY position
+        """,  # nosec B608
+        params,
+    )
+
+
+def read_lap_records(con: Connection, *, track: str | None = None, limit: int = 50) -> pl.DataFrame:
+    """Best valid lap of each driver on each track layout, fastest first."""
+    params: dict[str, object] = {"limit": limit}
+    track_filter = ""
+    if track is not None:
+        track_filter = "AND s.track = $track"
+        params["track"] = track
+    car_model, join = car_model_join(con, alias="l")
+    return fetch_frame(
+        con,
+        f"""
+        SELECT track, track_config, driver_name, car_model, lap_time_ms, session_id, car_id,
+               lap_number, completed_at
+        FROM (
+            SELECT s.track, s.track_config, l.driver_name, {car_model}, l.lap_time_ms,
+                   l.session_id, l.car_id, l.lap_number, l.completed_at,
+                   row_number() OVER (
+                       PARTITION BY s.track, s.track_config, l.driver_name
+                       ORDER BY l.lap_time_ms, l.completed_at, l.session_id
+                   ) AS rank_in_driver
+            FROM clean.ac_laps l
+            JOIN clean.ac_sessions s ON s.session_id = l.session_id {join}
+            WHERE l.valid AND l.lap_time_ms > 0 {track_filter}
+        ) best
+        WHERE rank_in_driver = 1
+        ORDER BY lap_time_ms, completed_at, driver_name
+        LIMIT $limit
+        """,  # nosec B608
+        params,
+    )
