@@ -1,0 +1,1 @@
+"""ingest_scraper: websites scraped by the Scrapy project into RAW and CLEAN."""

@@ -1,0 +1,97 @@
+"""The scraper's landing zone: ``<landing_dir>/<site>/<crawl_id>.jsonl`` feed files, read as
+envelope lines (one row per line; the record itself stays JSON text for RAW)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import polars as pl
+
+from pitwall.lake.ingest import make_batch_id
+
+FEED_LINE_SCHEMA: dict[str, pl.DataType] = {
+    "_batch_id": pl.String(),
+    "_source": pl.String(),
+    "_source_row": pl.Int64(),
+    "site": pl.String(),
+    "kind": pl.String(),
+    "url": pl.String(),
+    "reason": pl.String(),
+    "payload": pl.String(),
+}
+"""``kind`` is ``record`` (payload = typed data), ``rejected`` (payload = the whole line, with
+reason and extracted text) or ``malformed`` (payload = the raw line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFile:
+    """One crawl's feed. ``marker`` (``<site>/<file name>``) identifies it in RAW's markers."""
+
+    site: str
+    path: Path
+
+    @property
+    def marker(self) -> str:
+        return f"{self.site}/{self.path.name}"
+
+    @property
+    def batch_id(self) -> str:
+        return make_batch_id("scraper", fingerprint=self.marker)
+
+
+def list_feed_files(landing_dir: Path, sites: Iterable[str]) -> list[FeedFile]:
+    """Published feeds of the sites, oldest first (in-progress ``.*.part`` files are hidden)."""
+    found: list[FeedFile] = []
+    for site in sites:
+        folder = landing_dir / site
+        if folder.is_dir():
+            found += [FeedFile(site, p) for p in folder.glob("[!.]*.jsonl") if p.is_file()]
+    return sorted(found, key=lambda f: (f.path.name, f.site))
+
+
+def read_feed_lines(files: Sequence[FeedFile]) -> pl.DataFrame:
+    """Every line of the files as :data:`FEED_LINE_SCHEMA` rows (blank lines skipped)."""
+    columns: dict[str, list[object]] = {name: [] for name in FEED_LINE_SCHEMA}
+    for feed in files:
+        with feed.path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if not raw.strip():
+                    continue
+                row = _parse_line(raw, feed=feed)
+                row.update(_batch_id=feed.batch_id, _source=feed.marker, _source_row=number)
+                for name in FEED_LINE_SCHEMA:
+                    columns[name].append(row.get(name))
+    return pl.DataFrame(columns, schema=FEED_LINE_SCHEMA)
+
+
+def _parse_line(raw: bytes, *, feed: FeedFile) -> dict[str, object]:
+    text = raw.decode("utf-8", errors="backslashreplace").rstrip("\r\n")
+    try:
+        line = orjson.loads(raw)
+        kind = line["kind"]
+        site, url = line["site"], line["url"]
+        if site != feed.site:
+            raise ValueError(f"site {site!r} in the feed of {feed.site!r}")
+        if kind == "record":
+            return {"site": site, "kind": kind, "url": url, "payload": _json(line["data"])}
+        if kind == "rejected":
+            return {
+                "site": site,
+                "kind": kind,
+                "url": url,
+                "reason": line["reason"],
+                "payload": text,
+            }
+        raise ValueError(f"unknown kind {kind!r}")
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        reason = f"malformed feed line: {type(exc).__name__}: {exc}"
+        return {"site": feed.site, "kind": "malformed", "reason": reason, "payload": text}
+
+
+def _json(value: object) -> str:
+    if not isinstance(value, dict):
+        raise TypeError("record data is not an object")
+    return orjson.dumps(value).decode()
