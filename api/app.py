@@ -21,6 +21,7 @@ from api.settings import ApiSettings
 from pitwall.queries import QueryError, TableNotFoundError
 
 log = logging.getLogger(__name__)
+MULTIPART_OVERHEAD = 64 * 1024
 
 DESCRIPTION = """Read access to the Pitwall lake (RAW, CLEAN, quarantine) and the Assetto Corsa
 domain tables. Every endpoint but `/health` needs an OIDC bearer token whose realm roles include
@@ -75,6 +76,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # every body but an upload is tiny: cap them all (multipart overhead on top of a file)
+        max_body_size=settings.upload_max_bytes + MULTIPART_OVERHEAD,
     )
     app.state.settings = settings
     install_problem_handlers(app)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pitwall.settings import find_project_root
 
 Backend = Literal["duckdb", "postgres"]
 
@@ -43,4 +46,5 @@ class ApiSettings(BaseSettings):
     duckdb_threads: int = Field(2, ge=1)
     pg_dsn: str | None = Field(None, description="reader DSN for the postgres backend")
 
-    upload_max_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    upload_max_bytes: int = Field(16 * 1024 * 1024, gt=0, description="largest CSV upload")
+    home: Path = Field(default_factory=find_project_root, description="project root holding conf/")

@@ -1,6 +1,6 @@
 """One router per resource."""
 
-from api.routers import admin, health, ingestion, leaderboard, sessions, tables
+from api.routers import admin, feeds, health, ingestion, leaderboard, sessions, tables
 
 ROUTERS = (
     health.router,
@@ -8,6 +8,7 @@ ROUTERS = (
     sessions.router,
     leaderboard.router,
     ingestion.router,
+    feeds.router,
     admin.router,
 )
 

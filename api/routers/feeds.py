@@ -1,0 +1,71 @@
+"""CSV feeds: what is declared, and uploads into a feed's landing zone (role ``ingest``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, Path, UploadFile
+
+from api.deps import Ingester, Reader, Settings
+from api.models import FeedPublic, UploadPublic
+from api.problems import problem_responses
+from api.uploads import UploadRejectedError, read_csv_feeds, store_upload
+from pitwall.csvfeeds.feeds import CsvFeed
+
+router = APIRouter(prefix="/feeds", tags=["feeds"])
+FeedName = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+def _public(feed: CsvFeed) -> FeedPublic:
+    return FeedPublic(
+        name=feed.name,
+        location=feed.location,
+        columns={n: spec.type for n, spec in feed.columns.items()},
+        required=[n for n, spec in feed.columns.items() if spec.required or n in feed.key],
+    )
+
+
+@router.get(
+    "",
+    response_model=list[FeedPublic],
+    responses=problem_responses(401, 403),
+    summary="List the CSV feeds",
+)
+def list_feeds(_: Reader, settings: Settings) -> list[FeedPublic]:
+    return [_public(f) for f in read_csv_feeds(settings.home).values()]
+
+
+@router.post(
+    "/{feed}/files",
+    status_code=201,
+    response_model=UploadPublic,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+    summary="Upload a CSV file to a feed's landing zone",
+)
+def upload_file(
+    _: Ingester,
+    settings: Settings,
+    feed: FeedName,
+    file: Annotated[UploadFile, File(description="the CSV file; its name must fit the feed")],
+) -> UploadPublic:
+    """Store the file where the next `ingest_csv` run lands it.
+
+    Refused: names with a path or not matching the feed's glob (422), files over the size
+    limit (413), headers not matching the declared columns (422), taken names (409).
+    """
+    declared = read_csv_feeds(settings.home).get(feed)
+    if declared is None:
+        raise HTTPException(404, f"no CSV feed named {feed!r}")
+    try:
+        stored = store_upload(
+            file.file,
+            name=file.filename,
+            feed=declared,
+            home=settings.home,
+            max_bytes=settings.upload_max_bytes,
+        )
+    except UploadRejectedError as exc:
+        raise HTTPException(exc.status, exc.detail) from exc
+    return UploadPublic(
+        feed=feed, file=stored.name, uri=stored.uri, bytes=stored.size, columns=list(stored.columns)
+    )

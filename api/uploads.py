@@ -1,0 +1,159 @@
+"""CSV uploads into a feed's landing zone, where the next ``ingest_csv`` run picks them up.
+
+Feeds are the ones declared for ``ingest_csv`` (``parameters`` -> ``ingest_csv.feeds``, read
+with Kedro's config loader so ``${globals:...}`` and ``${oc.env:...}`` resolve as in a run).
+A file is stored as ``<static prefix of the feed's location glob>/<name>`` only if:
+- ``name`` is a plain file name (no path, no ``..``) matching the location glob;
+- its size is within the limit and its header matches the declared columns (the same check
+  ``ingest_csv`` applies, :func:`pitwall.csvfeeds.sniff.check_file`);
+- no file of that name is there yet (never overwritten).
+Local writes go to a hidden temporary file (ignored by ``ingest_csv``) then are linked into
+place atomically; S3 puts are atomic.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shutil
+import tempfile
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from pitwall.csvfeeds.feeds import CsvFeed, parse_feeds
+from pitwall.csvfeeds.files import s3_filesystem
+from pitwall.csvfeeds.sniff import check_file
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_CHUNK = 1 << 20
+
+
+class UploadRejectedError(Exception):
+    """The upload cannot be stored; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    uri: str
+    name: str
+    size: int
+    columns: tuple[str, ...]
+
+
+def read_csv_feeds(home: Path, *, env: str | None = None) -> dict[str, CsvFeed]:
+    """The CSV feeds declared in ``<home>/conf`` (``base`` + ``local`` or ``KEDRO_ENV``)."""
+    from kedro.config import OmegaConfigLoader
+    from omegaconf.resolvers import oc
+
+    with warnings.catch_warnings():  # kedro registers resolvers with a deprecated omegaconf API
+        warnings.simplefilter("ignore", UserWarning)
+        loader = OmegaConfigLoader(
+            conf_source=str(home / "conf"),
+            base_env="base",
+            default_run_env=env or os.environ.get("KEDRO_ENV") or "local",
+            custom_resolvers={"oc.env": oc.env},
+        )
+        feeds = (loader["parameters"].get("ingest_csv") or {}).get("feeds") or {}
+    return parse_feeds(feeds)
+
+
+def landing_dir(feed: CsvFeed, *, home: Path) -> str:
+    """The fixed part of the feed's location glob: where uploads are stored."""
+    scheme = "s3://" if feed.is_remote else ""
+    parts = feed.location.removeprefix(scheme).split("/")
+    static = []
+    for part in parts[:-1]:
+        if _GLOB_CHARS.search(part):
+            break
+        static.append(part)
+    directory = "/".join(static)
+    if feed.is_remote or os.path.isabs(directory):
+        return scheme + directory
+    return str(home / directory)
+
+
+def check_name(name: str | None, feed: CsvFeed, *, home: Path) -> str:
+    """``name`` if it is a plain file name that the feed's glob matches once stored in
+    :func:`landing_dir`; otherwise a 422."""
+    if not name or not _SAFE_NAME.match(name) or ".." in name:
+        raise UploadRejectedError(
+            422, f"invalid file name {name!r}: letters, digits, '.', '_', '-' only, no path"
+        )
+    location = feed.location
+    if not feed.is_remote and not os.path.isabs(location):
+        location = str(home / location)
+    if not fnmatch.fnmatchcase(f"{landing_dir(feed, home=home)}/{name}", location):
+        pattern = feed.location.rsplit("/", 1)[-1]
+        raise UploadRejectedError(422, f"file name {name!r} does not match {pattern!r}")
+    return name
+
+
+def store_upload(
+    source: IO[bytes], *, name: str | None, feed: CsvFeed, home: Path, max_bytes: int
+) -> StoredUpload:
+    """Validate and store one uploaded file (see module docstring).
+
+    Raises:
+        UploadRejectedError: 413 too large, 422 bad name or header, 409 name taken.
+    """
+    name = check_name(name, feed, home=home)
+    target_dir = landing_dir(feed, home=home)
+    with tempfile.TemporaryDirectory(prefix="pitwall-upload-") as scratch:
+        staged = Path(scratch) / name
+        size = _copy_limited(source, staged, max_bytes=max_bytes)
+        check = check_file(staged, feed=feed)
+        if check.error:
+            raise UploadRejectedError(422, check.error)
+        if feed.is_remote:
+            uri = _put_s3(staged, f"{target_dir}/{name}")
+        else:
+            uri = _link_local(staged, Path(target_dir), name)
+    return StoredUpload(uri=uri, name=name, size=size, columns=check.columns)
+
+
+def _copy_limited(source: IO[bytes], target: Path, *, max_bytes: int) -> int:
+    size = 0
+    with target.open("wb") as out:
+        while chunk := source.read(_CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                raise UploadRejectedError(413, f"file larger than {max_bytes} bytes")
+            out.write(chunk)
+    if size == 0:
+        raise UploadRejectedError(422, "empty file")
+    return size
+
+
+def _link_local(staged: Path, directory: Path, name: str) -> str:
+    directory.mkdir(parents=True, exist_ok=True)
+    final = (directory / name).resolve()
+    if final.parent != directory.resolve():  # belt and braces: names carry no path
+        raise UploadRejectedError(422, "file name escapes the landing zone")
+    partial = directory / f".upload-{uuid.uuid4().hex}.part"  # hidden: ingest_csv skips it
+    shutil.copyfile(staged, partial)
+    try:
+        os.link(partial, final)  # atomic, and fails instead of replacing an existing file
+    except FileExistsError as exc:
+        raise UploadRejectedError(409, f"a file named {name!r} is already there") from exc
+    finally:
+        partial.unlink(missing_ok=True)
+    return str(final)
+
+
+def _put_s3(staged: Path, uri: str) -> str:
+    fs = s3_filesystem()
+    key = uri.removeprefix("s3://")
+    if fs.exists(key):  # type: ignore[attr-defined]
+        raise UploadRejectedError(409, f"{uri} already exists")
+    fs.put_file(str(staged), key)  # type: ignore[attr-defined]
+    return uri
