@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,9 +40,15 @@ class PgDatabase:
 
 
 @pytest.fixture(scope="session")
-def embedded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Pitwall home whose ``data/pg`` holds the session's embedded server."""
-    return tmp_path_factory.mktemp("pg-home")
+def embedded_home() -> Iterator[Path]:
+    """A Pitwall home whose ``data/pg`` holds the session's embedded server.
+
+    Not under pytest's basetemp: concurrent pytest sessions rotate those directories and
+    would delete a running server's data.
+    """
+    home = Path(tempfile.mkdtemp(prefix="pitwall-pg-test-"))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
