@@ -1,6 +1,9 @@
-"""PostgreSQL mirror of the lake: server, roles, binary COPY, incremental mirror, status."""
+"""PostgreSQL mirror of the lake: server, roles, binary COPY, incremental mirror, status.
 
-from pitwall.postgres.dataset import PostgresMirrorDataset
+The Kedro dataset lives in :mod:`pitwall.postgres.dataset` (kept out of this package's
+imports: Kedro is slow to import for the CLI and subprocesses).
+"""
+
 from pitwall.postgres.mirror import MirrorError, TableSummary, mirror_lake
 from pitwall.postgres.options import MirrorOptions, read_mirror_options
 from pitwall.postgres.server import loader_dsn, reader_dsn, resolve_admin_dsn
@@ -9,7 +12,6 @@ from pitwall.postgres.status import TableStatus, read_status
 __all__ = [
     "MirrorError",
     "MirrorOptions",
-    "PostgresMirrorDataset",
     "TableStatus",
     "TableSummary",
     "loader_dsn",

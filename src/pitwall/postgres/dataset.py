@@ -24,7 +24,7 @@ class PostgresMirrorDataset(AbstractDataset[dict[str, Any], pl.DataFrame]):
     Example catalog entry::
 
         postgres_mirror:
-          type: pitwall.postgres.PostgresMirrorDataset
+          type: pitwall.postgres.dataset.PostgresMirrorDataset
           metadata:
             kedro-viz:
               layer: mirror
