@@ -60,8 +60,6 @@ class SiteSpider(scrapy.Spider):
 
 
 def text_of(selector: Selector | SelectorList[Selector], query: str) -> str | None:
-    """All text under the nodes matching CSS ``query``, whitespace-joined; None if no node."""
-    nodes = selector.css(query)
-    if not nodes:
-        return None
-    return " ".join(t.strip() for t in nodes.css("::text").getall() if t.strip())
+    """All text under the nodes matching CSS ``query``, whitespace-joined; None if none."""
+    texts = selector.css(query).css("::text").getall()
+    return " ".join(t.strip() for t in texts if t.strip()) or None
