@@ -178,6 +178,9 @@ class RestClient:
             self._token(where, force=True)
             response = self._send(where, request)
         status = response.status_code
+        if status == 401 and http.oauth is not None:
+            # a token refused right after it was issued: revoked or rotated server-side
+            raise RetryableError("HTTP 401 with a freshly issued token")
         if status in (401, 403):
             raise AuthenticationError(f"{where}: {self.redact(str(response.url))} -> {status}")
         if status == 429 or status >= 500:
