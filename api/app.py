@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import JwksCache, TokenVerifier
-from api.problems import install_problem_handlers, problem_response
+from api.problems import BodyLimit, install_problem_handlers, problem_response
 from api.readers import Readers, open_readers
 from api.routers import ROUTERS
 from api.settings import ApiSettings
@@ -76,10 +76,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        # every body but an upload is tiny: cap them all (multipart overhead on top of a file)
-        max_body_size=settings.upload_max_bytes + MULTIPART_OVERHEAD,
     )
     app.state.settings = settings
+    # every body but an upload is tiny: cap them all (multipart overhead on top of a file)
+    app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD)
     install_problem_handlers(app)
 
     async def query_error(request: Request, exc: Exception) -> Response:
