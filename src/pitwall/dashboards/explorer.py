@@ -1,0 +1,47 @@
+"""The SQL explorer's starting points: example queries over the tables that exist."""
+
+from __future__ import annotations
+
+from pitwall.queries.frames import Connection, quote_ident
+from pitwall.queries.schema import list_catalog_tables
+
+# Shown when their tables exist; every other table gets a plain preview query.
+_EXAMPLES: dict[str, str] = {
+    "clean.ac_laps": (
+        "SELECT driver_name, count(*) AS laps, min(lap_time_ms) / 1000.0 AS best_s,\n"
+        "       avg(lap_time_ms) / 1000.0 AS mean_s\n"
+        "FROM clean.ac_laps WHERE valid GROUP BY driver_name ORDER BY best_s"
+    ),
+    "raw.ingestion_log": (
+        "SELECT pipeline, sum(rows_in) AS rows_in, sum(rows_landed) AS landed,\n"
+        "       sum(rows_quarantined) AS quarantined\n"
+        "FROM raw.ingestion_log GROUP BY pipeline ORDER BY pipeline"
+    ),
+    "clean.ac_telemetry": (
+        "SELECT lap_number, max(speed_kmh) AS top_speed_kmh, avg(throttle) AS mean_throttle\n"
+        "FROM clean.ac_telemetry GROUP BY lap_number ORDER BY lap_number"
+    ),
+}
+
+
+def example_queries(con: Connection) -> dict[str, str]:
+    """Named SQL examples for the lake as it is: the curated ones whose table exists, then a
+    preview of every table (``label -> sql``)."""
+    tables = [f"{layer}.{name}" for layer, name in list_catalog_tables(con)]
+    examples = {f"summary of {t}": sql for t, sql in _EXAMPLES.items() if t in tables}
+    for table in tables:
+        layer, name = table.split(".", 1)
+        ref = f"{layer}.{quote_ident(name)}"
+        examples[f"preview {table}"] = f"SELECT * FROM {ref} LIMIT 100"  # nosec B608
+    return examples
+
+
+def default_query(con: Connection) -> str:
+    """The first example, or a query that lists the catalog when the lake is empty."""
+    examples = example_queries(con)
+    if examples:
+        return next(iter(examples.values()))
+    return (
+        "SELECT table_schema AS layer, table_name AS name FROM information_schema.tables\n"
+        "WHERE table_schema IN ('raw', 'clean', 'quarantine') ORDER BY 1, 2"
+    )

@@ -1,0 +1,33 @@
+"""Human-readable labels for lap times, ages and sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+
+def format_lap_time(ms: int | float | None) -> str:
+    """``91234`` -> ``"1:31.234"``; None -> ``"—"``."""
+    if ms is None:
+        return "—"
+    sign = "-" if ms < 0 else ""
+    total = round(abs(ms))
+    minutes, rest = divmod(total, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{sign}{minutes}:{seconds:02d}.{millis:03d}"
+
+
+def format_age(age: timedelta | None) -> str:
+    """A coarse age: ``"42 s"``, ``"5 min"``, ``"3 h"``, ``"2 d"``; None -> ``"never"``."""
+    if age is None:
+        return "never"
+    seconds = max(0, int(age.total_seconds()))
+    for unit, size in (("d", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def session_label(session_id: str, *, track: str | None, started_at: datetime | None) -> str:
+    """``"2025-06-01 14:00 · monza · <id>"`` for dropdowns."""
+    when = started_at.strftime("%Y-%m-%d %H:%M") if started_at else "undated"
+    return f"{when} · {track or 'unknown track'} · {session_id}"

@@ -1,0 +1,107 @@
+"""Race and session view of server plugin data: positions and gaps by lap, collisions, map."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pitwall.queries.frames import Connection, fetch_frame
+from pitwall.queries.schema import has_table
+
+REQUIRED_TABLES: tuple[str, ...] = ("clean.ac_sessions", "clean.ac_laps")
+
+
+def read_lap_positions(con: Connection, session_id: str) -> pl.DataFrame:
+    """Each car's position after each lap, with gaps, ordered by lap and position.
+
+    Cars are ranked among those that completed the lap, by the time they crossed the line
+    (``completed_at``); ``gap_to_leader_ms`` / ``gap_to_ahead_ms`` are the differences of those
+    crossing times (null for the leader). ``race_time_ms`` is the sum of the car's lap times.
+    """
+    return fetch_frame(
+        con,
+        """
+        SELECT lap_number, car_id, driver_name, lap_time_ms, valid, completed_at,
+               CAST(rank() OVER w AS BIGINT) AS position,
+               crossed_ms - min(crossed_ms) OVER (PARTITION BY lap_number) AS gap_to_leader_ms,
+               crossed_ms - lag(crossed_ms) OVER w AS gap_to_ahead_ms,
+               race_time_ms
+        FROM (
+            SELECT lap_number, car_id, coalesce(driver_name, 'car ' || car_id) AS driver_name,
+                   lap_time_ms, valid, completed_at, epoch_ms(completed_at) AS crossed_ms,
+                   CAST(sum(lap_time_ms) OVER (
+                       PARTITION BY car_id ORDER BY lap_number
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT
+                   ) AS race_time_ms
+            FROM clean.ac_laps WHERE session_id = $session_id
+        ) laps
+        WINDOW w AS (PARTITION BY lap_number ORDER BY crossed_ms NULLS LAST, car_id)
+        ORDER BY lap_number, position
+        """,
+        {"session_id": session_id},
+    )
+
+
+def read_collisions(con: Connection, session_id: str) -> pl.DataFrame:
+    """Collisions of a session in time order, with the drivers' names and the session time."""
+    names = (
+        "(SELECT car_id, max(driver_name) AS driver_name FROM clean.ac_drivers "
+        "WHERE session_id = $session_id GROUP BY car_id)"
+        if has_table(con, layer="clean", table="ac_drivers")
+        else "(SELECT NULL::INTEGER AS car_id, NULL::VARCHAR AS driver_name WHERE false)"
+    )
+    start = (
+        "(SELECT max(started_at) FROM clean.ac_sessions WHERE session_id = $session_id)"
+        if has_table(con, layer="clean", table="ac_sessions")
+        else "NULL::TIMESTAMPTZ"
+    )
+    return fetch_frame(
+        con,
+        f"""
+        SELECT CAST(row_number() OVER (ORDER BY c.ts, c.car_id) AS BIGINT) AS collision_no,
+               c.ts, CAST(epoch_ms(c.ts) - epoch_ms({start}) AS BIGINT) AS session_ms,
+               c.kind, c.car_id, a.driver_name, c.other_car_id,
+               b.driver_name AS other_driver_name, c.impact_speed,
+               c.world_x, c.world_y, c.world_z
+        FROM clean.ac_collisions c
+        LEFT JOIN {names} a ON a.car_id = c.car_id
+        LEFT JOIN {names} b ON b.car_id = c.other_car_id
+        WHERE c.session_id = $session_id
+        ORDER BY c.ts, c.car_id
+        """,  # nosec B608
+        {"session_id": session_id},
+    )
+
+
+def read_track_outline(con: Connection, session_id: str, *, points: int = 800) -> pl.DataFrame:
+    """About ``points`` positions (x, z) spread over the track, from car positions (server)
+    or telemetry (game), ordered along the lap; empty when the session has neither."""
+    if points < 1:
+        raise ValueError("points must be positive")
+    for table in ("ac_car_positions", "ac_telemetry"):
+        if not has_table(con, layer="clean", table=table):
+            continue
+        frame = fetch_frame(
+            con,
+            f"""
+            SELECT x, z, speed_kmh, normalized_pos FROM (
+                SELECT x, z, speed_kmh, normalized_pos,
+                       row_number() OVER (ORDER BY normalized_pos, ts) AS rn,
+                       count(*) OVER () AS n
+                FROM clean.{table}
+                WHERE session_id = $session_id AND x IS NOT NULL AND z IS NOT NULL
+            ) s
+            WHERE n <= $points OR (rn - 1) % CAST(ceil(n / $points) AS BIGINT) = 0
+            ORDER BY normalized_pos
+            """,  # nosec B608
+            {"session_id": session_id, "points": points},
+        )
+        if frame.height:
+            return frame
+    return pl.DataFrame(
+        schema={
+            "x": pl.Float64,
+            "z": pl.Float64,
+            "speed_kmh": pl.Float64,
+            "normalized_pos": pl.Float64,
+        }
+    )
