@@ -1,0 +1,3 @@
+from telemetry_capture.cli import main
+
+raise SystemExit(main())
