@@ -24,7 +24,7 @@ from kedro_datasets._typing import TablePreview
 from pitwall.lake.delta import open_table, scan_table
 from pitwall.lake.layout import Lake, get_lake
 from pitwall.scraping.config import ScraperConfig, SiteConfig, read_scraper_config
-from pitwall.scraping.crawl import CrawlError, run_crawl
+from pitwall.scraping.crawl import CrawlError, CrawlResult, run_crawl
 from pitwall.scraping.lake import (
     FeedBatch,
     SiteRows,
@@ -102,6 +102,8 @@ class ScraperFeedsDataset(_SitesDataset, AbstractDataset[None, pl.DataFrame]):
         self._settings = dict(settings or {})
         self._timeout = timeout
         self._parallel = max(1, parallel)
+        self.crawls: list[CrawlResult] = []
+        """The crawls of the last load (pages, stats, feed)."""
 
     def load(self) -> pl.DataFrame:
         config = self.config()
@@ -118,16 +120,17 @@ class ScraperFeedsDataset(_SitesDataset, AbstractDataset[None, pl.DataFrame]):
         return read_feed_lines(files)
 
     def _run_crawls(self, sites: list[str]) -> None:
-        def crawl(site: str) -> CrawlError | None:
+        def crawl(site: str) -> CrawlResult | CrawlError:
             try:
-                run_crawl(site, settings=self._settings, timeout=self._timeout)
+                return run_crawl(site, settings=self._settings, timeout=self._timeout)
             except CrawlError as exc:
                 log.error("%s", exc)
                 return exc
-            return None
 
         with ThreadPoolExecutor(max_workers=self._parallel) as pool:
-            failures = [e for e in pool.map(crawl, sites) if e is not None]
+            outcomes = list(pool.map(crawl, sites))
+        self.crawls = [c for c in outcomes if isinstance(c, CrawlResult)]
+        failures = [e for e in outcomes if isinstance(e, CrawlError)]
         if failures:
             raise CrawlError(f"{len(failures)} crawl(s) failed; first: {failures[0]}")
 
