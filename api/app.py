@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import JwksCache, TokenVerifier
+from api.deps import reject_unknown_query
 from api.problems import BodyLimit, install_problem_handlers, problem_response
 from api.readers import Readers, open_readers
 from api.routers import ROUTERS
@@ -76,6 +77,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state.settings = settings
     # every body but an upload is tiny: cap them all (multipart overhead on top of a file)

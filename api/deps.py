@@ -7,6 +7,8 @@ from contextlib import closing
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import AuthError, IssuerUnavailableError, Principal, Role
@@ -72,6 +74,29 @@ async def _layer_cursor(request: Request, layer: Layer) -> AsyncIterator[Connect
     with closing(_readers(request).for_layer(layer).cursor()) as cursor:
         yield cursor
 
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return frozenset(names)
+
+
+async def reject_unknown_query(request: Request) -> None:
+    """422 for query parameters the operation does not declare (a typo like ``?filtr=`` would
+    otherwise silently return unfiltered data)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    allowed = _KNOWN_QUERY.get(route.unique_id)
+    if allowed is None:
+        allowed = _KNOWN_QUERY[route.unique_id] = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise HTTPException(422, f"unknown query parameters {unknown}; allowed: {sorted(allowed)}")
+
+
+_KNOWN_QUERY: dict[str, frozenset[str]] = {}
 
 Settings = Annotated[ApiSettings, Depends(_settings)]
 ReadersDep = Annotated[Readers, Depends(_readers)]

@@ -39,7 +39,7 @@ def list_feeds(_: Reader, settings: Settings) -> list[FeedPublic]:
     "/{feed}/files",
     status_code=201,
     response_model=UploadPublic,
-    responses=problem_responses(401, 403, 404, 409, 413, 422),
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
     summary="Upload a CSV file to a feed's landing zone",
 )
 def upload_file(
@@ -50,7 +50,7 @@ def upload_file(
 ) -> UploadPublic:
     """Store the file where the next `ingest_csv` run lands it.
 
-    Refused: names with a path or not matching the feed's glob (422), files over the size
+    Refused: a malformed multipart body (400), names with a path or not matching the feed's glob (422), files over the size
     limit (413), headers not matching the declared columns (422), taken names (409).
     """
     declared = read_csv_feeds(settings.home).get(feed)
