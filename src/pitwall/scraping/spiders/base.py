@@ -28,24 +28,19 @@ class SiteSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.site = site or self.default_site or ""
-        self.crawl_id = crawl_id or new_crawl_id()
-        self._site_config: SiteConfig | None = None
-        if self.site:
-            config = read_scraper_config().site(self.site)
-            if config.spider != self.name:
-                raise ValueError(f"site {self.site!r} is for spider {config.spider!r}")
-            if base_url:
-                config = config.model_copy(update={"base_url": base_url})
-            self._site_config = config
-
-    @property
-    def site_config(self) -> SiteConfig:
-        if self._site_config is None:
+        name = site or self.default_site
+        if not name:
             raise ValueError(
                 f"spider {self.name!r} needs a site: scrapy crawl {self.name} -a site="
             )
-        return self._site_config
+        config = read_scraper_config().site(name)
+        if config.spider != self.name:
+            raise ValueError(f"site {name!r} is for spider {config.spider!r}, not {self.name!r}")
+        if base_url:
+            config = config.model_copy(update={"base_url": base_url})
+        self.site = name
+        self.site_config: SiteConfig = config
+        self.crawl_id = crawl_id or new_crawl_id()
 
     @property
     def base_url(self) -> str:
