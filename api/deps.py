@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.auth import AuthError, IssuerUnavailableError, Principal, Role
 from api.formats import TabularFormat, negotiate_format
 from api.models import Layer
-from api.readers import Readers
+from api.readers import Readers, Snapshot
 from api.settings import ApiSettings
 from pitwall.queries.frames import Connection
 
@@ -61,17 +61,23 @@ def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
 
 async def _clean_cursor(request: Request) -> AsyncIterator[Connection]:
-    with closing(_readers(request).clean.cursor()) as cursor:
+    with closing(_readers(request).clean.snapshot().cursor()) as cursor:
         yield cursor
 
 
 async def _lake_cursor(request: Request) -> AsyncIterator[Connection]:
-    with closing(_readers(request).lake.cursor()) as cursor:
+    with closing(_readers(request).lake.snapshot().cursor()) as cursor:
         yield cursor
 
 
-async def _layer_cursor(request: Request, layer: Layer) -> AsyncIterator[Connection]:
-    with closing(_readers(request).for_layer(layer).cursor()) as cursor:
+async def _layer_snapshot(request: Request, layer: Layer) -> Snapshot:
+    return _readers(request).for_layer(layer).snapshot()
+
+
+async def _layer_cursor(
+    snapshot: Annotated[Snapshot, Depends(_layer_snapshot)],
+) -> AsyncIterator[Connection]:
+    with closing(snapshot.cursor()) as cursor:
         yield cursor
 
 
@@ -107,6 +113,8 @@ CleanCursor = Annotated[Connection, Depends(_clean_cursor)]
 """Reads of CLEAN data: DuckDB over the lake, or the PostgreSQL mirror when configured."""
 LakeCursor = Annotated[Connection, Depends(_lake_cursor)]
 """Reads of any lake layer (RAW bookkeeping, quarantine): always DuckDB over the lake."""
+LayerSnapshot = Annotated[Snapshot, Depends(_layer_snapshot)]
+"""The snapshot serving the path's ``layer`` (the same one ``LayerCursor`` reads)."""
 LayerCursor = Annotated[Connection, Depends(_layer_cursor)]
 """Reads of the table named by the path's ``layer`` (CLEAN may come from the mirror)."""
 Format = Annotated[TabularFormat, Depends(negotiate_format)]

@@ -3,12 +3,12 @@
 ``pitwall.sql`` registers each Delta table's current snapshot as a view. A 100-row page read
 through such a view costs ~10 ms here, because DuckDB reads whole Parquet column chunks (the
 Delta writer puts up to a million rows in one row group); the same page from a DuckDB table in
-memory costs well under 1 ms. So tables up to ``cache_max_rows`` rows are copied into memory
+memory costs around 1 ms. So tables up to ``cache_max_rows`` rows are copied into memory
 (a snapshot-consistent serving cache; 0 turns it off) and bigger ones stay views.
 
-``refresh`` checks the lake's Delta versions and, when anything changed, builds a new database
-and swaps it in: requests in flight keep the snapshot they started on (their cursor keeps the
-old database alive), new requests see the new one.
+``refresh`` checks the lake's Delta versions and, when anything changed, builds a new
+:class:`LakeSnapshot` and swaps it in: a request works on the snapshot it started with (its
+cursor keeps that database alive), new requests see the new one.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
 from pitwall.lake.delta import open_table
 from pitwall.lake.layout import LAYERS, Lake
-from pitwall.queries.frames import quote_ident, table_ref
+from pitwall.queries.frames import fetch_frame, quote_ident, table_ref
+from pitwall.queries.schema import Column, read_columns
 from pitwall.sql import register_lake_views
 
 log = logging.getLogger(__name__)
@@ -37,41 +38,67 @@ class ServedTable:
     version: int
     rows: int
     cached: bool
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class LakeSnapshot:
+    """One consistent state of the lake: a DuckDB database and what it serves."""
+
+    con: duckdb.DuckDBPyConnection
+    tables: tuple[ServedTable, ...]
+    _by_name: dict[tuple[str, str], ServedTable] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {(t.layer, t.name): t for t in self.tables})
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor (own connection to this database) for one request."""
+        return self.con.cursor()
+
+    def columns(self, layer: str, table: str) -> list[Column] | None:
+        """The columns of a served table, without a catalog query (None if not served)."""
+        served = self._by_name.get((layer, table))
+        return list(served.columns) if served else None
 
 
 class LakeReader:
-    """Cursors over the lake's current snapshot (see module docstring)."""
+    """The current :class:`LakeSnapshot` of a lake (see module docstring)."""
 
     def __init__(self, lake: Lake, *, cache_max_rows: int = 0, threads: int = 2) -> None:
         self.lake = lake
         self.cache_max_rows = cache_max_rows
         self.threads = threads
         self._lock = threading.Lock()
-        self._con, self.tables = self._build()
+        self._snapshot = self._build()
+
+    def snapshot(self) -> LakeSnapshot:
+        return self._snapshot
+
+    @property
+    def tables(self) -> tuple[ServedTable, ...]:
+        return self._snapshot.tables
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor (own connection to the current database) for one request."""
-        return self._con.cursor()
+        return self._snapshot.cursor()
 
     def refresh(self, *, force: bool = False) -> bool:
         """Rebuild when the lake's tables or versions changed; True if it did."""
         with self._lock:
-            if not force and self._lake_versions() == self._served_versions():
+            served = {(t.layer, t.name): t.version for t in self._snapshot.tables}
+            if not force and self._lake_versions() == served:
                 return False
             started = time.perf_counter()
-            self._con, self.tables = self._build()
+            self._snapshot = self._build()
             log.info(
                 "lake catalog rebuilt: %d tables in %.2fs",
-                len(self.tables),
+                len(self._snapshot.tables),
                 time.perf_counter() - started,
             )
             return True
 
     def close(self) -> None:
-        self._con.close()
-
-    def _served_versions(self) -> dict[tuple[str, str], int]:
-        return {(t.layer, t.name): t.version for t in self.tables}
+        self._snapshot.con.close()
 
     def _lake_versions(self) -> dict[tuple[str, str], int]:
         versions = {}
@@ -83,18 +110,19 @@ class LakeReader:
                     versions[(layer, name)] = table.version()
         return versions
 
-    def _build(self) -> tuple[duckdb.DuckDBPyConnection, list[ServedTable]]:
+    def _build(self) -> LakeSnapshot:
         con = duckdb.connect(config={"threads": self.threads})
         con.execute("SET GLOBAL TimeZone = 'UTC'")
         served = []
         for reg in register_lake_views(con, lake=self.lake):
             view = table_ref(reg.layer, reg.name)
-            rows = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]  # type: ignore[index]  # nosec B608
+            rows = int(fetch_frame(con, f"SELECT count(*) FROM {view}").item())  # nosec B608
             cached = 0 < rows <= self.cache_max_rows
             if cached:
                 copy = table_ref(reg.layer, f"__copy_{reg.name}")
                 con.execute(f"CREATE TABLE {copy} AS SELECT * FROM {view}")  # nosec B608
                 con.execute(f"DROP VIEW {view}")
                 con.execute(f"ALTER TABLE {copy} RENAME TO {quote_ident(reg.name)}")
-            served.append(ServedTable(reg.layer, reg.name, reg.version, rows, cached))
-        return con, served
+            columns = tuple(read_columns(con, layer=reg.layer, table=reg.name))
+            served.append(ServedTable(reg.layer, reg.name, reg.version, rows, cached, columns))
+        return LakeSnapshot(con, tuple(served))

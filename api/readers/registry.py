@@ -9,10 +9,19 @@ from api.readers.lake import LakeReader
 from api.settings import ApiSettings, Backend
 from pitwall.lake.layout import get_lake
 from pitwall.queries.frames import Connection
+from pitwall.queries.schema import Column
+
+
+class Snapshot(Protocol):
+    """A consistent view of the data: cursors, and table columns when known without a query."""
+
+    def cursor(self) -> Connection: ...
+
+    def columns(self, layer: str, table: str) -> list[Column] | None: ...
 
 
 class CleanReader(Protocol):
-    def cursor(self) -> Connection: ...
+    def snapshot(self) -> Snapshot: ...
 
     def close(self) -> None: ...
 

@@ -9,7 +9,7 @@ import polars as pl
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
-from api.deps import Format, LakeCursor, LayerCursor, Reader, ReadersDep
+from api.deps import Format, LakeCursor, LayerCursor, LayerSnapshot, Reader, ReadersDep
 from api.formats import MEDIA_TYPES, frame_bytes, frame_response, tabular_content
 from api.models import Layer, RowsPagePublic, TablePublic
 from api.params import (
@@ -75,6 +75,7 @@ def describe_table(
 def read_table_rows(
     _: Reader,
     db: LayerCursor,
+    snapshot: LayerSnapshot,
     request: Request,
     fmt: Format,
     layer: Layer,
@@ -118,6 +119,7 @@ def read_table_rows(
         limit=limit,
         offset=offset,
         after=after,
+        schema=snapshot.columns(layer, name),
     )
     next_cursor = None
     if page.has_more:

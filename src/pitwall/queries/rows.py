@@ -89,6 +89,7 @@ def read_rows(
     limit: int = 100,
     offset: int = 0,
     after: Sequence[Scalar] | None = None,
+    schema: Sequence[Column] | None = None,
 ) -> RowsPage:
     """A page of ``layer.table``.
 
@@ -102,6 +103,7 @@ def read_rows(
         limit: page size.
         offset: rows to skip (after the keyset position when ``after`` is given).
         after: the ``last_key`` of the previous page, for keyset pagination.
+        schema: the table's columns if the caller has them cached (else they are read).
 
     Raises:
         TableNotFoundError: unknown table.
@@ -109,13 +111,13 @@ def read_rows(
     """
     if limit < 1 or offset < 0:
         raise QueryError("limit must be positive and offset non-negative")
-    schema = {c.name: c for c in read_columns(con, layer=layer, table=table)}
-    selected = _select(columns, schema)
+    known = {c.name: c for c in (schema or read_columns(con, layer=layer, table=table))}
+    selected = _select(columns, known)
     params = _Params()
-    where = [_condition(f, schema, params) for f in _checked_filters(filters)]
-    order = _total_order(sort, schema) if (sort or after is not None) else ()
+    where = [_condition(f, known, params) for f in _checked_filters(filters)]
+    order = _total_order(sort, known) if (sort or after is not None) else ()
     if after is not None:
-        where.append(_after_condition(order, after, schema, params))
+        where.append(_after_condition(order, after, known, params))
     fetched = selected + [k.column for k in order if k.column not in selected]
 
     sql = f"SELECT {', '.join(quote_ident(c) for c in fetched)} FROM {table_ref(layer, table)}"  # nosec B608
