@@ -51,7 +51,7 @@ def test_passwords_are_generated_once_and_stored_privately(
     again = read_role_passwords(tmp_path)
     other_home = read_role_passwords(tmp_path / "other")
 
-    store = tmp_path / "data" / "pg-credentials.json"
+    store = tmp_path / "conf" / "local" / "postgres-passwords.json"
     assert first == again
     assert first.loader != first.reader
     assert other_home.loader != first.loader
@@ -73,7 +73,7 @@ def test_passwords_from_local_credentials_then_env(
 
     assert (from_file.loader, from_file.reader) == ("from-file-l", "from-file-r")
     assert (mixed.loader, mixed.reader) == ("from-file-l", "from-env-r")
-    assert not (tmp_path / "data" / "pg-credentials.json").exists()
+    assert not (tmp_path / "conf" / "local" / "postgres-passwords.json").exists()
 
 
 def test_role_dsn_keeps_server_and_database() -> None:

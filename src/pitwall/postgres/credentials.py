@@ -5,7 +5,8 @@ Looked up in order:
 1. env ``PITWALL_PG_LOADER_PASSWORD`` / ``PITWALL_PG_READER_PASSWORD``;
 2. ``conf/local/credentials.yml`` (git-ignored), key ``pitwall_postgres`` with
    ``loader_password`` / ``reader_password``;
-3. generated once and stored in ``<home>/data/pg-credentials.json`` (mode 0600).
+3. generated once and stored in ``<home>/conf/local/postgres-passwords.json`` (mode 0600;
+   conf/local is git-ignored; the name matches no Kedro config pattern).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def read_role_passwords(home: Path | None = None) -> RolePasswords:
     }
     if found["loader"] and found["reader"]:
         return RolePasswords(loader=found["loader"], reader=found["reader"])
-    generated = _read_or_create_store(base / "data" / "pg-credentials.json")
+    generated = _read_or_create_store(base / "conf" / "local" / "postgres-passwords.json")
     return RolePasswords(
         loader=found["loader"] or generated["loader"],
         reader=found["reader"] or generated["reader"],
@@ -70,7 +71,7 @@ def _read_or_create_store(path: Path) -> dict[str, str]:
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         content = {role: secrets.token_urlsafe(24) for role in ("loader", "reader")}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pg-credentials.")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".postgres-passwords.")
         try:
             with os.fdopen(fd, "w") as handle:
                 json.dump(content, handle)
