@@ -118,3 +118,19 @@ def test_table_rows_are_typed_from_the_site_columns() -> None:
     bad = _run(crawler, TableRow(url=row.url, cells={**row.cells, "length_km": "five"}))
     assert isinstance(bad, RejectedRecord)
     assert bad.reason == "length_km: malformed number 'five'"
+
+
+def test_project_settings_are_polite_and_land_jsonl_feeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrapy.utils.project import get_project_settings
+
+    monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "pitwall.scraping.settings")
+    settings = get_project_settings()
+    assert settings.getbool("ROBOTSTXT_OBEY")
+    assert settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert settings.getfloat("DOWNLOAD_DELAY") >= 1
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
+    assert settings["USER_AGENT"].startswith("pitwall-scraper/")
+    assert not settings.getbool("HTTPCACHE_ENABLED")
+    ((uri, options),) = settings.getdict("FEEDS").items()
+    assert uri.endswith("/%(site)s/%(crawl_id)s.jsonl")
+    assert options["format"] == "jsonlines"

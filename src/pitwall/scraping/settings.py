@@ -1,7 +1,9 @@
 """Scrapy settings of the Pitwall project (``scrapy.cfg`` at the repo root points here).
 
 Polite by default, as in Scrapy's project template: robots.txt obeyed, an identifying user
-agent, AutoThrottle on. Crawls of our own sandbox turn the delays off with ``-s`` overrides.
+agent, one request at a time per site, AutoThrottle on. Crawls of our own sandbox turn that off
+with overrides (``pitwall.scraping.NO_DELAYS``; standalone:
+``scrapy crawl leaderboard -s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=False``).
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ NEWSPIDER_MODULE = "pitwall.scraping.spiders"
 USER_AGENT = "pitwall-scraper/0.1 (+https://github.com/pitwall/pitwall; data-team@pitwall.dev)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 4
-DOWNLOAD_DELAY = 0.5
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 
