@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
+
 from pitwall.csvfeeds.feeds import parse_feeds
 from pitwall.csvfeeds.landing import CsvBatchPlan, UnmergedRaw
 from pitwall.csvfeeds.typing import type_feed_rows
@@ -23,10 +25,18 @@ def plan_raw_batches(pending: list[CsvBatchPlan]) -> list[CsvBatchPlan]:
 
 def type_raw_rows(
     raw: dict[str, UnmergedRaw], feeds: dict[str, dict[str, Any]]
-) -> dict[str, CleanBatch]:
-    """Type, trim and de-duplicate each feed's unmerged RAW rows (lazily)."""
+) -> dict[str, list[CleanBatch]]:
+    """Type and trim each unmerged RAW batch (lazily), one batch at a time in landing order."""
     declared = parse_feeds(feeds)
     return {
-        name: CleanBatch(type_feed_rows(unmerged.rows, feed=declared[name]), unmerged.batches)
+        name: [
+            CleanBatch(
+                type_feed_rows(
+                    unmerged.rows.filter(pl.col("_batch_id") == batch), feed=declared[name]
+                ),
+                batch,
+            )
+            for batch in unmerged.batches
+        ]
         for name, unmerged in raw.items()
     }

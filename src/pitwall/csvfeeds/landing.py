@@ -13,14 +13,16 @@ picked up by the next run.
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
-from deltalake import CommitProperties, write_deltalake
+from deltalake import CommitProperties, WriterProperties, write_deltalake
 
 from pitwall.csvfeeds.feeds import CsvFeed
 from pitwall.csvfeeds.files import LandingFile, list_feed_files, local_copy
@@ -35,6 +37,7 @@ from pitwall.lake.records import read_ingestion_log, write_ingestion_log, write_
 log = logging.getLogger(__name__)
 PIPELINE = "ingest_csv"
 _PROGRESS_EVERY = 1_000_000
+RAW_ROW_GROUP_ROWS = 131_072
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ def _stream_to_raw(
     write_deltalake(
         raw_uri(feed, lake=lake),
         pa.RecordBatchReader.from_batches(rows.schema, batches()),
+        writer_properties=WriterProperties(max_row_group_size=RAW_ROW_GROUP_ROWS),
         mode="append",
         schema_mode="merge",
         storage_options=lake.storage_options,
@@ -174,34 +178,88 @@ def scan_unmerged_raw(feed: CsvFeed, *, lake: Lake) -> UnmergedRaw | None:
     uri = raw_uri(feed, lake=lake)
     landed = read_markers(uri, storage_options=lake.storage_options)
     merged = read_markers(clean_uri(feed, lake=lake), storage_options=lake.storage_options)
-    pending = sorted(landed - merged)
+    pending = [b for b in _landing_order(uri, lake=lake) if b in landed - merged]
     if not pending:
         return None
     rows = scan_table(uri, storage_options=lake.storage_options)
     return UnmergedRaw(rows.filter(pl.col("_batch_id").is_in(pending)), tuple(pending))
 
 
+def _landing_order(uri: str, *, lake: Lake) -> list[str]:
+    """Batch ids in the order their RAW commits were made (oldest first)."""
+    table = open_table(uri, storage_options=lake.storage_options)
+    ordered: list[str] = []
+    for commit in reversed(table.history() if table else []):
+        for batch in json.loads(commit.get(MARKER_KEY) or "[]"):
+            if batch not in ordered:
+                ordered.append(batch)
+    return ordered
+
+
 def clean_uri(feed: CsvFeed, *, lake: Lake) -> str:
     return lake.table_uri("clean", feed.clean_table)
 
 
+CLEAN_CHUNK_ROWS = RAW_ROW_GROUP_ROWS  # whole RAW row groups per chunk
+
+
 def write_clean(
-    typed: TypedRows, batches: Sequence[str], *, feed: CsvFeed, lake: Lake
+    typed: TypedRows, batch_id: str, *, feed: CsvFeed, lake: Lake
 ) -> list[BatchOutcome]:
-    """Quarantine typing failures, merge the typed rows into CLEAN with the batch markers, then
-    complete the batches' log rows so that rows_in = rows_landed + rows_quarantined."""
-    write_quarantine(typed.quarantine.collect(), feed.quarantine_table, lake=lake)
+    """Quarantine typing failures and superseded duplicates, then merge the typed rows into CLEAN
+    with the batch marker, then complete the log so rows_in = rows_landed + rows_quarantined.
+
+    The batch is processed in chunks of ``_source_row`` (RAW keeps file order), so memory stays
+    bounded by one chunk plus the key index, whatever the file size.
+    """
+    latest = typed.latest_rows().collect(engine="streaming")
+    duplicates = (latest.get_column("__rows").max() or 0) > 1
+    quarantine = [typed.rejected(chunk) for chunk in _chunks(typed)]
+    if duplicates:
+        quarantine += [typed.superseded(chunk, latest) for chunk in _chunks(typed)]
+    write_quarantine(pl.concat(quarantine), feed.quarantine_table, lake=lake)
     uri = clean_uri(feed, lake=lake)
-    exists = open_table(uri, storage_options=lake.storage_options) is not None
-    write_table(
-        typed.clean.collect(engine="streaming"),
-        uri,
-        mode="merge" if exists else "append",
-        keys=feed.key,
-        markers=batches,
-        storage_options=lake.storage_options,
-    )
+    if open_table(uri, storage_options=lake.storage_options) is not None:
+        clean = pl.concat([typed.clean(c, latest) for c in _chunks(typed)])
+        write_table(
+            clean,
+            uri,
+            mode="merge",
+            keys=feed.key,
+            markers=[batch_id],
+            storage_options=lake.storage_options,
+        )
+    else:  # a new table is streamed chunk by chunk into one commit
+        chunks = (typed.clean(c, latest) for c in _chunks(typed))
+        first = next(chunks)
+        schema = first.to_arrow(compat_level=pl.CompatLevel.oldest()).schema
+        batches = (
+            b
+            for frame in itertools.chain([first], chunks)
+            for b in frame.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(schema).to_batches()
+        )
+        write_deltalake(
+            uri,
+            pa.RecordBatchReader.from_batches(schema, batches),
+            mode="append",
+            schema_mode="merge",
+            storage_options=lake.storage_options,
+            commit_properties=CommitProperties(
+                custom_metadata={MARKER_KEY: json.dumps([batch_id])}
+            ),
+        )
     return complete_log(feed, lake=lake)
+
+
+def _chunks(typed: TypedRows) -> Iterator[pl.DataFrame]:
+    """The batch's staged rows, in ``_source_row`` ranges of CLEAN_CHUNK_ROWS."""
+    top = typed.staged.select(pl.col("_source_row").max()).collect().item()
+    if not top:
+        yield typed.staged.limit(0).collect()
+        return
+    for low in range(0, int(top), CLEAN_CHUNK_ROWS):
+        window = pl.col("_source_row").is_between(low + 1, low + CLEAN_CHUNK_ROWS)
+        yield typed.staged.filter(window).collect()
 
 
 def complete_log(feed: CsvFeed, *, lake: Lake) -> list[BatchOutcome]:

@@ -61,6 +61,8 @@ def parse_csv(
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = true")
+        con.execute("SET enable_progress_bar = false")  # progress is logged by the caller
+        con.execute("SET memory_limit = '512MB'")  # streaming: bounded whatever the file size
         col_spec = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in columns) + "}"
         encoding = {"utf-8": "utf-8", "latin-1": "latin-1", "utf-16": "utf-16"}[feed.encoding]
         header = str(feed.header).lower()

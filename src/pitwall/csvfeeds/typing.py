@@ -15,10 +15,81 @@ _FALSE = ["false", "f", "no", "n", "0"]
 
 @dataclass(frozen=True)
 class TypedRows:
-    """Typed rows ready to merge, and the rows that failed typing (quarantine shape)."""
+    """Lazily typed rows of one batch, each with the reason it fails (null when it is good).
 
-    clean: pl.LazyFrame
-    quarantine: pl.LazyFrame
+    De-duplication needs the last row of each key, a global fact: :meth:`latest_rows` computes
+    it from the keys alone; then the caller runs :meth:`rejected`, :meth:`superseded` and
+    :meth:`clean` over chunks of staged rows, so memory stays bounded.
+    """
+
+    staged: pl.LazyFrame
+    feed: CsvFeed
+
+    def _keys(self) -> list[str]:
+        return [f"__t_{k}" for k in self.feed.key]
+
+    def latest_rows(self) -> pl.LazyFrame:
+        """Per typed key: its last ``_source_row`` and how many rows carry it.
+
+        The last row of a key is authoritative: if it is bad it is quarantined, and the
+        earlier rows of that key are still superseded (never silently replaced by stale data).
+        Only the key columns are read, so this is a cheap streaming aggregation.
+        """
+        return (
+            self.staged.select(*self._keys(), "_source_row")
+            .drop_nulls(self._keys())
+            .group_by(self._keys())
+            .agg(pl.col("_source_row").max().alias("__last_row"), pl.len().alias("__rows"))
+        )
+
+    def rejected(self, chunk: pl.DataFrame) -> pl.DataFrame:
+        """Rows with a bad value or no key, in quarantine shape."""
+        return self._as_quarantine(chunk.lazy().filter(pl.col("__reason").is_not_null()))
+
+    def superseded(self, chunk: pl.DataFrame, latest: pl.DataFrame) -> pl.DataFrame:
+        """Good rows replaced by a later row with the same key, in quarantine shape."""
+        later = self._judge(chunk, latest).filter(
+            pl.col("__reason").is_null() & pl.col("__superseded")
+        )
+        return self._as_quarantine(
+            later.with_columns(
+                pl.format(
+                    "duplicate key in batch: superseded by row {}", pl.col("__last_row")
+                ).alias("__reason")
+            )
+        )
+
+    def clean(self, chunk: pl.DataFrame, latest: pl.DataFrame) -> pl.DataFrame:
+        """The good, latest rows of a chunk, typed, with the ingestion metadata."""
+        return (
+            self._judge(chunk, latest)
+            .filter(pl.col("__reason").is_null() & ~pl.col("__superseded"))
+            .select(*[pl.col(f"__t_{c}").alias(c) for c in self.feed.columns], *METADATA_COLUMNS)
+            .collect()
+        )
+
+    def _judge(self, chunk: pl.DataFrame, latest: pl.DataFrame) -> pl.LazyFrame:
+        return (
+            chunk.lazy()
+            .join(latest.lazy(), on=self._keys(), how="left", nulls_equal=False)
+            .with_columns(
+                (
+                    pl.col("__last_row").is_not_null()
+                    & (pl.col("_source_row") < pl.col("__last_row"))
+                ).alias("__superseded")
+            )
+        )
+
+    def _as_quarantine(self, rows: pl.LazyFrame) -> pl.DataFrame:
+        return rows.select(
+            pl.col("_batch_id"),
+            pl.col("_ingested_at").cast(QUARANTINE_SCHEMA["_ingested_at"]),
+            pl.col("_source"),
+            pl.col("_source_row").cast(pl.Int64),
+            pl.lit("type").alias("stage"),
+            pl.col("__reason").alias("reason"),
+            pl.struct([pl.col(c) for c in self.feed.columns]).struct.json_encode().alias("record"),
+        ).collect()
 
 
 def polars_type(spec: ColumnSpec) -> pl.DataType:
@@ -67,8 +138,8 @@ def _as_utc(col: pl.Expr) -> pl.Expr:
 
 
 def type_feed_rows(raw: pl.LazyFrame, *, feed: CsvFeed) -> TypedRows:
-    """Trim and type the declared columns; rows with a bad value or key, or superseded by a
-    later row with the same key in the same batch, go to quarantine with the reason."""
+    """Trim and type the declared columns; a bad value or a missing key gives the row a reason
+    (see :class:`TypedRows` for duplicates)."""
     present = set(raw.collect_schema().names())
     trimmed = raw.with_columns(
         [
@@ -87,47 +158,9 @@ def type_feed_rows(raw: pl.LazyFrame, *, feed: CsvFeed) -> TypedRows:
         )
         for c, s in feed.columns.items()
     ] + [pl.when(pl.col(k).is_null()).then(pl.lit(f"missing key column {k}")) for k in feed.key]
-    staged = (
-        trimmed.with_columns(typed_exprs)
-        .with_columns(
-            pl.concat_str(problems, separator="; ", ignore_nulls=True)
-            .replace("", None)
-            .alias("__reason")
-        )
-        .with_columns(
-            pl.when(pl.col("__reason").is_null() & _superseded(feed.key))
-            .then(pl.format("duplicate key in batch: superseded by row {}", _last_row(feed.key)))
-            .otherwise(pl.col("__reason"))
-            .alias("__reason")
-        )
+    staged = trimmed.with_columns(typed_exprs).with_columns(
+        pl.concat_str(problems, separator="; ", ignore_nulls=True)
+        .replace("", None)
+        .alias("__reason")
     )
-    clean = staged.filter(pl.col("__reason").is_null()).select(
-        *[pl.col(f"__t_{c}").alias(c) for c in feed.columns], *METADATA_COLUMNS
-    )
-    quarantine = staged.filter(pl.col("__reason").is_not_null()).select(
-        pl.col("_batch_id"),
-        pl.col("_ingested_at").cast(QUARANTINE_SCHEMA["_ingested_at"]),
-        pl.col("_source"),
-        pl.col("_source_row").cast(pl.Int64),
-        pl.lit("type").alias("stage"),
-        pl.col("__reason").alias("reason"),
-        pl.struct([pl.col(c) for c in feed.columns]).struct.json_encode().alias("record"),
-    )
-    return TypedRows(clean=clean, quarantine=quarantine)
-
-
-def _valid() -> pl.Expr:
-    return pl.col("__reason").is_null()
-
-
-def _last_row(key: list[str]) -> pl.Expr:
-    return (
-        pl.when(_valid())
-        .then(pl.col("_source_row"))
-        .max()
-        .over(["_batch_id", *[f"__t_{k}" for k in key]])
-    )
-
-
-def _superseded(key: list[str]) -> pl.Expr:
-    return pl.col("_source_row") < _last_row(key)
+    return TypedRows(staged=staged, feed=feed)

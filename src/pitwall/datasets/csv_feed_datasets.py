@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CleanBatch:
-    """What the typing node hands to CLEAN for one feed."""
+    """What the typing node hands to CLEAN for one RAW batch."""
 
     typed: TypedRows
-    batches: tuple[str, ...]
+    batch_id: str
 
 
 class _FeedsDataset:
@@ -110,13 +110,14 @@ class CsvRawDataset(_FeedsDataset, AbstractDataset[list[CsvBatchPlan], dict[str,
 
 
 class CsvCleanDataset(
-    _FeedsDataset, AbstractDataset[dict[str, CleanBatch], dict[str, pl.LazyFrame]]
+    _FeedsDataset, AbstractDataset[dict[str, list[CleanBatch]], dict[str, pl.LazyFrame]]
 ):
     """Save merges typed rows into each feed's CLEAN table; load scans those tables lazily."""
 
-    def save(self, data: dict[str, CleanBatch]) -> None:
-        for name, batch in data.items():
-            write_clean(batch.typed, batch.batches, feed=self._feeds[name], lake=self.lake)
+    def save(self, data: dict[str, list[CleanBatch]]) -> None:
+        for name, batches in data.items():
+            for batch in batches:  # in landing order: a later file updates an earlier one
+                write_clean(batch.typed, batch.batch_id, feed=self._feeds[name], lake=self.lake)
         for feed in self._feeds.values():  # finishes log rows of runs killed after the merge
             complete_log(feed, lake=self.lake)
 

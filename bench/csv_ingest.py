@@ -1,0 +1,168 @@
+"""Benchmark: the full ingest_csv path (RAW and CLEAN) on 5,000,000 rows x 15 columns, against
+DuckDB's ``COPY (SELECT * FROM read_csv(...)) TO 'x.parquet'`` measured in the same run.
+
+Each measurement runs in its own subprocess so that peak RSS is the ingest's alone.
+Usage: ``uv run python bench/csv_ingest.py [--rows N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COLUMNS = {
+    "lap_id": "int",
+    "recorded_at": "datetime",
+    "driver_id": "int",
+    "driver_name": "string",
+    "car_model": "string",
+    "track": "string",
+    "lap_number": "int",
+    "lap_time_s": "float",
+    "sector1_s": "float",
+    "sector2_s": "float",
+    "sector3_s": "float",
+    "top_speed_kmh": "float",
+    "cuts": "int",
+    "valid": "bool",
+    "note": "string",
+}
+
+
+def generate(path: Path, rows: int) -> None:
+    import duckdb
+
+    duckdb.sql(
+        f"""
+        COPY (
+          SELECT i AS lap_id,
+            strftime(TIMESTAMP '2026-01-01' + to_milliseconds(i * 37), '%Y-%m-%dT%H:%M:%S.%gZ')
+              AS recorded_at,
+            (i % 400)::INT AS driver_id, 'driver_' || (i % 400) AS driver_name,
+            'car_' || (i % 57) AS car_model, 'track_' || (i % 23) AS track,
+            (i % 60)::INT AS lap_number, round(60 + random() * 40, 3) AS lap_time_s,
+            round(random() * 30, 3) AS sector1_s, round(random() * 30, 3) AS sector2_s,
+            CASE WHEN i % 17 = 0 THEN NULL ELSE round(random() * 30, 3) END AS sector3_s,
+            round(150 + random() * 180, 2) AS top_speed_kmh,
+            CASE WHEN i % 11 = 0 THEN NULL ELSE (random() * 4)::INT END AS cuts,
+            (random() > 0.5) AS valid,
+            CASE WHEN i % 7 = 0 THEN NULL ELSE 'note ' || i END AS note
+          FROM range({rows}) t(i)
+        ) TO '{path}' (HEADER, DELIMITER ',')
+        """
+    )
+
+
+def run_baseline(csv: Path, out: Path) -> dict[str, float]:
+    import duckdb
+
+    start = time.perf_counter()
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv}')) TO '{out}' (FORMAT parquet)")
+    return {"seconds": time.perf_counter() - start}
+
+
+def run_ingest(csv: Path, lake: Path) -> dict[str, float]:
+    os.environ["PITWALL_LAKE_URI"] = str(lake)
+    import polars as pl
+
+    from pipelines.ingest_csv.nodes import plan_raw_batches
+    from pitwall.csvfeeds.feeds import parse_feeds
+    from pitwall.csvfeeds.landing import find_pending_files, land_raw_file, scan_unmerged_raw
+    from pitwall.csvfeeds.typing import type_feed_rows
+    from pitwall.lake.layout import get_lake
+
+    lake_ = get_lake()
+    spec = {"location": str(csv), "columns": COLUMNS, "key": ["lap_id"], "clean_table": "laps"}
+    feeds = parse_feeds({"laps": spec})
+    start = time.perf_counter()
+    for plan in plan_raw_batches(find_pending_files(feeds, lake=lake_)):
+        land_raw_file(plan, feed=feeds["laps"], lake=lake_)
+    raw_done = time.perf_counter()
+    raw_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    unmerged = scan_unmerged_raw(feeds["laps"], lake=lake_)
+    assert unmerged is not None
+    from pitwall.csvfeeds.landing import write_clean
+
+    for batch in unmerged.batches:
+        rows = unmerged.rows.filter(pl.col("_batch_id") == batch)
+        write_clean(type_feed_rows(rows, feed=feeds["laps"]), batch, feed=feeds["laps"], lake=lake_)
+    clean_done = time.perf_counter()
+    return {
+        "raw_seconds": raw_done - start,
+        "clean_seconds": clean_done - raw_done,
+        "raw_peak_rss_mb": raw_rss,
+    }
+
+
+def _child(kind: str, csv: Path, target: Path) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--child", kind, str(csv), str(target)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--child", nargs=3, metavar=("KIND", "CSV", "TARGET"))
+    args = parser.parse_args()
+    if args.child:
+        kind, csv, target = args.child
+        result = (
+            run_baseline(Path(csv), Path(target))
+            if kind == "baseline"
+            else run_ingest(Path(csv), Path(target))
+        )
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+
+    with tempfile.TemporaryDirectory(prefix="pitwall-bench-") as tmp:
+        csv = Path(tmp) / "laps.csv"
+        print(f"generating {args.rows:,} rows x {len(COLUMNS)} columns ...", flush=True)
+        generate(csv, args.rows)
+        print(f"  {csv.stat().st_size / 1e6:,.0f} MB", flush=True)
+        print("baseline: DuckDB COPY read_csv -> parquet ...", flush=True)
+        base = _child("baseline", csv, Path(tmp) / "x.parquet")
+        print("pitwall: ingest_csv RAW + CLEAN ...", flush=True)
+        ours = _child("ingest", csv, Path(tmp) / "lake")
+
+    rows = args.rows
+    base_rate = rows / base["seconds"]
+    raw_rate = rows / ours["raw_seconds"]
+    total = ours["raw_seconds"] + ours["clean_seconds"]
+    print()
+    print(f"{'measure':<34}{'seconds':>10}{'rows/s':>14}{'peak RSS MB':>14}")
+    print(
+        f"{'baseline DuckDB COPY':<34}{base['seconds']:>10.2f}{base_rate:>14,.0f}"
+        f"{base['peak_rss_mb']:>14,.0f}"
+    )
+    print(
+        f"{'pitwall RAW landing':<34}{ours['raw_seconds']:>10.2f}{raw_rate:>14,.0f}"
+        f"{ours['raw_peak_rss_mb']:>14,.0f}"
+    )
+    print(
+        f"{'pitwall CLEAN (type+dedup+write)':<34}{ours['clean_seconds']:>10.2f}"
+        f"{rows / ours['clean_seconds']:>14,.0f}{'':>14}"
+    )
+    print(
+        f"{'pitwall RAW + CLEAN':<34}{total:>10.2f}{rows / total:>14,.0f}"
+        f"{ours['peak_rss_mb']:>14,.0f}"
+    )
+    print()
+    print(f"RAW landing ratio vs baseline: {raw_rate / base_rate:.2f}x (target >= 0.70x)")
+    print(f"full path ratio vs baseline:   {(rows / total) / base_rate:.2f}x")
+    print(
+        f"peak RSS of the ingest: RAW {ours['raw_peak_rss_mb']:,.0f} MB, "
+        f"RAW+CLEAN {ours['peak_rss_mb']:,.0f} MB (target <= 1024 MB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
