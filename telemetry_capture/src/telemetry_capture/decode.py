@@ -136,6 +136,8 @@ class GameDecoder(_Base):
         self.on_handshake = on_handshake
         self._dtypes: dict[int, np.dtype] = {}
         self._last_lap_count: int | None = None
+        self._player_laps = 0  # lapCount increments of the player's car
+        self._spot_laps = 0  # RTLap events (any car; some setups never send them)
         # Warm up numpy/pyarrow (lazy kernels, dtype caches) before the first burst arrives:
         # a first-batch stall of ~30 ms loses thousands of datagrams at 100k/s.
         self._car_info_batch(
@@ -172,10 +174,10 @@ class GameDecoder(_Base):
             laps = records["lap_count"]
             last = int(laps[-1])
             if self._last_lap_count is not None:
-                self.stats.laps += int(np.count_nonzero(np.diff(laps))) + (
-                    int(laps[0]) != self._last_lap_count
-                )
+                steps = int(np.count_nonzero(np.diff(laps)))
+                self._player_laps += steps + (int(laps[0]) != self._last_lap_count)
             self._last_lap_count = last
+            self.stats.laps = max(self._player_laps, self._spot_laps)
         if n_ok != count:
             self._decode_rare(receiver, np.flatnonzero(~ok))
         self._finish()
@@ -227,7 +229,8 @@ class GameDecoder(_Base):
                 self.sink.add_rows(kind, rows)
                 self.stats.decoded += len(rows)
                 self.stats.kinds[kind] += len(rows)
-        self.stats.laps += len(laps)
+        self._spot_laps += len(laps)
+        self.stats.laps = max(self._player_laps, self._spot_laps)
 
 
 class ServerDecoder(_Base):

@@ -1,0 +1,1 @@
+"""Assetto Corsa: demo recording and the lake side of the telemetry captures."""
