@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from typing import Annotated
 
 import typer
 
 from sandbox.partner_api.credentials import SandboxCredentials
 from sandbox.partner_api.faults import Faults
-from sandbox.partner_api.server import SandboxConfig, bind_socket, build_server
+from sandbox.partner_api.server import (
+    CONFIG_ENV,
+    SandboxConfig,
+    bind_socket,
+    build_server,
+    config_from_json,
+)
 
 app = typer.Typer(add_completion=False)
 
@@ -24,16 +32,25 @@ def main(
     print_env: Annotated[bool, typer.Option(help="print the env vars the pipeline reads")] = True,
 ) -> None:
     logging.basicConfig(level=logging.INFO)
-    config = SandboxConfig(
-        seed=seed, faults=Faults.model_validate_json(faults), token_ttl_seconds=token_ttl_seconds
+    given = os.environ.get(CONFIG_ENV)
+    config = (
+        config_from_json(given)
+        if given
+        else SandboxConfig(
+            seed=seed,
+            faults=Faults.model_validate_json(faults),
+            token_ttl_seconds=token_ttl_seconds,
+        )
     )
     sock = bind_socket(host, port)
     base_url = f"http://{host}:{sock.getsockname()[1]}"
-    typer.echo(f"sandbox partner API on {base_url}")
+    typer.echo(f"sandbox partner API on {base_url}")  # first line: read by serve_partner_api
     if print_env:
-        env = {"PITWALL_PARTNER_API_URL": base_url, **SandboxCredentials().as_env()}
+        creds = config.credentials or SandboxCredentials()
+        env = {"PITWALL_PARTNER_API_URL": base_url, **creds.as_env()}
         for name, value in env.items():
             typer.echo(f"export {name}={value}")
+    sys.stdout.flush()
     build_server(config).run(sockets=[sock])
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import uvicorn
@@ -103,27 +105,56 @@ def _serve_in_thread(config: SandboxConfig, *, host: str, port: int) -> Iterator
         sock.close()
 
 
-def _child(config: SandboxConfig, host: str, port: int, conn: Connection) -> None:
-    sock = bind_socket(host, port)
-    conn.send(sock.getsockname()[1])
-    build_server(config).run(sockets=[sock])
+CONFIG_ENV = "PITWALL_PARTNER_API_SANDBOX_CONFIG"
+
+
+def config_to_json(config: SandboxConfig) -> str:
+    return json.dumps(
+        {
+            "seed": config.seed,
+            "sizes": dict(config.sizes),
+            "faults": config.faults.model_dump() if config.faults else None,
+            "credentials": asdict(config.credentials) if config.credentials else None,
+            "token_ttl_seconds": config.token_ttl_seconds,
+        }
+    )
+
+
+def config_from_json(text: str) -> SandboxConfig:
+    data = json.loads(text)
+    return SandboxConfig(
+        seed=data["seed"],
+        sizes=data["sizes"],
+        faults=Faults.model_validate(data["faults"]) if data["faults"] else None,
+        credentials=SandboxCredentials(**data["credentials"]) if data["credentials"] else None,
+        token_ttl_seconds=data["token_ttl_seconds"],
+    )
 
 
 @contextmanager
 def _serve_in_process(config: SandboxConfig, *, host: str, port: int) -> Iterator[str]:
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe()
-    process = ctx.Process(target=_child, args=(config, host, port, child), daemon=True)
-    process.start()
+    """``python -m sandbox.partner_api`` as a child; the config travels in an env var (not in
+    argv, where other users could read the credentials)."""
+    command = [sys.executable, "-m", "sandbox.partner_api", "--host", host, "--port", str(port)]
+    env = {**os.environ, CONFIG_ENV: config_to_json(config)}
+    process = subprocess.Popen(
+        [*command, "--no-print-env"], stdout=subprocess.PIPE, text=True, env=env
+    )
     try:
-        if not parent.poll(READY_TIMEOUT_S):
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        if not first.startswith("sandbox partner API on "):
             raise RuntimeError("sandbox partner API process did not start")
-        base_url = f"http://{host}:{parent.recv()}"
+        base_url = first.rsplit(" ", 1)[1].strip()
         _wait_healthy(base_url)
         yield base_url
     finally:
         process.terminate()
-        process.join(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def _wait_healthy(base_url: str) -> None:

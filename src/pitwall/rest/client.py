@@ -30,7 +30,7 @@ from pitwall.rest.ratelimit import RateLimiter
 from pitwall.rest.retry import backoff_hook, retry_after_seconds
 from pitwall.rest.secrets_store import read_project_credentials, redacted_logs
 from pitwall.rest.selector import MISSING, select
-from pitwall.rest.spec import EndpointSpec, SourceSpec
+from pitwall.rest.spec import EndpointSpec, SecretRef, SourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ class FetchedPage:
     records: list[dict[str, Any]]
     endpoint_url: str = ""  # base URL + path, no query
     cursor_field: str | None = None
+    texts: list[bytes] | None = None  # canonical JSON per record, when already computed
+    hashes: list[str] | None = None
 
 
 class RestClient:
@@ -222,4 +224,6 @@ class RestClient:
 
 
 def _needs_credentials(spec: SourceSpec) -> bool:
-    return spec.auth.kind != "none"
+    """Whether a secret of the source names a credentials.yml key (else env vars suffice)."""
+    refs = [v for v in spec.auth.__dict__.values() if isinstance(v, SecretRef)]
+    return any(ref.credentials_key for ref in refs)

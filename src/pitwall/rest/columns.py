@@ -97,31 +97,38 @@ def type_records(raw: pl.DataFrame, *, endpoint: EndpointSpec) -> TypedRecords:
     text = extract_text(raw, endpoint)
     text = text.rename({c: f"__text_{c}" for c in text.columns})
     typed_exprs: list[pl.Expr] = []
-    problems: list[pl.Expr] = []
-    for name, column in endpoint.columns.items():
+    checks: list[tuple[str, pl.Expr, pl.Expr]] = []  # (flag column, failed?, reason)
+    for i, (name, column) in enumerate(endpoint.columns.items()):
         given = pl.col(f"__text_{name}")
         value = _cast(given, column.type)
         typed_exprs.append(value.alias(name))
-        problems.append(
-            pl.when(given.is_not_null() & value.is_null()).then(
-                pl.format("{}: {} is not {}", pl.lit(name), given, pl.lit(column.type))
-            )
-        )
+        reason = pl.format("{}: {} is not {}", pl.lit(name), given, pl.lit(column.type))
+        checks.append((f"__bad_{i}", given.is_not_null() & pl.col(name).is_null(), reason))
         if column.required or name in endpoint.key:
-            problems.append(pl.when(given.is_null()).then(pl.lit(f"{name}: missing")))
+            missing = pl.lit(f"{name}: missing")
+            checks.append((f"__missing_{i}", given.is_null(), missing))
     lineage = raw.select("_batch_id", "_ingested_at", "_source", "_source_row", "record")
-    typed = pl.concat([lineage, text], how="horizontal").with_columns(
-        *typed_exprs, pl.concat_str(problems, separator="; ", ignore_nulls=True).alias("__reason")
+    typed = (
+        pl.concat([lineage, text], how="horizontal")
+        .lazy()
+        .with_columns(typed_exprs)
+        .with_columns(failed.alias(flag) for flag, failed, _ in checks)
+        .with_columns(pl.any_horizontal([flag for flag, _, _ in checks]).alias("__failed"))
+        .collect()
     )
-    failed = pl.col("__reason").is_not_null() & (pl.col("__reason") != "")
     schema = clean_schema(endpoint)
-    clean = typed.filter(~failed).select(list(schema)).cast(schema)
-    rejected = typed.filter(failed).select(
+    clean = typed.filter(~pl.col("__failed")).select(list(schema)).cast(schema)
+    # reasons are spelled out for the (few) failing rows only
+    rejected = typed.filter(pl.col("__failed")).select(
         "_batch_id",
         "_ingested_at",
         "_source",
         "_source_row",
-        pl.col("__reason").alias("reason"),
+        pl.concat_str(
+            [pl.when(pl.col(flag)).then(reason) for flag, _, reason in checks],
+            separator="; ",
+            ignore_nulls=True,
+        ).alias("reason"),
         "record",
     )
     return TypedRecords(clean, rejected)

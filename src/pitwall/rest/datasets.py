@@ -17,7 +17,8 @@ from pitwall.lake.records import write_ingestion_log, write_quarantine
 from pitwall.rest.client import FetchedPage, RestClient
 from pitwall.rest.columns import clean_schema
 from pitwall.rest.landing import CleanOutcome, PendingRecords, raw_table_name
-from pitwall.rest.records import RawChunk, record_hash, record_json
+from pitwall.rest.prefetch import prefetch
+from pitwall.rest.records import RawChunk, keep_new
 from pitwall.rest.spec import SourceSpec, parse_sources
 from pitwall.rest.state import (
     batch_marker,
@@ -68,7 +69,8 @@ class _ApiDataset:
 class RestPagesDataset(_ApiDataset, AbstractDataset[None, Iterator[FetchedPage]]):
     """Read-only: the pages of every declared endpoint that are new since the last run.
 
-    Loading is lazy: pages are fetched while the consumer iterates. Records RAW already
+    Loading is lazy: pages are fetched (``prefetch_pages`` ahead, in a background thread)
+    while the consumer iterates. Records RAW already
     holds (the ties at the cursor boundary, or unchanged snapshot records) are dropped.
     """
 
@@ -78,13 +80,15 @@ class RestPagesDataset(_ApiDataset, AbstractDataset[None, Iterator[FetchedPage]]
         sources: Mapping[str, Any],
         lake_uri: str | None = None,
         credentials: Mapping[str, Any] | None = None,
+        prefetch_pages: int = 4,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(sources=sources, lake_uri=lake_uri, metadata=metadata)
         self._credentials = credentials
+        self._prefetch = prefetch_pages
 
     def load(self) -> Iterator[FetchedPage]:
-        return self._pages()
+        return prefetch(self._pages(), depth=self._prefetch)
 
     def _pages(self) -> Iterator[FetchedPage]:
         for source, spec in self._sources.items():
@@ -106,9 +110,8 @@ class RestPagesDataset(_ApiDataset, AbstractDataset[None, Iterator[FetchedPage]]
         fetched = kept = 0
         for page in client.iter_pages(endpoint, since=since):
             fetched += len(page.records)
-            if known:
-                fresh = [r for r in page.records if record_hash(record_json(r)) not in known]
-                page = FetchedPage(**{**page.__dict__, "records": fresh})
+            # serialised and hashed here, in the fetch thread, while the consumer writes
+            page = keep_new(page, known)
             kept += len(page.records)
             yield page
         log.info("%s.%s: %d records fetched, %d new", source, endpoint, fetched, kept)

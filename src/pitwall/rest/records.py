@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import orjson
 import polars as pl
 
@@ -35,10 +36,33 @@ def record_hash(text: bytes) -> str:
     return hashlib.blake2b(text, digest_size=12).hexdigest()
 
 
+def with_hashes(page: FetchedPage) -> FetchedPage:
+    """The page with each record's canonical JSON and hash computed (once)."""
+    if page.texts is not None and page.hashes is not None:
+        return page
+    texts = [record_json(r) for r in page.records]
+    return replace(page, texts=texts, hashes=[record_hash(t) for t in texts])
+
+
+def keep_new(page: FetchedPage, known: set[str]) -> FetchedPage:
+    """The page without the records whose hash is in ``known`` (already in RAW)."""
+    page = with_hashes(page)
+    assert page.texts is not None and page.hashes is not None
+    kept = [i for i, h in enumerate(page.hashes) if h not in known]
+    if len(kept) == len(page.records):
+        return page
+    return replace(
+        page,
+        records=[page.records[i] for i in kept],
+        texts=[page.texts[i] for i in kept],
+        hashes=[page.hashes[i] for i in kept],
+    )
+
+
 def cursor_value(record: dict[str, Any], field: str | None) -> str | None:
     if field is None:
         return None
-    value = select(record, field)
+    value = record.get(field) if "." not in field else select(record, field)
     return None if value is MISSING or value is None else str(value)
 
 
@@ -69,31 +93,33 @@ def raw_rows(
     texts: list[str] = []
     hashes: list[str] = []
     cursors: list[str | None] = []
-    page_numbers: list[int] = []
-    page_urls: list[str] = []
-    requested: list[datetime] = []
     for page in pages:
-        for record in page.records:
-            text = record_json(record)
-            texts.append(text.decode())
-            hashes.append(record_hash(text))
-            cursors.append(cursor_value(record, cursor_field))
-        n = len(page.records)
-        page_numbers += [page.number] * n
-        page_urls += [page.url] * n
-        requested += [page.requested_at] * n
-    frame = pl.DataFrame(
+        page = with_hashes(page)
+        assert page.texts is not None and page.hashes is not None
+        texts += [t.decode() for t in page.texts]
+        hashes += page.hashes
+        cursors += [cursor_value(r, cursor_field) for r in page.records]
+    # page metadata: one row per page, spread over its records by index
+    counts = [len(p.records) for p in pages]
+    meta = pl.DataFrame(
         {
-            "endpoint": [first.endpoint] * len(texts),
-            "page": page_numbers,
-            "page_url": page_urls,
-            "requested_at": requested,
-            "record": texts,
-            "record_hash": hashes,
-            "cursor_value": cursors,
+            "page": [p.number for p in pages],
+            "page_url": [p.url for p in pages],
+            "requested_at": [p.requested_at for p in pages],
         },
-        schema=RAW_SCHEMA,
+        schema={k: RAW_SCHEMA[k] for k in ("page", "page_url", "requested_at")},
     )
+    index = pl.Series(np.repeat(np.arange(len(pages), dtype=np.int64), counts))
+    frame = pl.concat(
+        [
+            meta.select(pl.all().gather(index)),
+            pl.DataFrame(
+                {"record": texts, "record_hash": hashes, "cursor_value": cursors},
+                schema={k: RAW_SCHEMA[k] for k in ("record", "record_hash", "cursor_value")},
+            ),
+        ],
+        how="horizontal",
+    ).select(pl.lit(first.endpoint, pl.String).alias("endpoint"), pl.all())
     fingerprint = f"{first.endpoint}|{first.url}|{len(texts)}|{hashes[0] if hashes else ''}|"
     fingerprint += hashes[-1] if hashes else ""
     batch_id = make_batch_id(f"api:{first.source}.{first.endpoint}", fingerprint=fingerprint)
