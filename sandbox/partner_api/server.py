@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
+import subprocess  # nosec B404
 import sys
 import threading
 import time
@@ -137,9 +137,8 @@ def _serve_in_process(config: SandboxConfig, *, host: str, port: int) -> Iterato
     argv, where other users could read the credentials)."""
     command = [sys.executable, "-m", "sandbox.partner_api", "--host", host, "--port", str(port)]
     env = {**os.environ, CONFIG_ENV: config_to_json(config)}
-    process = subprocess.Popen(
-        [*command, "--no-print-env"], stdout=subprocess.PIPE, text=True, env=env
-    )
+    argv = [*command, "--no-print-env"]  # our own interpreter and module
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)  # nosec B603
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
