@@ -78,7 +78,9 @@ def bare_loop(base_url: str, creds: SandboxCredentials) -> int:
             page += 1
 
 
-def ingest(base_url: str, lake_uri: str, *, limit: int | None = None) -> int:
+def ingest(base_url: str, lake_uri: str, *, limit: int | None = None) -> tuple[int, float]:
+    """Run ingest_api's datasets and nodes; records landed and seconds until RAW was done."""
+    started = time.perf_counter()
     declared = sources(base_url)
     if limit is not None:  # only the last `limit` records: updated since the last one
         declared["bench"]["endpoints"]["weather"]["cursor"]["initial"] = "2025-03-01T09:15:00Z"
@@ -89,11 +91,12 @@ def ingest(base_url: str, lake_uri: str, *, limit: int | None = None) -> int:
     for chunk in land_api_pages(pages.load(), COMMIT_EVERY):
         raw.save(chunk)
         landed += chunk.rows.height
+    raw_s = time.perf_counter() - started
     outcomes = type_api_records(raw.load())
     clean.save(outcomes)
     merged = sum(o.clean.height + o.rejected.height for o in outcomes.values())
     assert merged == landed, (merged, landed)
-    return landed
+    return landed, raw_s
 
 
 def main() -> None:
@@ -111,16 +114,19 @@ def main() -> None:
         bare_s = time.perf_counter() - started
 
         started = time.perf_counter()
-        landed = ingest(url, f"{tmp}/lake")
+        landed, raw_s = ingest(url, f"{tmp}/lake")
         ours_s = time.perf_counter() - started
     assert fetched == landed == RECORDS, (fetched, landed)
-    bare_rate, ours_rate = fetched / bare_s, landed / ours_s
-    print(f"records: {RECORDS:,} in pages of {PAGE:,}")
-    print(f"bare httpx loop (fetch + decode):       {bare_rate:>10,.0f} records/s ({bare_s:.2f} s)")
-    print(
-        f"ingest_api (fetch + RAW + CLEAN landed): {ours_rate:>10,.0f} records/s ({ours_s:.2f} s)"
-    )
-    print(f"ratio: {ours_rate / bare_rate:.2f}x (target 0.7x)")
+    bare = fetched / bare_s
+    rows = [
+        ("bare httpx loop (fetch + JSON decode)", bare, bare_s),
+        ("ingest_api to RAW (JSON + metadata + cursor, committed)", landed / raw_s, raw_s),
+        ("ingest_api to RAW and typed CLEAN (whole pipeline)", landed / ours_s, ours_s),
+    ]
+    print(f"records: {RECORDS:,} in pages of {PAGE:,}, OAuth2, sandbox in a child process")
+    for label, rate, seconds in rows:
+        print(f"{label:<58} {rate:>9,.0f} records/s  {seconds:5.2f} s  {rate / bare:4.2f}x")
+    print("target: 0.7x the bare loop")
 
 
 if __name__ == "__main__":
