@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -12,6 +13,7 @@ from pitwall.lake.ingest import (
     empty_quarantine,
     quarantine_rows,
     utc_now,
+    with_ingestion_metadata,
 )
 from pitwall.scraping.config import ColumnType
 from pitwall.scraping.lake import PIPELINE, RAW_SCHEMA, FeedBatch, SiteRows
@@ -45,12 +47,7 @@ def land_feed_lines(lines: pl.DataFrame, params: dict[str, Any]) -> FeedBatch:
         .otherwise(pl.col("kind"))
         .alias("kind")
     )
-    raw = (
-        lines.filter(pl.col("kind") == "record")
-        .with_columns(pl.lit(ingested_at, RAW_SCHEMA["_ingested_at"]).alias("_ingested_at"))
-        .rename({"payload": "data"})
-        .select(list(RAW_SCHEMA))
-    )
+    raw = _raw_rows(lines.filter(pl.col("kind") == "record"), ingested_at)
     quarantine = _quarantine(lines.filter(pl.col("kind") != "record"), max_share, ingested_at)
     outcomes = tuple(
         _outcome(row, landed=raw, started_at=ingested_at) for row in per_feed.iter_rows(named=True)
@@ -59,7 +56,22 @@ def land_feed_lines(lines: pl.DataFrame, params: dict[str, Any]) -> FeedBatch:
     return FeedBatch(markers=markers, raw=raw, quarantine=quarantine, outcomes=outcomes)
 
 
-def _quarantine(rejects: pl.DataFrame, max_share: float, ingested_at: Any) -> pl.DataFrame:
+def _raw_rows(records: pl.DataFrame, ingested_at: datetime) -> pl.DataFrame:
+    """RAW rows with the shared ingestion metadata; ``_source`` is the feed file."""
+    frames = [pl.DataFrame(schema=RAW_SCHEMA)]
+    for (batch_id, source), part in records.group_by("_batch_id", "_source", maintain_order=True):
+        tagged = with_ingestion_metadata(
+            part.lazy().rename({"payload": "data"}),
+            batch_id=str(batch_id),
+            source=str(source),
+            ingested_at=ingested_at,
+            source_row="_source_row",
+        )
+        frames.append(tagged.select(list(RAW_SCHEMA)).collect())
+    return pl.concat(frames)
+
+
+def _quarantine(rejects: pl.DataFrame, max_share: float, ingested_at: datetime) -> pl.DataFrame:
     stages = {"rejected": "scrape", "malformed": "land", "gated": "land"}
     frames = [empty_quarantine()]
     for (batch_id, source, kind), part in rejects.group_by(
@@ -86,7 +98,7 @@ def _quarantine(rejects: pl.DataFrame, max_share: float, ingested_at: Any) -> pl
     return pl.concat(frames)
 
 
-def _outcome(row: dict[str, Any], *, landed: pl.DataFrame, started_at: Any) -> BatchOutcome:
+def _outcome(row: dict[str, Any], *, landed: pl.DataFrame, started_at: datetime) -> BatchOutcome:
     rows_landed = landed.filter(pl.col("_batch_id") == row["_batch_id"]).height
     rows_quarantined = row["rows_in"] - rows_landed
     status: BatchStatus = (
