@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from sandbox.partner_api.credentials import SandboxCredentials
+from sandbox.partner_api.credentials import partner_api_env
 from sandbox.partner_api.faults import Faults
 from sandbox.partner_api.server import (
     CONFIG_ENV,
@@ -46,9 +46,7 @@ def main(
     base_url = f"http://{host}:{sock.getsockname()[1]}"
     typer.echo(f"sandbox partner API on {base_url}")  # first line: read by serve_partner_api
     if print_env:
-        creds = config.credentials or SandboxCredentials()
-        env = {"PITWALL_PARTNER_API_URL": base_url, **creds.as_env()}
-        for name, value in env.items():
+        for name, value in partner_api_env(base_url, config.credentials).items():
             typer.echo(f"export {name}={value}")
     sys.stdout.flush()
     build_server(config).run(sockets=[sock])

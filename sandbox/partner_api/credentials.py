@@ -48,6 +48,11 @@ class SandboxCredentials:
         }
 
 
+def partner_api_env(base_url: str, credentials: SandboxCredentials | None = None) -> dict[str, str]:
+    """Env vars that point the ``partner`` and ``track_weather`` sources at a sandbox."""
+    return {"PITWALL_PARTNER_API_URL": base_url, **(credentials or SandboxCredentials()).as_env()}
+
+
 @dataclass
 class TokenStore:
     """Opaque short-lived access tokens issued by the client-credentials grant."""
