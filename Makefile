@@ -24,6 +24,7 @@ sync: uv
 	@$(UV) sync --frozen --quiet
 
 demo: sync
+	@bash tests/ensure_browser.sh
 	@$(UV) run pitwall demo $(if $(filter 0,$(SERVE)),--no-serve,--serve)
 
 test: sync

@@ -8,6 +8,7 @@ import typer
 from rich.logging import RichHandler
 
 from pitwall.cli.sql import sql_command
+from pitwall.postgres.cli import app as mirror_app
 
 app = typer.Typer(
     name="pitwall",
@@ -16,6 +17,22 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("sql")(sql_command)
+app.add_typer(mirror_app, name="mirror", help="The PostgreSQL mirror: status and run.")
+
+
+@app.command("demo")
+def demo_command(
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="serve the apps until Ctrl-C"),
+    telemetry_seconds: float = typer.Option(20.0, help="length of the simulated AC session"),
+) -> None:
+    """Run the whole platform on embedded defaults: sandbox, telemetry, kedro run, mirror."""
+    from pitwall.demo import run_demo
+
+    try:
+        run_demo(serve=serve, telemetry_seconds=telemetry_seconds)
+    except RuntimeError as exc:
+        typer.secho(f"demo failed: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from exc
 
 
 @app.callback()
@@ -27,3 +44,5 @@ def _configure(
         format="%(message)s",
         handlers=[RichHandler(show_path=False, markup=False)],
     )
+    if not verbose:  # the embedded PostgreSQL's library narrates every start and stop
+        logging.getLogger("pgserver").setLevel(logging.WARNING)
