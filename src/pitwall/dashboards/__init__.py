@@ -2,8 +2,13 @@
 chart builders and the server of the apps and of the kedro-viz lineage."""
 
 from pitwall.dashboards.availability import missing_tables, no_data_message
-from pitwall.dashboards.explorer import default_query, example_queries
-from pitwall.dashboards.formatting import format_age, format_lap_time, session_label
+from pitwall.dashboards.explorer import QueryResult, default_query, example_queries, run_query
+from pitwall.dashboards.formatting import (
+    format_age,
+    format_lap_time,
+    session_choices,
+    session_label,
+)
 from pitwall.dashboards.health import (
     MirrorStatus,
     list_quarantine_tables,
@@ -14,27 +19,45 @@ from pitwall.dashboards.health import (
 )
 from pitwall.dashboards.laps import (
     CHANNELS,
+    best_lap_summary,
+    car_choices,
+    default_laps,
     distance_window,
+    lap_choices,
     lap_delta,
     read_lap_progress,
     read_lap_traces,
     read_telemetry_sessions,
     read_traced_laps,
     sector_times,
+    select_lap,
     theoretical_best,
     track_length,
+    window_summary,
     with_lap_distance,
 )
-from pitwall.dashboards.race import read_collisions, read_lap_positions, read_track_outline
+from pitwall.dashboards.race import (
+    read_collisions,
+    read_lap_positions,
+    read_track_outline,
+    session_facts,
+)
+from pitwall.dashboards.selection import filter_by_selection, selected_row, selected_value
 
 __all__ = [
     "CHANNELS",
     "MirrorStatus",
+    "QueryResult",
+    "best_lap_summary",
+    "car_choices",
+    "default_laps",
     "default_query",
     "distance_window",
     "example_queries",
+    "filter_by_selection",
     "format_age",
     "format_lap_time",
+    "lap_choices",
     "lap_delta",
     "list_quarantine_tables",
     "missing_tables",
@@ -50,9 +73,16 @@ __all__ = [
     "read_telemetry_sessions",
     "read_traced_laps",
     "read_track_outline",
+    "run_query",
     "sector_times",
+    "select_lap",
+    "selected_row",
+    "selected_value",
+    "session_choices",
+    "session_facts",
     "session_label",
     "theoretical_best",
     "track_length",
+    "window_summary",
     "with_lap_distance",
 ]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
 from pitwall.queries.frames import Connection, quote_ident
 from pitwall.queries.schema import list_catalog_tables
 
@@ -45,3 +50,27 @@ def default_query(con: Connection) -> str:
         "SELECT table_schema AS layer, table_name AS name FROM information_schema.tables\n"
         "WHERE table_schema IN ('raw', 'clean', 'quarantine') ORDER BY 1, 2"
     )
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A query's rows, or the error that stopped it."""
+
+    frame: pl.DataFrame | None
+    error: str | None
+
+
+def run_query(sql: str, *, engine: duckdb.DuckDBPyConnection) -> QueryResult:
+    """Run ``sql`` with ``mo.sql`` on ``engine`` without raising: a bad query gives its error."""
+    import marimo as mo
+
+    if not sql.strip():
+        return QueryResult(None, "Type a query.")
+    try:
+        result = mo.sql(sql, engine=engine, output=False)
+    except Exception as exc:  # any engine error is shown to the analyst, not raised
+        return QueryResult(None, str(exc).strip() or type(exc).__name__)
+    if result is None:
+        return QueryResult(pl.DataFrame(), None)
+    frame = result if isinstance(result, pl.DataFrame) else pl.DataFrame(result)
+    return QueryResult(frame, None)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import polars as pl
+
 
 def format_lap_time(ms: int | float | None) -> str:
     """``91234`` -> ``"1:31.234"``; None -> ``"—"``."""
@@ -31,3 +33,12 @@ def session_label(session_id: str, *, track: str | None, started_at: datetime | 
     """``"2025-06-01 14:00 · monza · <id>"`` for dropdowns."""
     when = started_at.strftime("%Y-%m-%d %H:%M") if started_at else "undated"
     return f"{when} · {track or 'unknown track'} · {session_id}"
+
+
+def session_choices(sessions: pl.DataFrame) -> dict[str, str]:
+    """Picker options ``label -> session_id`` of sessions (``session_id``, ``track``,
+    ``started_at`` columns), in the frame's order."""
+    return {
+        session_label(sid, track=track, started_at=at): sid
+        for sid, track, at in sessions.select("session_id", "track", "started_at").iter_rows()
+    }

@@ -107,6 +107,15 @@ class MirrorStatus:
     message: str
     tables: pl.DataFrame
 
+    @property
+    def callout_kind(self) -> Literal["success", "info", "warn"]:
+        """How a dashboard should flag it."""
+        kinds: dict[str, Literal["success", "info", "warn"]] = {
+            "ok": "success",
+            "not configured": "info",
+        }
+        return kinds.get(self.state, "warn")
+
 
 def read_mirror_status(
     lake: Lake | None = None, *, dsn: str | None = None, connect_timeout_s: int = 5

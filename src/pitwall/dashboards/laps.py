@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from pitwall.dashboards.formatting import format_lap_time, session_label
+from pitwall.dashboards.formatting import format_lap_time
 from pitwall.dashboards.interpolate import interpolate_at
 from pitwall.queries.frames import Connection, fetch_frame
 from pitwall.queries.laps import car_model_join
@@ -25,8 +25,8 @@ SECTOR_SCHEMA: dict[str, pl.DataType] = {
 
 
 def read_telemetry_sessions(con: Connection) -> pl.DataFrame:
-    """Sessions with telemetry, newest first, with a ``label`` for pickers."""
-    frame = fetch_frame(
+    """Sessions with telemetry, newest first (with their cars, laps and samples)."""
+    return fetch_frame(
         con,
         """
         SELECT t.session_id, s.track, s.track_config, s.session_type, s.started_at,
@@ -40,11 +40,6 @@ def read_telemetry_sessions(con: Connection) -> pl.DataFrame:
         ORDER BY s.started_at DESC NULLS LAST, t.session_id
         """,
     )
-    labels = [
-        session_label(sid, track=track, started_at=at)
-        for sid, track, at in frame.select("session_id", "track", "started_at").iter_rows()
-    ]
-    return frame.with_columns(pl.Series("label", labels, dtype=pl.String))
 
 
 def read_traced_laps(con: Connection, session_id: str) -> pl.DataFrame:
@@ -228,3 +223,77 @@ def distance_window(selected: pl.DataFrame) -> tuple[float, float] | None:
         return None
     column = selected.get_column("lap_distance_m")
     return float(column.min()), float(column.max())  # type: ignore[arg-type]
+
+
+def car_choices(traced: pl.DataFrame) -> dict[str, int]:
+    """Picker options ``"car 0 · Dana · ks_mazda_mx5" -> car_id`` of a session's traced laps."""
+    cars = (
+        traced.group_by("car_id")
+        .agg(pl.col("driver_name").drop_nulls().first(), pl.col("car_model").drop_nulls().first())
+        .sort("car_id")
+    )
+    return {
+        " · ".join(str(p) for p in (f"car {car}", driver, model) if p is not None): int(car)
+        for car, driver, model in cars.select("car_id", "driver_name", "car_model").iter_rows()
+    }
+
+
+def lap_choices(traced: pl.DataFrame, *, car_id: int) -> dict[str, int]:
+    """Picker options ``label -> lap_number`` for one car's traced laps, in lap order."""
+    laps = traced.filter(pl.col("car_id") == car_id).sort("lap_number")
+    return dict(zip(laps.get_column("label"), laps.get_column("lap_number"), strict=True))
+
+
+def default_laps(traced: pl.DataFrame, *, car_id: int) -> tuple[int | None, int | None]:
+    """The fastest valid complete lap and the next fastest one (the default comparison)."""
+    ranked = (
+        traced.filter(
+            (pl.col("car_id") == car_id) & pl.col("complete") & pl.col("valid").fill_null(False)
+        )
+        .sort("lap_time_ms", "lap_number")
+        .get_column("lap_number")
+        .to_list()
+    )
+    if not ranked:
+        fallback = traced.filter(pl.col("car_id") == car_id).get_column("lap_number").to_list()
+        return (fallback[-1] if fallback else None), None
+    return ranked[0], (ranked[1] if len(ranked) > 1 else None)
+
+
+def select_lap(traces: pl.DataFrame, lap_number: int | None) -> pl.DataFrame:
+    """The samples of one lap of :func:`read_lap_traces` (empty for None)."""
+    if lap_number is None or traces.is_empty():
+        return traces.clear()
+    return traces.filter(pl.col("lap_number") == lap_number)
+
+
+def window_summary(traces: pl.DataFrame, window: tuple[float, float] | None) -> pl.DataFrame:
+    """Per lap, over the distance ``window`` (the whole lap when None): time spent, minimum,
+    mean and maximum speed, and the share of full throttle and of braking."""
+    if traces.is_empty():
+        return pl.DataFrame()
+    inside = traces.filter(pl.col("lap_distance_m").is_between(*window)) if window else traces
+    return (
+        inside.group_by("lap_number")
+        .agg(
+            pl.col("lap_distance_m").min().alias("from_m"),
+            pl.col("lap_distance_m").max().alias("to_m"),
+            (pl.col("lap_time_ms").max() - pl.col("lap_time_ms").min()).alias("time_ms"),
+            pl.col("speed_kmh").min().alias("min_speed_kmh"),
+            pl.col("speed_kmh").mean().alias("mean_speed_kmh"),
+            pl.col("speed_kmh").max().alias("max_speed_kmh"),
+            (pl.col("throttle") >= 0.98).mean().alias("full_throttle_share"),
+            (pl.col("brake") > 0.05).mean().alias("braking_share"),
+        )
+        .with_columns(pl.selectors.float().round(2))
+        .sort("lap_number")
+    )
+
+
+def best_lap_summary(laps: pl.DataFrame, best_sectors: pl.DataFrame) -> dict[str, float | None]:
+    """The best valid lap, the theoretical best (sum of best sectors) and the gain between."""
+    valid = laps.filter(pl.col("valid").fill_null(False)).get_column("lap_time_ms")
+    best_lap = float(valid.min()) if valid.len() else None  # type: ignore[arg-type]
+    theoretical = float(best_sectors.get_column("best_ms").sum()) if best_sectors.height else None
+    gain = best_lap - theoretical if best_lap is not None and theoretical is not None else None
+    return {"best_lap_ms": best_lap, "theoretical_best_ms": theoretical, "gain_ms": gain}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from pitwall.dashboards.formatting import format_lap_time
 from pitwall.queries.frames import Connection, fetch_frame
 from pitwall.queries.schema import has_table
 
@@ -105,3 +106,22 @@ def read_track_outline(con: Connection, session_id: str, *, points: int = 800) -
             "normalized_pos": pl.Float64,
         }
     )
+
+
+def session_facts(session: pl.DataFrame) -> dict[str, str]:
+    """Label -> text of one ``read_sessions`` row, for the session info panel."""
+    if session.is_empty():
+        return {}
+    row = session.row(0, named=True)
+    started = row.get("started_at")
+    track = " / ".join(str(p) for p in (row.get("track"), row.get("track_config")) if p)
+    kind = " · ".join(str(p) for p in (row.get("session_name"), row.get("session_type")) if p)
+    return {
+        "Track": track or "—",
+        "Session": kind or "—",
+        "Server": str(row.get("server_name") or "—"),
+        "Started": started.strftime("%Y-%m-%d %H:%M UTC") if started else "—",
+        "Cars": str(row.get("cars", 0)),
+        "Laps": str(row.get("laps", 0)),
+        "Best lap": format_lap_time(row.get("best_lap_ms")),
+    }

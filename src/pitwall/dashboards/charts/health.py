@@ -12,17 +12,17 @@ FRESHNESS_COLORS = {"fresh": "#1e8e3e", "stale": "#e37400", "unknown": "#9aa0a6"
 
 
 def table_rows_chart(health: pl.DataFrame, *, width: int = 520) -> alt.Chart:
-    """Rows of each lake table (log scale), coloured by freshness; click to pick a table."""
+    """Rows of each lake table (symlog scale), coloured by freshness; click to pick one."""
     pick = alt.selection_point(name=TABLE_PICK, fields=["table"], on="click")
-    frame = health.select("table", "layer", "rows", "version", "age", "freshness").with_columns(
-        pl.col("rows").clip(lower_bound=1).alias("rows_shown")
-    )
+    frame = health.select(
+        "table", "layer", "name", "rows", "version", "age", "freshness",
+    )  # fmt: skip
     return (
         alt.Chart(frame)
         .mark_bar()
         .encode(
             y=alt.Y("table:N", title=None, sort=None),
-            x=alt.X("rows_shown:Q", title="rows (log)", scale=alt.Scale(type="log")),
+            x=alt.X("rows:Q", title="rows (symlog scale)", scale=alt.Scale(type="symlog")),
             color=alt.Color(
                 "freshness:N",
                 scale=alt.Scale(

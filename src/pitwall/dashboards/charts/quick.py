@@ -52,7 +52,7 @@ def quick_chart(frame: pl.DataFrame, *, width: int = 640) -> alt.Chart | None:
     if plan is None:
         return None
     columns = [plan.x, plan.y] + ([plan.color] if plan.color else [])
-    data = frame.head(MAX_POINTS).select(dict.fromkeys(columns))
+    data = frame.head(MAX_POINTS).select(list(dict.fromkeys(columns)))
     if plan.kind == "bar":
         chart = (
             alt.Chart(data)
