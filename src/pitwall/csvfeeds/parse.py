@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from pitwall.csvfeeds.feeds import CsvFeed
+from pitwall.sql.quoting import quote_ident, quote_literal
 
 BATCH_ROWS = 122_880
 
@@ -43,10 +44,6 @@ class ParsedCsv:
         ]
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 @contextmanager
 def parse_csv(
     path: Path,
@@ -63,22 +60,32 @@ def parse_csv(
         con.execute("SET preserve_insertion_order = true")
         con.execute("SET enable_progress_bar = false")  # progress is logged by the caller
         con.execute("SET memory_limit = '512MB'")  # streaming: bounded whatever the file size
-        col_spec = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in columns) + "}"
+        col_spec = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns) + "}"
         encoding = {"utf-8": "utf-8", "latin-1": "latin-1", "utf-16": "utf-16"}[feed.encoding]
-        header = str(feed.header).lower()
-        reader = (
-            f"read_csv({_literal(str(path))}, columns={col_spec}, header={header},"
-            f" auto_detect=false, delim={_literal(feed.delimiter)}, quote={_literal(feed.quote)},"
-            f" escape={_literal(feed.quote)}, encoding={_literal(encoding)}, strict_mode=true,"
-            " store_rejects=true, rejects_table='pitwall_rejects',"
-            " rejects_scan='pitwall_reject_scans', compression='auto')"
+        q = quote_literal
+        options = {
+            "columns": col_spec,
+            "header": str(feed.header).lower(),
+            "auto_detect": "false",
+            "delim": q(feed.delimiter),
+            "quote": q(feed.quote),
+            "escape": q(feed.quote),
+            "encoding": q(encoding),
+            "strict_mode": "true",
+            "store_rejects": "true",
+            "rejects_table": q("pitwall_rejects"),
+            "rejects_scan": q("pitwall_reject_scans"),
+            "compression": q("auto"),
+        }
+        reader = f"read_csv({q(str(path))}, " + ", ".join(f"{k}={v}" for k, v in options.items())
+        metadata = (
+            f"{q(batch_id)} AS _batch_id,"
+            f" {q(ingested_at.isoformat())}::TIMESTAMPTZ AS _ingested_at,"
+            f" {q(source)} AS _source, row_number() OVER () AS _source_row"
         )
-        selected = ", ".join(f'"{c}"' for c in columns)
-        sql = (
-            f"SELECT {selected}, {_literal(batch_id)} AS _batch_id,"
-            f" {_literal(ingested_at.isoformat())}::TIMESTAMPTZ AS _ingested_at,"
-            f" {_literal(source)} AS _source, row_number() OVER () AS _source_row FROM {reader}"
-        )
+        selected = ", ".join(quote_ident(c) for c in columns)
+        # every identifier and literal is quoted above
+        sql = f"SELECT {selected}, {metadata} FROM {reader})"  # nosec B608
         rows = con.sql(sql).to_arrow_reader(BATCH_ROWS)
         yield ParsedCsv(rows=rows, _con=con)
     finally:

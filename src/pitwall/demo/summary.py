@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import duckdb
 import polars as pl
 from rich.console import Console
 from rich.table import Table
 
 from pitwall.lake.layout import Lake
 from pitwall.sql import connect
+from pitwall.sql.quoting import quote_ident
 
 
 def read_table_counts(lake: Lake) -> pl.DataFrame:
@@ -17,10 +19,14 @@ def read_table_counts(lake: Lake) -> pl.DataFrame:
         "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2"
     ).fetchall()
     rows = [
-        (layer, name, con.execute(f'SELECT count(*) FROM "{layer}"."{name}"').fetchall()[0][0])
+        (layer, name, _count(con, f"{quote_ident(layer)}.{quote_ident(name)}"))
         for layer, name in views
     ]
     return pl.DataFrame(rows, schema=["layer", "table", "rows"], orient="row")
+
+
+def _count(con: duckdb.DuckDBPyConnection, view: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0])  # nosec B608
 
 
 def read_source_totals(lake: Lake) -> pl.DataFrame:

@@ -12,10 +12,10 @@ from pitwall.settings import get_settings
 Layer = Literal["raw", "clean", "quarantine"]
 LAYERS: tuple[Layer, ...] = ("raw", "clean", "quarantine")
 
-_S3_ENV = {
+_S3_ENV = {  # env var -> object_store option name (names, not secrets)
     "AWS_ACCESS_KEY_ID": "aws_access_key_id",
-    "AWS_SECRET_ACCESS_KEY": "aws_secret_access_key",
-    "AWS_SESSION_TOKEN": "aws_session_token",
+    "AWS_SECRET_ACCESS_KEY": "aws_secret_access_key",  # nosec B105
+    "AWS_SESSION_TOKEN": "aws_session_token",  # nosec B105
     "AWS_REGION": "aws_region",
     "AWS_DEFAULT_REGION": "aws_region",
     "AWS_ENDPOINT_URL": "aws_endpoint_url",

@@ -17,6 +17,7 @@ from deltalake import DeltaTable
 
 from pitwall.lake.delta import open_table
 from pitwall.lake.layout import LAYERS, Lake, Layer, get_lake
+from pitwall.sql.quoting import quote_ident, quote_list
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def register_lake_views(
     lake = lake or get_lake()
     registered: list[RegisteredTable] = []
     for layer in LAYERS:
-        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{layer}"')
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(layer)}")
         for name in lake.list_tables(layer):
             table = open_table(lake.table_uri(layer, name), storage_options=lake.storage_options)
             if table is None:
@@ -66,12 +67,12 @@ def _can_read_natively(table: DeltaTable, *, lake: Lake) -> bool:
 def _register_table(
     con: duckdb.DuckDBPyConnection, table: DeltaTable, *, layer: Layer, name: str, lake: Lake
 ) -> bool:
-    view = f'"{layer}"."{name}"'
+    view = f"{quote_ident(layer)}.{quote_ident(name)}"
     files = table.file_uris()
     if files and _can_read_natively(table, lake=lake):
         paths = [f.removeprefix("file://") for f in files]
-        source = f"read_parquet({_sql_list(paths)}, union_by_name=true)"
-        con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}")
+        source = f"read_parquet({quote_list(paths)}, union_by_name=true)"
+        con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}")  # nosec B608
         return True
     relation_name = f"__delta_{layer}_{name}"
     if files:
@@ -80,9 +81,6 @@ def _register_table(
     else:
         schema = pa.schema(table.schema().to_arrow())
         con.register(relation_name, pa.table({f.name: pa.array([], f.type) for f in schema}))
-    con.execute(f'CREATE OR REPLACE VIEW {view} AS SELECT * FROM "{relation_name}"')
+    relation = quote_ident(relation_name)
+    con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {relation}")  # nosec B608
     return False
-
-
-def _sql_list(items: list[str]) -> str:
-    return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
