@@ -50,7 +50,9 @@ def _finish(proc: subprocess.Popen[bytes], *, stop: bool, timeout: float) -> dic
     return json.loads(stdout.decode().strip().splitlines()[-1])
 
 
-def record_demo_session(landing_dir: Path, *, seconds: float = 20, cars: int = 6) -> dict:
+def record_demo_session(
+    landing_dir: Path, *, seconds: float = 20, cars: int = 6, time_scale: float = TIME_SCALE
+) -> dict:
     """Run the fake game and fake acServer for ``seconds`` into two capture daemons.
 
     Returns the daemons' summaries (rows per message kind, laps, files written...) and the
@@ -69,16 +71,16 @@ def record_demo_session(landing_dir: Path, *, seconds: float = 20, cars: int = 6
     )  # fmt: skip
     try:
         time.sleep(1.0)  # let both daemons bind before the simulators start talking
-        sim_seconds = seconds * TIME_SCALE
+        sim_seconds = seconds * time_scale
         game = _cli(
             "simulate", "game", "--bind", f"127.0.0.1:{game_port}",
-            "--time-scale", str(TIME_SCALE), "--duration", str(seconds),
+            "--time-scale", str(time_scale), "--duration", str(seconds),
         )  # fmt: skip
         server = _cli(
             "simulate", "server", "--bind", f"127.0.0.1:{server_port}",
             "--plugin", f"127.0.0.1:{plugin_port}", "--cars", str(cars),
             "--sessions", f"Race:3:{sim_seconds * 0.8:.0f}",
-            "--time-scale", str(TIME_SCALE), "--duration", str(seconds),
+            "--time-scale", str(time_scale), "--duration", str(seconds),
         )  # fmt: skip
         game_sim = _finish(game, stop=False, timeout=seconds + 60)
         server_sim = _finish(server, stop=False, timeout=seconds + 60)

@@ -1,0 +1,495 @@
+"""RAW capture rows -> CLEAN tables (pure polars functions; see ``pitwall.assetto.tables``).
+
+Conventions: timestamps are receive times (UTC); ``gear`` is converted from AC's
+0 = R, 1 = N, 2 = 1st to -1 = R, 0 = N, 1 = 1st; speeds are km/h.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from pitwall.assetto.sessions import assign_sessions, game_sessions, server_drivers, server_sessions
+from pitwall.assetto.tables import SOURCE
+from pitwall.lake.ingest import TIMESTAMP, empty_quarantine, make_batch_id, quarantine_rows
+
+__all__ = ["CleanParams", "build_clean", "dedupe_collisions"]
+
+NO_TIME = 999_999_999
+
+
+@dataclass(frozen=True)
+class CleanParams:
+    handshake_cluster_s: float = 2.0
+    collision_pair_window_s: float = 1.0
+    collision_pair_distance_m: float = 5.0
+
+
+def _frame(frames: dict[str, pl.DataFrame], kind: str) -> pl.DataFrame | None:
+    frame = frames.get(kind)
+    return frame if frame is not None and frame.height else None
+
+
+def _finite(*columns: str) -> pl.Expr:
+    return pl.all_horizontal([pl.col(c).is_finite() for c in columns])
+
+
+def _split_bad(
+    frame: pl.DataFrame, ok: pl.Expr, reason: str, quarantine: list[dict[str, Any]]
+) -> pl.DataFrame:
+    flagged = frame.with_columns(_ok=ok.fill_null(False))
+    for row in flagged.filter(~pl.col("_ok")).drop("_ok").iter_rows(named=True):
+        quarantine.append(
+            {
+                "source": row.get("_source"),
+                "source_row": row.get("_source_row"),
+                "reason": reason,
+                "record": {k: v for k, v in row.items() if not k.startswith("_")},
+                "capture_id": row.get("capture_id"),
+            }
+        )
+    return flagged.filter(pl.col("_ok")).drop("_ok")
+
+
+# ----------------------------------------------------------------------------- game
+def game_telemetry(cars: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
+    """One row per RTCarInfo with lap number and distance along the lap."""
+    rows = assign_sessions(cars, sessions).sort("session_id", "received_at")
+    coords = pl.col("car_coordinates")
+    speed_ms = pl.col("speed_ms").cast(pl.Float64)
+    lap_s = pl.col("lap_time").cast(pl.Float64) / 1000
+    step = (lap_s - lap_s.shift(1)).clip(lower_bound=0.0)
+    lap = ["session_id", "lap_number"]
+    return (
+        rows.with_columns(lap_number=(pl.col("lap_count") + 1).cast(pl.Int64))
+        .with_columns(
+            _part=pl.when(pl.int_range(pl.len()).over(lap) == 0)
+            .then(speed_ms * lap_s)  # since the lap started, at the first sample's speed
+            .otherwise((speed_ms + speed_ms.shift(1)) / 2 * step)
+            .over(lap)
+        )
+        .select(
+            "session_id",
+            pl.lit(0, pl.Int64).alias("car_id"),
+            "lap_number",
+            pl.col("received_at").alias("ts"),
+            pl.col("lap_time").cast(pl.Int64).alias("lap_time_ms"),
+            pl.col("_part").cum_sum().over(lap).alias("distance_m"),
+            pl.col("car_position_normalized").cast(pl.Float64).alias("normalized_pos"),
+            pl.col("speed_kmh").cast(pl.Float64),
+            pl.col("gas").cast(pl.Float64).alias("throttle"),
+            pl.col("brake").cast(pl.Float64),
+            pl.col("clutch").cast(pl.Float64),
+            pl.col("steer").cast(pl.Float64),
+            (pl.col("gear") - 1).cast(pl.Int64).alias("gear"),
+            pl.col("engine_rpm").cast(pl.Float64).alias("rpm"),
+            coords.list.get(0).cast(pl.Float64).alias("x"),
+            coords.list.get(1).cast(pl.Float64).alias("y"),
+            coords.list.get(2).cast(pl.Float64).alias("z"),
+            pl.col("is_in_pit"),
+            pl.col("last_lap").cast(pl.Int64),
+        )
+    )
+
+
+def game_laps(
+    telemetry: pl.DataFrame,
+    laps: pl.DataFrame | None,
+    sessions: pl.DataFrame,
+    drivers: pl.DataFrame,
+) -> pl.DataFrame:
+    """Laps of the player's car from its telemetry, plus RTLap events the telemetry lacks."""
+    per_lap = telemetry.group_by("session_id", "lap_number").agg(
+        top_speed_kmh=pl.col("speed_kmh").max(), in_pit=pl.col("is_in_pit").any()
+    )
+    done = (
+        telemetry.sort("ts")
+        .with_columns(prev=pl.col("lap_number").shift(1).over("session_id"))
+        .filter(pl.col("prev").is_not_null() & (pl.col("lap_number") > pl.col("prev")))
+        .select(
+            "session_id",
+            pl.lit(0, pl.Int64).alias("car_id"),
+            (pl.col("lap_number") - 1).alias("lap_number"),
+            pl.col("last_lap").alias("lap_time_ms"),
+            pl.col("ts").alias("completed_at"),
+        )
+        .join(per_lap, on=["session_id", "lap_number"], how="left")
+        .with_columns(valid=~pl.col("in_pit").fill_null(False) & (pl.col("lap_time_ms") > 0))
+        .drop("in_pit")
+    )
+    frames = [done]
+    if laps is not None:
+        events = assign_sessions(laps, sessions).select(
+            "session_id",
+            pl.col("car_identifier_number").cast(pl.Int64).alias("car_id"),
+            (pl.col("lap") + 1).cast(pl.Int64).alias("lap_number"),
+            pl.col("time").cast(pl.Int64).alias("lap_time_ms"),
+            pl.col("received_at").alias("completed_at"),
+            pl.lit(None, pl.Float64).alias("top_speed_kmh"),
+            pl.lit(None, pl.Boolean).alias("valid"),
+            pl.col("driver_name").alias("_rt_driver"),
+        )
+        frames.append(events.join(done, on=["session_id", "car_id", "lap_number"], how="anti"))
+    out = pl.concat(frames, how="diagonal_relaxed")
+    names = drivers.select("session_id", "car_id", pl.col("driver_name").alias("_driver")).unique(
+        ["session_id", "car_id"]
+    )
+    out = out.join(names, on=["session_id", "car_id"], how="left")
+    rt = pl.col("_rt_driver") if "_rt_driver" in out.columns else pl.lit(None, pl.String)
+    return out.select(
+        "session_id",
+        "car_id",
+        "lap_number",
+        "lap_time_ms",
+        pl.lit(None, pl.Int64).alias("cuts"),
+        "valid",
+        pl.col("top_speed_kmh").cast(pl.Float64),
+        "completed_at",
+        pl.coalesce(rt, pl.col("_driver")).alias("driver_name"),
+        pl.lit("game").alias("protocol"),
+    )
+
+
+def game_drivers(
+    hands: pl.DataFrame | None, laps: pl.DataFrame | None, sessions: pl.DataFrame
+) -> pl.DataFrame:
+    parts = []
+    if hands is not None:
+        parts.append(
+            assign_sessions(hands, sessions).select(
+                "session_id",
+                pl.lit(0, pl.Int64).alias("car_id"),
+                "driver_name",
+                pl.lit(None, pl.String).alias("driver_guid"),
+                pl.col("car_name").alias("car_model"),
+                pl.lit(None, pl.String).alias("car_skin"),
+            )
+        )
+    if laps is not None:
+        parts.append(
+            assign_sessions(laps, sessions).select(
+                "session_id",
+                pl.col("car_identifier_number").cast(pl.Int64).alias("car_id"),
+                "driver_name",
+                pl.lit(None, pl.String).alias("driver_guid"),
+                pl.col("car_name").alias("car_model"),
+                pl.lit(None, pl.String).alias("car_skin"),
+            )
+        )
+    if not parts:
+        return _empty_drivers()
+    return pl.concat(parts).unique(
+        ["session_id", "car_id", "driver_name"], keep="first", maintain_order=True
+    )
+
+
+def _empty_drivers() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "session_id": pl.String(),
+            "car_id": pl.Int64(),
+            "driver_name": pl.String(),
+            "driver_guid": pl.String(),
+            "car_model": pl.String(),
+            "car_skin": pl.String(),
+        }
+    )
+
+
+# ----------------------------------------------------------------------------- server
+def car_positions(updates: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
+    pos, vel = pl.col("pos"), pl.col("velocity")
+    return assign_sessions(updates, sessions).select(
+        "session_id",
+        pl.col("car_id").cast(pl.Int64),
+        pl.col("received_at").alias("ts"),
+        pos.list.get(0).cast(pl.Float64).alias("x"),
+        pos.list.get(1).cast(pl.Float64).alias("y"),
+        pos.list.get(2).cast(pl.Float64).alias("z"),
+        # SM's convention: horizontal speed, |(vx, vz)| in km/h
+        (
+            (vel.list.get(0).cast(pl.Float64) ** 2 + vel.list.get(2).cast(pl.Float64) ** 2).sqrt()
+            * 3.6
+        ).alias("speed_kmh"),
+        (pl.col("gear") - 1).cast(pl.Int64).alias("gear"),
+        pl.col("engine_rpm").cast(pl.Float64).alias("rpm"),
+        pl.col("normalized_spline_pos").cast(pl.Float64).alias("normalized_pos"),
+    )
+
+
+def server_laps(
+    completed: pl.DataFrame, positions: pl.DataFrame, sessions: pl.DataFrame, drivers: pl.DataFrame
+) -> pl.DataFrame:
+    """LAP_COMPLETED rows: lap number (race: the leaderboard's count, else the car's n-th lap
+    seen), validity from cuts, top speed from the car's updates since its previous lap."""
+    rows = (
+        assign_sessions(completed, sessions)
+        .join(sessions.select("session_id", "session_type"), on="session_id", how="left")
+        .sort("received_at")
+        .with_columns(car_id=pl.col("car_id").cast(pl.Int64))
+    )
+    own = (
+        rows.explode("leaderboard")
+        .filter(pl.col("leaderboard").struct.field("car_id").cast(pl.Int64) == pl.col("car_id"))
+        .select(
+            "_source",
+            "_source_row",
+            pl.col("leaderboard").struct.field("laps").cast(pl.Int64).alias("_entry_laps"),
+        )
+    )
+    rows = rows.join(own, on=["_source", "_source_row"], how="left").with_columns(
+        lap_number=pl.when(pl.col("session_type") == "race")
+        .then(pl.col("_entry_laps"))
+        .otherwise(pl.int_range(1, pl.len() + 1).over("session_id", "car_id"))
+        .cast(pl.Int64),
+        _prev=pl.col("received_at").shift(1).over("session_id", "car_id"),
+    )
+    speeds = (
+        rows.select("session_id", "car_id", "lap_number", "_prev", "received_at")
+        .join(
+            positions.select("session_id", "car_id", "ts", "speed_kmh"),
+            on=["session_id", "car_id"],
+            how="inner",
+        )
+        .filter(
+            (pl.col("ts") <= pl.col("received_at"))
+            & (pl.col("_prev").is_null() | (pl.col("ts") > pl.col("_prev")))
+        )
+        .group_by("session_id", "car_id", "lap_number")
+        .agg(top_speed_kmh=pl.col("speed_kmh").max())
+    )
+    who = drivers.select("session_id", "car_id", "driver_name", "connected_at").sort("connected_at")
+    with_driver = rows.sort("received_at").join_asof(
+        who,
+        left_on="received_at",
+        right_on="connected_at",
+        by=["session_id", "car_id"],
+        strategy="backward",
+        check_sortedness=False,
+    )
+    return with_driver.join(speeds, on=["session_id", "car_id", "lap_number"], how="left").select(
+        "session_id",
+        "car_id",
+        "lap_number",
+        pl.col("lap_time").cast(pl.Int64).alias("lap_time_ms"),
+        pl.col("cuts").cast(pl.Int64),
+        (pl.col("cuts") == 0).alias("valid"),
+        pl.col("top_speed_kmh").cast(pl.Float64),
+        pl.col("received_at").alias("completed_at"),
+        "driver_name",
+        pl.lit("server").alias("protocol"),
+    )
+
+
+def leaderboard(
+    completed: pl.DataFrame, sessions: pl.DataFrame, known: pl.DataFrame
+) -> pl.DataFrame:
+    """Every LAP_COMPLETED leaderboard, one row per position, for cars seen in the session
+    (empty slots dropped); ``time_ms`` is null for "no time" (999999999, or 0 laps)."""
+    rows = (
+        assign_sessions(completed, sessions)
+        .select("session_id", pl.col("received_at").alias("ts"), "leaderboard")
+        .with_columns(
+            pl.col("leaderboard").list.eval(
+                pl.element().struct.with_fields(position=pl.int_range(1, pl.len() + 1))
+            )
+        )
+        .explode("leaderboard")
+        .unnest("leaderboard")
+        .with_columns(pl.col("car_id").cast(pl.Int64))
+        .join(known, on=["session_id", "car_id"], how="semi")
+    )
+    no_time = (pl.col("time") == NO_TIME) | (pl.col("laps") == 0) & (pl.col("time") == 0)
+    return rows.select(
+        "session_id",
+        "ts",
+        pl.col("position").cast(pl.Int64),
+        "car_id",
+        pl.when(no_time).then(None).otherwise(pl.col("time")).cast(pl.Int64).alias("time_ms"),
+        pl.col("laps").cast(pl.Int64),
+        pl.col("has_completed"),
+    )
+
+
+def dedupe_collisions(events: pl.DataFrame, *, window_s: float, distance_m: float) -> pl.DataFrame:
+    """Collisions, a car-to-car contact once: the server reports it twice (once per car,
+    ids swapped); the second report (within ``window_s`` and ``distance_m``) is dropped."""
+    rows = events.sort("ts").to_dicts()
+    kept: list[dict[str, Any]] = []
+    open_reports: list[dict[str, Any]] = []
+    for row in rows:
+        if row["kind"] != "car":
+            kept.append(row)
+            continue
+        partner = next(
+            (
+                o
+                for o in open_reports
+                if o["session_id"] == row["session_id"]
+                and (o["car_id"], o["other_car_id"]) == (row["other_car_id"], row["car_id"])
+                and (row["ts"] - o["ts"]).total_seconds() <= window_s
+                and math.dist(
+                    (o["world_x"], o["world_y"], o["world_z"]),
+                    (row["world_x"], row["world_y"], row["world_z"]),
+                )
+                <= distance_m
+            ),
+            None,
+        )
+        if partner is not None:
+            open_reports.remove(partner)
+            continue
+        open_reports = [
+            o for o in open_reports if (row["ts"] - o["ts"]).total_seconds() <= window_s
+        ]
+        open_reports.append(row)
+        kept.append(row)
+    return pl.DataFrame(kept, schema=events.schema) if kept else events.clear()
+
+
+def collisions(
+    client_events: pl.DataFrame, sessions: pl.DataFrame, params: CleanParams
+) -> pl.DataFrame:
+    world = pl.col("world_pos")
+    events = assign_sessions(client_events, sessions).select(
+        "session_id",
+        pl.col("received_at").alias("ts"),
+        pl.when(pl.col("event_type") == 10)
+        .then(pl.lit("car"))
+        .otherwise(pl.lit("env"))
+        .alias("kind"),
+        pl.col("car_id").cast(pl.Int64),
+        pl.col("other_car_id").cast(pl.Int64),
+        pl.col("impact_speed").cast(pl.Float64),
+        world.list.get(0).cast(pl.Float64).alias("world_x"),
+        world.list.get(1).cast(pl.Float64).alias("world_y"),
+        world.list.get(2).cast(pl.Float64).alias("world_z"),
+    )
+    return dedupe_collisions(
+        events, window_s=params.collision_pair_window_s, distance_m=params.collision_pair_distance_m
+    )
+
+
+# ----------------------------------------------------------------------------- all
+def build_clean(
+    frames: dict[str, pl.DataFrame], params: CleanParams
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """CLEAN tables for the given captures' RAW rows, and the rows quarantined on the way."""
+    bad: list[dict[str, Any]] = []
+    sessions = pl.concat(
+        [
+            server_sessions(frames),
+            game_sessions(frames, handshake_cluster_s=params.handshake_cluster_s),
+        ]
+    ).unique("session_id", keep="first", maintain_order=True)
+    tables: dict[str, pl.DataFrame] = {}
+
+    cars = _frame(frames, "rt_car_info")
+    rt_laps = _frame(frames, "rt_lap")
+    g_drivers = game_drivers(_frame(frames, "handshake_response"), rt_laps, sessions)
+    parts_laps = []
+    if cars is not None:
+        cars = _split_bad(
+            cars,
+            _finite("speed_kmh", "speed_ms") & (pl.col("lap_time") >= 0),
+            "non-finite speed or negative lap time",
+            bad,
+        )
+        cars = _split_bad(
+            cars,
+            pl.col("car_coordinates").list.eval(pl.element().is_finite()).list.all(),
+            "non-finite coordinates",
+            bad,
+        )
+        telemetry = game_telemetry(cars, sessions)
+        parts_laps.append(game_laps(telemetry, rt_laps, sessions, g_drivers))
+        tables["ac_telemetry"] = telemetry.drop("is_in_pit", "last_lap")
+    elif rt_laps is not None:
+        empty = pl.DataFrame(
+            schema={
+                "session_id": pl.String(),
+                "lap_number": pl.Int64(),
+                "speed_kmh": pl.Float64(),
+                "is_in_pit": pl.Boolean(),
+                "ts": TIMESTAMP,
+                "last_lap": pl.Int64(),
+            }
+        )
+        parts_laps.append(game_laps(empty, rt_laps, sessions, g_drivers))
+
+    s_drivers = server_drivers(frames, sessions)
+    updates = _frame(frames, "car_update")
+    positions = pl.DataFrame()
+    if updates is not None:
+        updates = _split_bad(
+            updates,
+            pl.col("pos").list.eval(pl.element().is_finite()).list.all()
+            & pl.col("velocity").list.eval(pl.element().is_finite()).list.all(),
+            "non-finite position or velocity",
+            bad,
+        )
+        positions = car_positions(updates, sessions)
+        tables["ac_car_positions"] = positions
+    completed = _frame(frames, "lap_completed")
+    if completed is not None:
+        completed = _split_bad(completed, pl.col("lap_time") > 0, "lap_time must be > 0", bad)
+        pos_for_laps = (
+            positions
+            if positions.height
+            else pl.DataFrame(
+                schema={
+                    "session_id": pl.String(),
+                    "car_id": pl.Int64(),
+                    "ts": TIMESTAMP,
+                    "speed_kmh": pl.Float64(),
+                }
+            )
+        )
+        parts_laps.append(server_laps(completed, pos_for_laps, sessions, s_drivers))
+    events = _frame(frames, "client_event")
+    if events is not None:
+        events = _split_bad(
+            events,
+            _finite("impact_speed")
+            & pl.col("world_pos").list.eval(pl.element().is_finite()).list.all(),
+            "non-finite collision values",
+            bad,
+        )
+        tables["ac_collisions"] = collisions(events, sessions, params)
+
+    drivers = pl.concat([g_drivers, s_drivers.drop("connected_at")], how="diagonal_relaxed")
+    tables["ac_drivers"] = drivers.unique(
+        ["session_id", "car_id", "driver_name"], keep="first", maintain_order=True
+    )
+    if parts_laps:
+        tables["ac_laps"] = pl.concat(parts_laps, how="diagonal_relaxed")
+    if completed is not None:
+        seen = [drivers.select("session_id", "car_id")]
+        if "ac_laps" in tables:
+            seen.append(tables["ac_laps"].select("session_id", "car_id"))
+        if positions.height:
+            seen.append(positions.select("session_id", "car_id"))
+        tables["ac_leaderboard"] = leaderboard(completed, sessions, pl.concat(seen).unique())
+    tables["ac_sessions"] = sessions
+    return tables, _quarantine(bad)
+
+
+def _quarantine(bad: list[dict[str, Any]]) -> pl.DataFrame:
+    if not bad:
+        return empty_quarantine()
+    from pitwall.lake.ingest import utc_now
+
+    now = utc_now()
+    frames = []
+    by_capture: dict[str, list[dict[str, Any]]] = {}
+    for row in bad:
+        by_capture.setdefault(str(row.pop("capture_id")), []).append(row)
+    for capture, rows in by_capture.items():
+        batch = make_batch_id(f"{SOURCE}-clean", fingerprint=capture)
+        frames.append(
+            quarantine_rows(rows, batch_id=batch, source=capture, ingested_at=now, stage="clean")
+        )
+    return pl.concat(frames)
