@@ -26,12 +26,17 @@ _bearer = HTTPBearer(
 _CHALLENGE = 'Bearer realm="pitwall"'
 
 
-def _settings(request: Request) -> ApiSettings:
+def readers_of(request: Request) -> Readers:
+    return request.app.state.readers
+
+
+# Dependencies are async even without I/O: FastAPI runs sync ones in the thread pool.
+async def _settings(request: Request) -> ApiSettings:
     return request.app.state.settings
 
 
-def _readers(request: Request) -> Readers:
-    return request.app.state.readers
+async def _readers(request: Request) -> Readers:
+    return readers_of(request)
 
 
 async def _principal(
@@ -61,17 +66,17 @@ def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
 
 async def _clean_cursor(request: Request) -> AsyncIterator[Connection]:
-    with closing(_readers(request).clean.snapshot().cursor()) as cursor:
+    with closing(readers_of(request).clean.snapshot().cursor()) as cursor:
         yield cursor
 
 
 async def _lake_cursor(request: Request) -> AsyncIterator[Connection]:
-    with closing(_readers(request).lake.snapshot().cursor()) as cursor:
+    with closing(readers_of(request).lake.snapshot().cursor()) as cursor:
         yield cursor
 
 
 async def _layer_snapshot(request: Request, layer: Layer) -> Snapshot:
-    return _readers(request).for_layer(layer).snapshot()
+    return readers_of(request).for_layer(layer).snapshot()
 
 
 async def _layer_cursor(

@@ -23,7 +23,7 @@ MEDIA_TYPES: dict[TabularFormat, str] = {
 }
 
 
-def negotiate_format(
+async def negotiate_format(
     format: Annotated[
         TabularFormat | None,
         Query(description="json (default), csv or parquet; overrides the Accept header"),

@@ -15,8 +15,8 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from api.auth import JwksCache
-from sandbox.oidc import DEMO_CLIENT_SECRET, SandboxIssuer, mint_token
+from api.auth import AuthError, JwksCache, TokenVerifier
+from sandbox.oidc import DEFAULT_AUDIENCE, DEMO_CLIENT_SECRET, SandboxIssuer, mint_token
 from sandbox.oidc.keys import KeyRing
 from tests.api.conftest import Mint
 
@@ -199,3 +199,29 @@ def test_issuer_down_is_503_not_401(api_lake, api_home, mint: Mint) -> None:
     )
     with serve_api(settings=settings) as url:
         assert_problem(get(url, mint()), 503)
+
+
+def test_remembered_tokens_still_expire(issuer_url: str, mint: Mint) -> None:
+    now = [time.time()]
+
+    async def scenario() -> list[str]:
+        outcomes = []
+        async with httpx.AsyncClient() as http:
+            verifier = TokenVerifier(
+                JwksCache(issuer_url, client=http),
+                audience=DEFAULT_AUDIENCE,
+                leeway_s=0,
+                clock=lambda: now[0],
+            )
+            token = mint(exp=int(now[0]) + 30)
+            for advance in (0, 10, 15):  # within exp: served from the cache
+                now[0] += advance
+                outcomes.append((await verifier.verify(token)).subject)
+            now[0] += 10  # past exp, still within the recheck window
+            try:
+                await verifier.verify(token)
+            except AuthError as exc:
+                outcomes.append(str(exc))
+        return outcomes
+
+    assert asyncio.run(scenario()) == ["test-user"] * 3 + ["token expired"]
