@@ -1,7 +1,8 @@
 """Server mode: act as an acServer UDP plugin and capture everything it sends.
 
 The daemon listens on the plugin port (``UDP_PLUGIN_ADDRESS``), asks for car updates
-with ACSP_REALTIMEPOS_INTERVAL at start and again after every NEW_SESSION or VERSION,
+with ACSP_REALTIMEPOS_INTERVAL at start and again after every NEW_SESSION or VERSION
+(and for the running session's SESSION_INFO at start),
 and optionally forwards every datagram unchanged to a chained plugin, relaying that
 plugin's requests back to the server.
 """
@@ -60,8 +61,11 @@ class ServerLink:
             log.warning("request %s to %s failed: %s", name, self.server, exc)
 
     def start(self) -> None:
+        """Ask for car updates, and for the session already running (a SESSION_INFO reply
+        describes it when the daemon starts mid-session)."""
         if self.interval_ms > 0:
             self.send("realtimepos_interval", interval_ms=self.interval_ms)
+        self.send("get_session_info", session_index=-1)
 
     def on_message(self, kind: str, _row: dict[str, Any]) -> None:
         if kind in ("new_session", "version") and self.interval_ms > 0:
