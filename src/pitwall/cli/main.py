@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 
 import typer
 from rich.logging import RichHandler
@@ -46,3 +47,5 @@ def _configure(
     )
     if not verbose:  # the embedded PostgreSQL's library narrates every start and stop
         logging.getLogger("pgserver").setLevel(logging.WARNING)
+        # Kedro's config loader calls an omegaconf API deprecated upstream; not actionable here
+        warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated")

@@ -15,7 +15,7 @@ from pitwall.demo.steps import (
     seed_landing,
     write_sandbox_credentials,
 )
-from pitwall.demo.summary import render_summary
+from pitwall.demo.summary import render_mirror, render_summary
 from pitwall.lake.layout import get_lake
 from pitwall.settings import get_settings
 
@@ -54,6 +54,7 @@ def run_demo(
             run_kedro(home, sandbox=sandbox, log_file=log_file)
         console.print(f"[green]✓[/green] kedro run completed (log: {log_file.relative_to(home)})")
         render_summary(lake, console=console)
+        render_mirror(lake, console=console)
         console.print(f"[bold]Try:[/bold] uv run pitwall sql {TRY_QUERY!r}")
         console.print(f"[dim]demo job finished in {time.perf_counter() - started:.0f} s[/dim]")
         if serve:

@@ -59,3 +59,12 @@ def render_summary(lake: Lake, *, console: Console) -> None:
     for row in totals.iter_rows():
         log.add_row(*[str(v) for v in row])
     console.print(log)
+
+
+def render_mirror(lake: Lake, *, console: Console) -> None:
+    """The PostgreSQL mirror's status table (same as ``pitwall mirror status``)."""
+    from pitwall.postgres.cli import render_status
+    from pitwall.postgres.options import read_mirror_options
+    from pitwall.postgres.status import read_status
+
+    console.print(render_status(read_status(lake, options=read_mirror_options())))
