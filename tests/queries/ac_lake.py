@@ -32,8 +32,9 @@ LAPS = [
     ("srv-1", 1, 1, "Bob", 92_000, 0, True, 299.0),
     ("srv-1", 1, 2, "Bob", 90_000, 0, True, 300.0),
     ("srv-1", 1, 3, "Bob", 93_000, 1, True, 298.0),
-    ("game-1", 0, 1, "Carol", 140_000, None, True, None),
-    ("game-1", 0, 2, "Carol", 138_500, None, True, None),
+    # the game protocol tells neither cuts nor validity
+    ("game-1", 0, 1, "Carol", 140_000, None, None, None),
+    ("game-1", 0, 2, "Carol", 138_500, None, None, None),
 ]
 
 

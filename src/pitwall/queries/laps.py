@@ -7,6 +7,10 @@ import polars as pl
 from pitwall.queries.frames import Connection, fetch_frame
 from pitwall.queries.schema import has_table
 
+# A lap that counts for best times: not known invalid (the game protocol cannot tell, so its
+# laps have valid = NULL) and timed.
+COUNTED_LAP = "(valid IS NOT FALSE AND lap_time_ms > 0)"
+
 
 def car_model_join(con: Connection, *, alias: str) -> tuple[str, str]:
     """``(select expression, join clause)`` adding ``car_model`` from ``clean.ac_drivers``

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pitwall.queries.frames import Connection, fetch_frame
-from pitwall.queries.laps import car_model_join
+from pitwall.queries.laps import COUNTED_LAP, car_model_join
 from pitwall.queries.schema import has_table
 
 
@@ -13,8 +13,8 @@ def read_session_leaderboard(con: Connection, session_id: str) -> pl.DataFrame:
     """The latest standing of a session.
 
     From the server's last ``clean.ac_leaderboard`` snapshot when there is one (``time_ms`` as
-    the server reports it); otherwise ranked by each car's best valid lap from ``clean.ac_laps``
-    (``time_ms`` = best lap, ``has_completed`` unknown).
+    the server reports it); otherwise ranked by each car's best lap not known to be invalid
+    from ``clean.ac_laps`` (``time_ms`` = best lap, ``has_completed`` unknown).
     """
     params = {"session_id": session_id}
     if has_table(con, layer="clean", table="ac_leaderboard"):
@@ -48,7 +48,7 @@ def read_session_leaderboard(con: Connection, session_id: str) -> pl.DataFrame:
                r.updated_at
         FROM (
             SELECT session_id, car_id, max(driver_name) AS driver_name,
-                   min(CASE WHEN valid THEN lap_time_ms END) AS best_ms, count(*) AS laps,
+                   min(CASE WHEN {COUNTED_LAP} THEN lap_time_ms END) AS best_ms, count(*) AS laps,
                    max(completed_at) AS updated_at
             FROM clean.ac_laps WHERE session_id = $session_id GROUP BY session_id, car_id
         ) r {join}
@@ -59,7 +59,7 @@ def read_session_leaderboard(con: Connection, session_id: str) -> pl.DataFrame:
 
 
 def read_lap_records(con: Connection, *, track: str | None = None, limit: int = 50) -> pl.DataFrame:
-    """Best valid lap of each driver on each track layout, fastest first."""
+    """Best lap (not known invalid) of each driver on each track layout, fastest first."""
     params: dict[str, object] = {"limit": limit}
     track_filter = ""
     if track is not None:
@@ -80,7 +80,7 @@ def read_lap_records(con: Connection, *, track: str | None = None, limit: int = 
                    ) AS rank_in_driver
             FROM clean.ac_laps l
             JOIN clean.ac_sessions s ON s.session_id = l.session_id {join}
-            WHERE l.valid AND l.lap_time_ms > 0 {track_filter}
+            WHERE {COUNTED_LAP} {track_filter}
         ) best
         WHERE rank_in_driver = 1
         ORDER BY lap_time_ms, completed_at, driver_name

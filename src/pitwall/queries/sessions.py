@@ -7,15 +7,16 @@ from typing import Literal
 import polars as pl
 
 from pitwall.queries.frames import Connection, fetch_frame
+from pitwall.queries.laps import COUNTED_LAP
 from pitwall.queries.schema import has_table
 
 Protocol = Literal["game", "server"]
 
-_LAP_STATS = """
+_LAP_STATS = f"""
     SELECT session_id, count(*) AS laps, count(DISTINCT car_id) AS cars,
-           min(CASE WHEN valid THEN lap_time_ms END) AS best_lap_ms
+           min(CASE WHEN {COUNTED_LAP} THEN lap_time_ms END) AS best_lap_ms
     FROM clean.ac_laps GROUP BY session_id
-"""
+"""  # nosec B608
 _NO_LAP_STATS = """
     SELECT CAST(NULL AS VARCHAR) AS session_id, CAST(0 AS BIGINT) AS laps,
            CAST(0 AS BIGINT) AS cars, CAST(NULL AS BIGINT) AS best_lap_ms
@@ -33,7 +34,8 @@ def read_sessions(
 ) -> pl.DataFrame:
     """Sessions, newest first: ``clean.ac_sessions`` with ``laps``, ``cars``, ``best_lap_ms``.
 
-    ``best_lap_ms`` is the best valid lap; ``cars`` counts cars that completed a lap.
+    ``best_lap_ms`` is the best lap not known to be invalid; ``cars`` counts cars that
+    completed a lap.
     """
     conditions, params = ["1 = 1"], {"limit": limit}
     for column, value in (("session_id", session_id), ("protocol", protocol), ("track", track)):
