@@ -70,13 +70,22 @@ def test_missing_secret_names_where_to_put_it(
         RestClient("partner", spec, credentials={}).__enter__()
 
 
-def test_credentials_yml_wins_over_env(
+def test_credentials_yml_used_when_env_unset(
     partner_api: str, sandbox_credentials: SandboxCredentials, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PITWALL_PARTNER_API_TOKEN", "wrong-token-from-env")
+    monkeypatch.delenv("PITWALL_PARTNER_API_TOKEN")
     spec = source(partner_api, auth="bearer", endpoints={"events": endpoint("events")})
     ref = SecretRef(credentials_key="partner_api.token", env="PITWALL_PARTNER_API_TOKEN")
     spec = spec.model_copy(update={"auth": spec.auth.model_copy(update={"token": ref})})
     creds = {"partner_api": {"token": sandbox_credentials.bearer_token}}
     with RestClient("partner", spec, credentials=creds) as client:
+        assert sum(len(p.records) for p in client.iter_pages("events")) == 60
+
+
+def test_env_overrides_credentials_yml(partner_api: str) -> None:
+    spec = source(partner_api, auth="bearer", endpoints={"events": endpoint("events")})
+    ref = SecretRef(credentials_key="partner_api.token", env="PITWALL_PARTNER_API_TOKEN")
+    spec = spec.model_copy(update={"auth": spec.auth.model_copy(update={"token": ref})})
+    stale = {"partner_api": {"token": "stale-token-in-credentials-yml"}}
+    with RestClient("partner", spec, credentials=stale) as client:
         assert sum(len(p.records) for p in client.iter_pages("events")) == 60

@@ -19,7 +19,7 @@ CREDS = SandboxCredentials.random()
 
 @pytest.fixture(scope="module")
 def api() -> Iterator[str]:
-    with serve_partner_api(0, credentials=CREDS, token_ttl_seconds=0.5) as url:
+    with serve_partner_api(0, credentials=CREDS, token_ttl_seconds=1.0) as url:
         yield url
 
 
@@ -33,7 +33,7 @@ def test_client_credentials_grant(api: str) -> None:
     )
     assert basic.status_code == 200
     body = basic.json()
-    assert body["token_type"] == "Bearer" and body["expires_in"] == 0.5
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 1.0
     post = token(
         api,
         data={
@@ -55,7 +55,7 @@ def test_tokens_are_short_lived(api: str) -> None:
     ).json()["access_token"]
     headers = {"Authorization": f"Bearer {access}"}
     assert httpx.get(f"{api}/v1/events", headers=headers).status_code == 200
-    time.sleep(0.6)
+    time.sleep(1.1)
     expired = httpx.get(f"{api}/v1/events", headers=headers)
     assert expired.status_code == 401
     assert 'error="invalid_token"' in expired.headers["WWW-Authenticate"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any
 from urllib.parse import urljoin
 
@@ -50,7 +50,9 @@ class ApiKeyFlow(httpx.Auth):
 class SourceHttp:
     """The httpx client of one source, its secrets' redactor, and OAuth2 token handling."""
 
-    def __init__(self, name: str, spec: SourceSpec, *, credentials: Mapping[str, Any]) -> None:
+    def __init__(
+        self, name: str, spec: SourceSpec, *, credentials: Callable[[], Mapping[str, Any]]
+    ) -> None:
         self.name = name
         timeout = httpx.Timeout(
             spec.http.timeout_seconds, connect=spec.http.connect_timeout_seconds

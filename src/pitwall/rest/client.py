@@ -30,7 +30,7 @@ from pitwall.rest.ratelimit import RateLimiter
 from pitwall.rest.retry import backoff_hook, retry_after_seconds
 from pitwall.rest.secrets_store import read_project_credentials, redacted_logs
 from pitwall.rest.selector import MISSING, select
-from pitwall.rest.spec import EndpointSpec, SecretRef, SourceSpec
+from pitwall.rest.spec import EndpointSpec, SourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,8 @@ class RestClient:
     Args:
         name: the source's name (used in errors and logs).
         spec: its declaration.
-        credentials: the credentials mapping (default: the project's credentials.yml).
+        credentials: the credentials mapping or a function reading it (default: the
+            project's credentials.yml, read only if a secret is not in the environment).
     """
 
     def __init__(
@@ -72,16 +73,13 @@ class RestClient:
         self.name = name
         self.spec = spec
         self._credentials = credentials
+        self._loaded: Mapping[str, Any] | None = None
         self._http: SourceHttp | None = None
         self._limiter = RateLimiter(spec.http.requests_per_second)
         self._logs: redacted_logs | None = None
 
     def __enter__(self) -> RestClient:
-        creds = self._credentials
-        mapping = creds() if callable(creds) else creds
-        if mapping is None:
-            mapping = read_project_credentials() if _needs_credentials(self.spec) else {}
-        self._http = SourceHttp(self.name, self.spec, credentials=mapping)
+        self._http = SourceHttp(self.name, self.spec, credentials=self._read_credentials)
         self._logs = redacted_logs(self._http.redact)
         self._logs.__enter__()
         return self
@@ -96,6 +94,15 @@ class RestClient:
             self._http.close()
         if self._logs is not None:
             self._logs.__exit__(exc_type, exc, tb)
+
+    def _read_credentials(self) -> Mapping[str, Any]:
+        """The credentials mapping, read (once) only when a secret is not in the env."""
+        if self._loaded is None:
+            given = self._credentials
+            if given is None:
+                given = read_project_credentials
+            self._loaded = given() if callable(given) else given
+        return self._loaded
 
     @property
     def http(self) -> SourceHttp:
@@ -221,9 +228,3 @@ class RestClient:
             if status == 429 or status >= 500:
                 raise RetryableError(f"token endpoint HTTP {status}") from None
             raise AuthenticationError(f"{where}: token endpoint -> HTTP {status}") from None
-
-
-def _needs_credentials(spec: SourceSpec) -> bool:
-    """Whether a secret of the source names a credentials.yml key (else env vars suffice)."""
-    refs = [v for v in spec.auth.__dict__.values() if isinstance(v, SecretRef)]
-    return any(ref.credentials_key for ref in refs)

@@ -43,16 +43,19 @@ def read_project_credentials() -> Mapping[str, Any]:
         return {}
 
 
-def resolve_secret(ref: SecretRef, *, credentials: Mapping[str, Any], what: str) -> SecretStr:
-    """The secret's value: the credentials key if present, else the env var, else an error."""
+def resolve_secret(
+    ref: SecretRef, *, credentials: Callable[[], Mapping[str, Any]], what: str
+) -> SecretStr:
+    """The secret's value: the env var if set (an explicit override, and what tests and CI
+    use), else the credentials.yml key, else an error naming both places."""
+    if ref.env and os.environ.get(ref.env):
+        return SecretStr(os.environ[ref.env])
     if ref.credentials_key:
-        node: Any = credentials
+        node: Any = credentials()
         for part in ref.credentials_key.split("."):
             node = node.get(part) if isinstance(node, Mapping) else None
         if node not in (None, ""):
             return SecretStr(str(node))
-    if ref.env and os.environ.get(ref.env):
-        return SecretStr(os.environ[ref.env])
     raise MissingSecretError(f"{what}: no value found in {ref.describe()}")
 
 

@@ -22,7 +22,8 @@ class _Spec(BaseModel):
 class SecretRef(_Spec):
     """Where a secret comes from: a key of ``conf/local/credentials.yml`` and/or an env var.
 
-    ``credentials_key`` is a dotted key (``partner_api.client_secret``); it wins over ``env``.
+    ``credentials_key`` is a dotted key (``partner_api.client_secret``); a set ``env`` var
+    overrides it.
     (Not named ``credentials``: Kedro would resolve that key itself, at catalog load.)
     """
 
@@ -38,7 +39,7 @@ class SecretRef(_Spec):
     def describe(self) -> str:
         key = self.credentials_key
         places = [f"conf/local/credentials.yml:{key}"] if key else []
-        return " or ".join([*places, *([f"env {self.env}"] if self.env else [])])
+        return " or ".join([*([f"env {self.env}"] if self.env else []), *places])
 
 
 class NoAuth(_Spec):
