@@ -13,6 +13,7 @@ from psycopg.conninfo import make_conninfo
 
 from pitwall.dashboards.formatting import format_age
 from pitwall.lake.layout import Lake, get_lake
+from pitwall.postgres.options import MirrorOptions
 from pitwall.queries.frames import Connection, fetch_frame
 from pitwall.queries.rows import RowFilter, read_rows
 from pitwall.queries.schema import list_catalog_tables
@@ -136,13 +137,13 @@ def read_mirror_status(
             "(embedded PostgreSQL under data/pg).",
             empty,
         )
-    from pitwall.postgres import loader_dsn, read_mirror_options, read_status
+    from pitwall.postgres import loader_dsn, read_status
 
     try:
         target = dsn or loader_dsn(bootstrap=False)
         statuses = read_status(
             lake or get_lake(),
-            options=read_mirror_options(),
+            options=_mirror_options(),
             dsn=make_conninfo(target, connect_timeout=connect_timeout_s),
         )
     except (psycopg.Error, OSError, RuntimeError, ValueError) as exc:
@@ -153,3 +154,15 @@ def read_mirror_status(
     behind = frame.filter(pl.col("freshness") != "up to date").height
     message = f"{frame.height} table(s) in the mirror scope, {behind} not up to date."
     return MirrorStatus("ok", message, frame)
+
+
+def _mirror_options() -> MirrorOptions:
+    """The project's mirror options; the defaults when the home has no Kedro config."""
+    from kedro.config import MissingConfigException
+
+    from pitwall.postgres import read_mirror_options
+
+    try:
+        return read_mirror_options()
+    except MissingConfigException:
+        return MirrorOptions()
