@@ -49,8 +49,11 @@ class FetchedPage:
     records: list[dict[str, Any]]
     endpoint_url: str = ""  # base URL + path, no query
     cursor_field: str | None = None
-    texts: list[bytes] | None = None  # canonical JSON per record, when already computed
+    # per record, once computed (see pitwall.rest.records.serialize): canonical JSON,
+    # its hash and the cursor value
+    texts: list[str] | None = None
     hashes: list[str] | None = None
+    cursors: list[str | None] | None = None
 
 
 class RestClient:

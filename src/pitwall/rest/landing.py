@@ -50,7 +50,6 @@ def chunk_pages(pages: Iterable[FetchedPage], *, max_records: int) -> Iterator[R
         first = group[0]
         return raw_rows(
             group,
-            cursor_field=first.cursor_field,
             source_url=first.endpoint_url,
             ingested_at=utc_now(),
         )

@@ -36,18 +36,23 @@ def record_hash(text: bytes) -> str:
     return hashlib.blake2b(text, digest_size=12).hexdigest()
 
 
-def with_hashes(page: FetchedPage) -> FetchedPage:
-    """The page with each record's canonical JSON and hash computed (once)."""
-    if page.texts is not None and page.hashes is not None:
+def serialize(page: FetchedPage) -> FetchedPage:
+    """The page with each record's canonical JSON, hash and cursor value computed (once)."""
+    if page.texts is not None and page.hashes is not None and page.cursors is not None:
         return page
-    texts = [record_json(r) for r in page.records]
-    return replace(page, texts=texts, hashes=[record_hash(t) for t in texts])
+    raw = [record_json(r) for r in page.records]
+    return replace(
+        page,
+        texts=[t.decode() for t in raw],
+        hashes=[record_hash(t) for t in raw],
+        cursors=[cursor_value(r, page.cursor_field) for r in page.records],
+    )
 
 
 def keep_new(page: FetchedPage, known: set[str]) -> FetchedPage:
-    """The page without the records whose hash is in ``known`` (already in RAW)."""
-    page = with_hashes(page)
-    assert page.texts is not None and page.hashes is not None
+    """The page, serialised, without the records whose hash is in ``known`` (already in RAW)."""
+    page = serialize(page)
+    assert page.texts is not None and page.hashes is not None and page.cursors is not None
     kept = [i for i, h in enumerate(page.hashes) if h not in known]
     if len(kept) == len(page.records):
         return page
@@ -56,6 +61,7 @@ def keep_new(page: FetchedPage, known: set[str]) -> FetchedPage:
         records=[page.records[i] for i in kept],
         texts=[page.texts[i] for i in kept],
         hashes=[page.hashes[i] for i in kept],
+        cursors=[page.cursors[i] for i in kept],
     )
 
 
@@ -84,7 +90,6 @@ class RawChunk:
 def raw_rows(
     pages: Sequence[FetchedPage],
     *,
-    cursor_field: str | None,
     source_url: str,
     ingested_at: datetime,
 ) -> RawChunk:
@@ -94,11 +99,11 @@ def raw_rows(
     hashes: list[str] = []
     cursors: list[str | None] = []
     for page in pages:
-        page = with_hashes(page)
-        assert page.texts is not None and page.hashes is not None
-        texts += [t.decode() for t in page.texts]
+        page = serialize(page)
+        assert page.texts is not None and page.hashes is not None and page.cursors is not None
+        texts += page.texts
         hashes += page.hashes
-        cursors += [cursor_value(r, cursor_field) for r in page.records]
+        cursors += page.cursors
     # page metadata: one row per page, spread over its records by index
     counts = [len(p.records) for p in pages]
     meta = pl.DataFrame(
