@@ -80,7 +80,7 @@ class RestPagesDataset(_ApiDataset, AbstractDataset[None, Iterator[FetchedPage]]
         sources: Mapping[str, Any],
         lake_uri: str | None = None,
         credentials: Mapping[str, Any] | None = None,
-        prefetch_pages: int = 4,
+        prefetch_pages: int = 32,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(sources=sources, lake_uri=lake_uri, metadata=metadata)
