@@ -7,6 +7,7 @@ every record once.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -52,10 +53,13 @@ FAULTS = Faults(
 )
 
 
+CREDS = SandboxCredentials.random()
+
+
 @pytest.fixture
 def partner_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The sandbox (faulty, short-lived tokens) and the env vars the conf reads."""
-    creds = SandboxCredentials.random()
+    creds = CREDS
     with serve_partner_api(
         0, credentials=creds, sizes=SIZES, faults=FAULTS, token_ttl_seconds=2
     ) as url:
@@ -113,8 +117,17 @@ def raw_rows(lake: Lake) -> int:
     return total
 
 
-def test_faulty_run_lands_exactly_the_sandbox_records(partner_env: str, lake: Lake) -> None:
+def test_faulty_run_lands_exactly_the_sandbox_records(
+    partner_env: str,
+    lake: Lake,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
     run_ingest_api()
+    output = capsys.readouterr()
+    for secret in (CREDS.client_id, CREDS.client_secret):
+        assert secret not in caplog.text + output.out + output.err
     assert_lake_matches_sandbox(partner_env, lake)
     stats = httpx.get(f"{partner_env}/admin/stats").json()
     injected = stats["faults_injected"]
