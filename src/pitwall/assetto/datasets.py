@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
+from telemetry_capture.sink import recover_journals
 
 from pitwall.assetto.lake import (
     CleanBatch,
@@ -79,6 +80,11 @@ class AssettoLandingDataset(_LakeDataset, AbstractDataset[None, list[LandingFile
         return path if path.is_absolute() else get_settings().home / path
 
     def load(self) -> list[LandingFile]:
+        # Journals of captures killed before they could roll (SIGKILL, power loss) become
+        # Parquet files first; captures still running are left alone (their lock is held).
+        for locks in sorted(self.root.rglob(".locks")) if self.root.is_dir() else ():
+            for path in recover_journals(locks.parent):
+                log.warning("recovered %s from a crashed capture's journal", path)
         files = read_landing_files(self.root, skip=landed_markers(self.lake))
         log.info("assetto landing: %d new file(s) under %s", len(files), self.root)
         return files
