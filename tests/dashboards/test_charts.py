@@ -104,6 +104,7 @@ def test_health_charts_pick_tables_sources_and_reasons(con: duckdb.DuckDBPyConne
     ingestion = charts.ingestion_chart(dash.read_source_summary(con))
     assert _params(ingestion.to_dict()) == {"source"}
     assert set(_data(ingestion)["outcome"]) == {"landed", "quarantined"}
+    assert "lap_times/round1.csv" in set(_data(ingestion)["label"])
     reasons = charts.quarantine_reasons_chart(read_quarantine_summary(con))
     assert _params(reasons.to_dict()) == {"reason"}
 

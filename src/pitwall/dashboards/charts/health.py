@@ -49,7 +49,7 @@ def ingestion_chart(summary: pl.DataFrame, *, width: int = 520) -> alt.Chart:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            y=alt.Y("source:N", title=None, sort=None),
+            y=alt.Y("label:N", title=None, sort=None),
             x=alt.X("rows:Q", title="rows", stack=True),
             color=alt.Color(
                 "outcome:N",

@@ -1,0 +1,105 @@
+"""A ``make demo``-style home for the apps: AC CLEAN tables, a real CSV ingest, a real mirror.
+
+- the AC tables of :mod:`tests.dashboards.fixture_lake` (the telemetry engineer's pipeline
+  produces the same contract);
+- ``kedro run --pipeline ingest_csv`` over the committed sample CSVs (CSV CLEAN tables, the
+  ingestion log and real quarantine rows);
+- an embedded PostgreSQL (pgserver) private to this session under ``<home>/data/pg``, with the
+  lake mirrored into it, so that the health app shows a real mirror status.
+
+The home is not under pytest's basetemp: concurrent pytest sessions rotate those directories
+and would delete a running server's data.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from pitwall.lake.layout import Lake, get_lake
+from pitwall.settings import get_settings
+from tests.dashboards.fixture_lake import write_fixture_lake
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = REPO / "notebooks"
+APPS = ("lap_analysis", "race_session", "platform_health", "sql_explorer")
+
+
+@dataclass(frozen=True)
+class DemoHome:
+    home: Path
+    lake: Lake
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What the apps need to find this home (on top of the current environment)."""
+        return {"PITWALL_HOME": str(self.home), "PITWALL_LAKE_URI": self.lake.root}
+
+
+@pytest.fixture(scope="session")
+def demo_home() -> Iterator[DemoHome]:
+    home = Path(tempfile.mkdtemp(prefix="pitwall-notebooks-"))
+    (home / "conf").symlink_to(REPO / "conf")
+    lake = get_lake(str(home / "data" / "lake"))
+    demo = DemoHome(home=home, lake=lake)
+    write_fixture_lake(lake, with_bookkeeping=False)
+    landing = home / "landing" / "csv"
+    shutil.copytree(REPO / "data" / "samples" / "csv", landing)
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "kedro"), "run", "--pipeline", "ingest_csv"],
+        cwd=REPO,
+        env={**os.environ, **demo.env, "PITWALL_CSV_LANDING": str(landing)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    pgdata = home / "data" / "pg"
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in demo.env.items():
+            env.setenv(name, value)
+        env.delenv("PITWALL_PG_DSN", raising=False)
+        get_settings.cache_clear()
+        from pitwall.postgres import mirror_lake
+        from pitwall.postgres.server import start_embedded
+
+        mirror_lake(lake, admin_dsn=start_embedded(pgdata))
+    get_settings.cache_clear()
+    try:
+        yield demo
+    finally:
+        import pgserver
+
+        pgserver.get_server(pgdata).cleanup()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def demo_env(demo_home: DemoHome, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoHome]:
+    """The demo home exported to this process (for apps run in-process)."""
+    for name, value in demo_home.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("PITWALL_PG_DSN", raising=False)
+    get_settings.cache_clear()
+    yield demo_home
+    get_settings.cache_clear()
+
+
+def load_app(name: str) -> ModuleType:
+    """The notebook module ``notebooks/<name>.py`` (its ``app`` is not run yet)."""
+    spec = importlib.util.spec_from_file_location(f"notebook_{name}", NOTEBOOKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
