@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import polars as pl
 import pytest
+import stamina
 
 from pitwall.lake.delta import read_table
 from pitwall.lake.layout import Lake
@@ -54,6 +55,13 @@ FAULTS = Faults(
 
 
 CREDS = SandboxCredentials.random()
+
+
+@pytest.fixture(autouse=True)
+def _real_retries() -> Iterator[None]:
+    """Faulty runs need real retries: make sure stamina's testing mode is off."""
+    with stamina.set_testing(False):
+        yield
 
 
 @pytest.fixture

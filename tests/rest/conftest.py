@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import stamina
 
 from sandbox.partner_api import SandboxCredentials, serve_partner_api
 
@@ -26,3 +27,10 @@ def _credentials_env(
 ) -> None:
     for name, value in sandbox_credentials.as_env().items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(autouse=True)
+def _real_retries() -> Iterator[None]:
+    """These tests count retries and waits: make sure stamina's testing mode is off."""
+    with stamina.set_testing(False):
+        yield
