@@ -15,7 +15,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import JwksCache, TokenVerifier
 from api.deps import reject_unknown_query
-from api.problems import BodyLimit, install_problem_handlers, problem_response
+from api.problems import (
+    COMMON_PROBLEMS,
+    BodyLimit,
+    install_problem_handlers,
+    problem_response,
+    use_problem_media_type,
+)
 from api.readers import Readers, open_readers
 from api.routers import ROUTERS
 from api.settings import ApiSettings
@@ -78,11 +84,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_query)],
+        responses=COMMON_PROBLEMS,
     )
     app.state.settings = settings
     # every body but an upload is tiny: cap them all (multipart overhead on top of a file)
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD)
     install_problem_handlers(app)
+    use_problem_media_type(app)
 
     async def query_error(request: Request, exc: Exception) -> Response:
         return problem_response(422, str(exc), instance=request.url.path)

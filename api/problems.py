@@ -99,6 +99,32 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
+AUTH_PROBLEMS = problem_responses(401, 403, 503)
+"""Documented on every protected route: no/bad token, missing role, issuer unreachable."""
+COMMON_PROBLEMS = problem_responses(422, 500)
+"""Documented on every route: bad or unknown parameters, internal error."""
+
+
+def use_problem_media_type(app: FastAPI) -> None:
+    """Error responses are documented as ``application/problem+json`` only (FastAPI adds the
+    route's JSON media type next to every response that names a model)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for item in schema.get("paths", {}).values():
+                for operation in item.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if status[0] in "45" and PROBLEM_MEDIA_TYPE in content:
+                            response["content"] = {PROBLEM_MEDIA_TYPE: content[PROBLEM_MEDIA_TYPE]}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
         {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}

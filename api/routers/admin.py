@@ -6,15 +6,14 @@ from fastapi import APIRouter
 
 from api.deps import Admin, ReadersDep
 from api.models import CatalogPublic, ServedTablePublic
-from api.problems import problem_responses
+from api.problems import AUTH_PROBLEMS
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], responses=AUTH_PROBLEMS)
 
 
 @router.post(
     "/catalog/refresh",
     response_model=CatalogPublic,
-    responses=problem_responses(401, 403),
     summary="Refresh the lake catalog",
 )
 def refresh_catalog(_: Admin, readers: ReadersDep) -> CatalogPublic:

@@ -8,11 +8,11 @@ from fastapi import APIRouter, File, HTTPException, Path, UploadFile
 
 from api.deps import Ingester, Reader, Settings
 from api.models import FeedPublic, UploadPublic
-from api.problems import problem_responses
+from api.problems import AUTH_PROBLEMS, problem_responses
 from api.uploads import UploadRejectedError, read_csv_feeds, store_upload
 from pitwall.csvfeeds.feeds import CsvFeed
 
-router = APIRouter(prefix="/feeds", tags=["feeds"])
+router = APIRouter(prefix="/feeds", tags=["feeds"], responses=AUTH_PROBLEMS)
 FeedName = Annotated[str, Path(min_length=1, max_length=100)]
 
 
@@ -28,7 +28,6 @@ def _public(feed: CsvFeed) -> FeedPublic:
 @router.get(
     "",
     response_model=list[FeedPublic],
-    responses=problem_responses(401, 403),
     summary="List the CSV feeds",
 )
 def list_feeds(_: Reader, settings: Settings) -> list[FeedPublic]:
@@ -39,7 +38,7 @@ def list_feeds(_: Reader, settings: Settings) -> list[FeedPublic]:
     "/{feed}/files",
     status_code=201,
     response_model=UploadPublic,
-    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    responses=problem_responses(400, 404, 409, 413),
     summary="Upload a CSV file to a feed's landing zone",
 )
 def upload_file(

@@ -10,11 +10,11 @@ from fastapi.responses import Response
 from api.deps import Format, LakeCursor, Reader
 from api.formats import frame_response, tabular_content
 from api.models import IngestionBatchPublic, QuarantineSummaryPublic
-from api.problems import problem_responses
+from api.problems import AUTH_PROBLEMS, problem_responses
 from pitwall.queries import read_ingestion_log, read_quarantine_summary
 
-router = APIRouter(prefix="/ingestion", tags=["ingestion"])
-_TABULAR = {200: {"content": tabular_content()}, **problem_responses(401, 403, 404, 422)}
+router = APIRouter(prefix="/ingestion", tags=["ingestion"], responses=AUTH_PROBLEMS)
+_TABULAR = {200: {"content": tabular_content()}, **problem_responses(404)}
 Text = Annotated[str | None, Query(max_length=500)]
 
 

@@ -10,16 +10,16 @@ from fastapi.responses import Response
 from api.deps import CleanCursor, Format, Reader
 from api.formats import frame_response, tabular_content
 from api.models import LapRecordPublic
-from api.problems import problem_responses
+from api.problems import AUTH_PROBLEMS, problem_responses
 from pitwall.queries import read_lap_records
 
-router = APIRouter(prefix="/leaderboard", tags=["leaderboard"])
+router = APIRouter(prefix="/leaderboard", tags=["leaderboard"], responses=AUTH_PROBLEMS)
 
 
 @router.get(
     "",
     response_model=list[LapRecordPublic],
-    responses={200: {"content": tabular_content()}, **problem_responses(401, 403, 404, 422)},
+    responses={200: {"content": tabular_content()}, **problem_responses(404)},
     summary="Lap records",
 )
 def lap_records(

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from api.deps import CleanCursor, Format, Reader
 from api.formats import MEDIA_TYPES, frame_bytes, frame_response, tabular_content
 from api.models import LapPublic, SessionPublic, StandingPublic, TelemetrySamplePublic
-from api.problems import problem_responses
+from api.problems import AUTH_PROBLEMS, problem_responses
 from pitwall.queries import (
     read_lap_trace,
     read_session_laps,
@@ -18,10 +18,10 @@ from pitwall.queries import (
     read_sessions,
 )
 
-router = APIRouter(prefix="/sessions", tags=["sessions"])
+router = APIRouter(prefix="/sessions", tags=["sessions"], responses=AUTH_PROBLEMS)
 SessionId = Annotated[str, Path(min_length=1, max_length=200)]
 CarId = Annotated[int, Path(ge=0, le=2**31 - 1)]
-_TABULAR = {200: {"content": tabular_content()}, **problem_responses(401, 403, 404, 422)}
+_TABULAR = {200: {"content": tabular_content()}, **problem_responses(404)}
 MAX_TRACE_POINTS = 100_000
 
 
@@ -42,7 +42,7 @@ def list_sessions(
 @router.get(
     "/{session_id}",
     response_model=SessionPublic,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(404),
     summary="One session",
 )
 def get_session(_: Reader, db: CleanCursor, session_id: SessionId) -> Response:

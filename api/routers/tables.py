@@ -21,13 +21,13 @@ from api.params import (
     parse_filter,
     parse_sort,
 )
-from api.problems import problem_responses
+from api.problems import AUTH_PROBLEMS, problem_responses
 from api.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from pitwall.queries import QueryError, read_rows, read_table_list
 
-router = APIRouter(prefix="/tables", tags=["tables"])
+router = APIRouter(prefix="/tables", tags=["tables"], responses=AUTH_PROBLEMS)
 TableName = Annotated[str, Path(min_length=1, max_length=200, description="table name")]
-_PROBLEMS = problem_responses(401, 403, 404, 422)
+_PROBLEMS = problem_responses(404)
 
 
 @router.get(
