@@ -43,7 +43,11 @@ def ingestion_chart(summary: pl.DataFrame, *, width: int = 520) -> alt.Chart:
     long = (
         summary.select("pipeline", "source", "rows_landed", "rows_quarantined")
         .unpivot(index=["pipeline", "source"], variable_name="outcome", value_name="rows")
-        .with_columns(pl.col("outcome").str.replace("rows_", ""))
+        .with_columns(
+            pl.col("outcome").str.replace("rows_", ""),
+            # the last two path segments: long landing paths would crowd the axis
+            pl.col("source").str.split("/").list.slice(-2).list.join("/").alias("label"),
+        )
     )
     return (
         alt.Chart(long)
