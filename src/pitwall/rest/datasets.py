@@ -70,8 +70,9 @@ class RestPagesDataset(_ApiDataset, AbstractDataset[None, Iterator[FetchedPage]]
     """Read-only: the pages of every declared endpoint that are new since the last run.
 
     Loading is lazy: pages are fetched (``prefetch_pages`` ahead, in a background thread)
-    while the consumer iterates. Records RAW already
-    holds (the ties at the cursor boundary, or unchanged snapshot records) are dropped.
+    while the consumer iterates. Records RAW already holds (the ties at the cursor boundary,
+    or unchanged snapshot records) are dropped. ``credentials`` (Kedro's catalog key) may
+    hold the mapping that ``credentials_key`` references point into.
     """
 
     def __init__(
