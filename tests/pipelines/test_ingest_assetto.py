@@ -257,3 +257,27 @@ def test_a_crash_between_raw_commits_neither_loses_nor_doubles(
             )
     log = read_ingestion_log(lake=lake)
     assert log.height == sum(1 for _ in landing.rglob("*.parquet"))
+
+
+def test_a_session_message_landing_late_moves_rows_without_leaving_copies(
+    recorded: tuple[Path, dict], lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files of different kinds roll at different times: a run may see a session's laps
+    before the NEW_SESSION that opens it. The next run must re-assign them, not double them."""
+    landing, summary = recorded
+    staged = tmp_path / "landing"
+    shutil.copytree(
+        landing / "server", staged / "server", ignore=shutil.ignore_patterns("new_session")
+    )
+    run_ingest_assetto(staged, monkeypatch)
+    early = table(lake, "clean", "ac_sessions")
+    assert early["track"].to_list() == [None]  # nothing describes the session yet
+    shutil.copytree(landing / "server" / "new_session", staged / "server" / "new_session")
+    run_ingest_assetto(staged, monkeypatch)
+    sessions = table(lake, "clean", "ac_sessions")
+    assert sessions["track"].to_list() == ["pitwall_ring"]
+    laps = table(lake, "clean", "ac_laps")
+    assert laps.height == summary["server_sim"]["sent"]["lap_completed"]
+    assert set(laps["session_id"]) == set(sessions["session_id"])
+    positions = table(lake, "clean", "ac_car_positions")
+    assert positions.height == summary["server_sim"]["sent"]["car_update"]

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from pitwall.assetto.sessions import assign_sessions, game_sessions, server_drivers, server_sessions
-from pitwall.assetto.tables import SOURCE
+from pitwall.assetto.tables import CLEAN_KEYS, SOURCE
 from pitwall.lake.ingest import TIMESTAMP, empty_quarantine, make_batch_id, quarantine_rows
 
 __all__ = ["CleanParams", "build_clean", "dedupe_collisions"]
@@ -474,6 +474,13 @@ def build_clean(
             seen.append(positions.select("session_id", "car_id"))
         tables["ac_leaderboard"] = leaderboard(completed, sessions, pl.concat(seen).unique())
     tables["ac_sessions"] = sessions
+    capture = pl.col("session_id").str.replace(r"#\d+$", "")
+    for name, keys in CLEAN_KEYS.items():
+        if name in tables:
+            frame = tables[name]
+            if "capture_id" not in frame.columns:
+                frame = frame.with_columns(capture.alias("capture_id"))
+            tables[name] = frame.unique(list(keys), keep="first", maintain_order=True)
     return tables, _quarantine(bad)
 
 

@@ -134,23 +134,27 @@ def read_pending_captures(lake: Lake) -> PendingCaptures:
 
 
 def write_clean_batch(batch: CleanBatch, *, lake: Lake) -> None:
-    """Merge CLEAN rows by natural keys; ``ac_sessions`` last, with the merged markers."""
+    """Replace the CLEAN rows of the rebuilt captures (one commit per table, rows deduplicated
+    by natural keys); ``ac_sessions`` last, with the merged files' markers.
+
+    Replacing a capture's rows (not merging by key) matters: files of different kinds roll
+    at different times, so a row may first be seen before the message that opens its session
+    and land in the previous session; the next rebuild moves it, leaving no stale copy.
+    """
     if not batch.markers:
         return
     options = lake.storage_options
     write_quarantine(batch.quarantine, QUARANTINE_TABLE, lake=lake)
-    for table, keys in CLEAN_KEYS.items():
+    for table in CLEAN_KEYS:
         rows = batch.tables.get(table)
         last = table == "ac_sessions"
         if rows is None or (rows.is_empty() and not last):
             continue
-        uri = lake.table_uri("clean", table)
-        exists = open_table(uri, storage_options=options) is not None
         write_table(
             rows,
-            uri,
-            mode="merge" if exists else "append",
-            keys=list(keys),
+            lake.table_uri("clean", table),
+            mode="replace",
+            keys=["capture_id"],
             markers=batch.markers if last else (),
             storage_options=options,
         )

@@ -6,7 +6,8 @@
 - quarantine ``quarantine.assetto``: datagrams the daemon could not decode (stage
   ``capture``), unreadable files and bad rows (``land``), rows unfit for CLEAN (``clean``).
 - CLEAN ``clean.ac_sessions``, ``ac_drivers``, ``ac_laps``, ``ac_telemetry``,
-  ``ac_car_positions``, ``ac_collisions``, ``ac_leaderboard`` merged by natural keys.
+  ``ac_car_positions``, ``ac_collisions``, ``ac_leaderboard``: unique by the natural keys
+  below, plus ``capture_id``; a rebuilt capture's rows replace its previous ones.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ CAPTURE_QUARANTINE_KIND: Final = "quarantine"
 CLEAN_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "ac_drivers": ("session_id", "car_id", "driver_name"),
     "ac_laps": ("session_id", "car_id", "lap_number"),
-    "ac_telemetry": ("session_id", "car_id", "ts"),
+    # several datagrams can share a receive microsecond (bursts): the lap clock tells them apart
+    "ac_telemetry": ("session_id", "car_id", "ts", "lap_time_ms"),
     "ac_car_positions": ("session_id", "car_id", "ts"),
     "ac_collisions": ("session_id", "ts", "kind", "car_id"),
     "ac_leaderboard": ("session_id", "ts", "car_id"),
