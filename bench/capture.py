@@ -193,6 +193,7 @@ def main() -> None:
     ap.add_argument("--start", type=float, default=50_000)
     ap.add_argument("--step", type=float, default=25_000)
     ap.add_argument("--max", type=float, default=600_000)
+    ap.add_argument("--refine", type=int, default=3, help="bisection steps after the first loss")
     args = ap.parse_args()
     ctl, child = mp.Pipe()
     send_proc = mp.Process(target=sender, args=(child,), daemon=True)
@@ -208,6 +209,7 @@ def main() -> None:
     best: dict[str, dict | None] = {"bare": None, "daemon": None}
     alive = set(runners)
     short = dict.fromkeys(runners, 0)
+    failed: dict[str, float] = {}
     why: dict[str, str] = {name: f"reached --max {args.max:.0f}/s" for name in runners}
     rate = args.start
     # Both receivers are measured at each rate in turn, so load from other processes on
@@ -218,6 +220,7 @@ def main() -> None:
             if r is None:
                 alive.discard(name)
                 why[name] = f"lost datagrams at {rate:.0f}/s"
+                failed[name] = rate
                 continue
             if best[name] is None or r["achieved"] > best[name]["achieved"]:
                 best[name] = r
@@ -229,6 +232,21 @@ def main() -> None:
             else:
                 short[name] = 0
         rate += args.step
+    # refine between the last zero-loss rate and the first lossy one (bisection)
+    for name, bad in failed.items():
+        good = best[name]["achieved"] if best[name] else 0.0
+        for _ in range(args.refine):
+            if bad - good < args.step / 8:
+                break
+            middle = (good + bad) / 2
+            r = _zero_loss(runners[name], middle)
+            if r is None:
+                bad = middle
+                why[name] = f"lost datagrams at {middle:.0f}/s"
+            else:
+                good = max(good, r["achieved"])
+                if best[name] is None or r["achieved"] > best[name]["achieved"]:
+                    best[name] = r
     ctl.send(("quit",))
     bare, daemon = best["bare"], best["daemon"]
     print()
