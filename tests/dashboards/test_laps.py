@@ -22,11 +22,6 @@ def test_interpolate_is_linear_between_samples_and_flat_outside() -> None:
     assert values == [50.0, 250.0, 0.0, 400.0, 100.0, None]
 
 
-def test_lap_distance_starts_at_zero_for_cumulative_distances() -> None:
-    trace = pl.DataFrame({"lap_number": [1, 1, 2, 2], "distance_m": [0.0, 400.0, 1000.0, 1400.0]})
-    assert dash.with_lap_distance(trace)["lap_distance_m"].to_list() == [0.0, 400.0, 0.0, 400.0]
-
-
 def _constant_speed_lap(speed_ms: float, *, step_m: float, length_m: float = 300.0) -> pl.DataFrame:
     distance = pl.Series([i * step_m for i in range(int(length_m / step_m) + 1)], dtype=pl.Float64)
     return pl.DataFrame({"lap_distance_m": distance, "lap_time_ms": distance / speed_ms * 1000})
@@ -62,6 +57,13 @@ def test_sector_times_split_equal_lengths_and_end_at_the_official_time() -> None
     }
     assert by_lap[1] == pytest.approx([10_000, 10_000, 10_000])
     assert by_lap[2] == pytest.approx([10_000, 5_000, 10_000])
+
+
+def test_a_lap_captured_late_keeps_its_distances_and_sectors() -> None:
+    late = _progress(1, (10, 10, 10)).filter(pl.col("lap_distance_m") >= 50)  # from 50 m on
+    laps = pl.DataFrame({"lap_number": [1], "lap_time_ms": [30_000], "valid": [True]})
+    sectors = dash.sector_times(late, laps, length_m=300.0)
+    assert sectors["sector_ms"].to_list() == pytest.approx([10_000, 10_000, 10_000])
 
 
 def test_theoretical_best_takes_each_sector_from_valid_laps_only() -> None:

@@ -1,9 +1,9 @@
-"""A ``make demo``-style home for the apps: AC CLEAN tables, a real CSV ingest, a real mirror.
+"""A ``make demo``-style home for the apps, made by the real parts end to end:
 
-- the AC tables of :mod:`tests.dashboards.fixture_lake` (the telemetry engineer's pipeline
-  produces the same contract);
-- ``kedro run --pipeline ingest_csv`` over the committed sample CSVs (CSV CLEAN tables, the
-  ingestion log and real quarantine rows);
+- an Assetto Corsa session recorded from both simulators by two capture daemons
+  (:func:`pitwall.assetto.demo.record_demo_session`, the same as ``pitwall demo``);
+- ``kedro run --pipelines ingest_csv,ingest_assetto`` over those captures and the committed
+  sample CSVs (AC and CSV CLEAN tables, the ingestion log, real quarantine rows);
 - an embedded PostgreSQL (pgserver) private to this session under ``<home>/data/pg``, with the
   lake mirrored into it, so that the health app shows a real mirror status.
 
@@ -26,9 +26,9 @@ from types import ModuleType
 
 import pytest
 
+from pitwall.assetto.demo import record_demo_session
 from pitwall.lake.layout import Lake, get_lake
 from pitwall.settings import get_settings
-from tests.dashboards.fixture_lake import write_fixture_lake
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -52,13 +52,23 @@ def demo_home() -> Iterator[DemoHome]:
     (home / "conf").symlink_to(REPO / "conf")
     lake = get_lake(str(home / "data" / "lake"))
     demo = DemoHome(home=home, lake=lake)
-    write_fixture_lake(lake, with_bookkeeping=False)
-    landing = home / "landing" / "csv"
-    shutil.copytree(REPO / "data" / "samples" / "csv", landing)
+    landing = home / "landing"
+    shutil.copytree(REPO / "data" / "samples" / "csv", landing / "csv")
+    record_demo_session(landing, seconds=10, cars=4, time_scale=6.0)
     run = subprocess.run(
-        [str(Path(sys.executable).parent / "kedro"), "run", "--pipeline", "ingest_csv"],
+        [
+            str(Path(sys.executable).parent / "kedro"),
+            "run",
+            "--pipelines",
+            "ingest_csv,ingest_assetto",
+        ],
         cwd=REPO,
-        env={**os.environ, **demo.env, "PITWALL_CSV_LANDING": str(landing)},
+        env={
+            **os.environ,
+            **demo.env,
+            "PITWALL_CSV_LANDING": str(landing / "csv"),
+            "PITWALL_ASSETTO_LANDING": str(landing / "assetto"),
+        },
         capture_output=True,
         text=True,
         timeout=300,

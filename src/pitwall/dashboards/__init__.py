@@ -34,7 +34,6 @@ from pitwall.dashboards.laps import (
     theoretical_best,
     track_length,
     window_summary,
-    with_lap_distance,
 )
 from pitwall.dashboards.race import (
     read_collisions,
@@ -84,5 +83,4 @@ __all__ = [
     "theoretical_best",
     "track_length",
     "window_summary",
-    "with_lap_distance",
 ]

@@ -64,7 +64,7 @@ def read_traced_laps(con: Connection, session_id: str) -> pl.DataFrame:
                t.lap_distance_m, l.lap_time_ms, l.valid, l.lap_number IS NOT NULL AS complete
         FROM (
             SELECT session_id, car_id, lap_number, count(*) AS samples,
-                   max(distance_m) - min(distance_m) AS lap_distance_m
+                   max(distance_m) AS lap_distance_m
             FROM clean.ac_telemetry WHERE session_id = $session_id
             GROUP BY session_id, car_id, lap_number
         ) t
@@ -97,7 +97,11 @@ def read_lap_traces(
     points: int | None = 1500,
 ) -> pl.DataFrame:
     """Traces of some laps of one car (``read_lap_trace`` per lap, downsampled to ``points``),
-    with ``lap_number`` and ``lap_distance_m`` (distance from the lap's first sample)."""
+    with ``lap_number`` and ``lap_distance_m``.
+
+    ``lap_distance_m`` is the contract's ``distance_m``: the distance along the lap since the
+    line, so a lap whose capture started late begins past zero and still lines up with others.
+    """
     frames = [
         read_lap_trace(con, session_id, car_id=car_id, lap_number=lap, points=points).with_columns(
             pl.lit(lap, pl.Int64).alias("lap_number")
@@ -107,16 +111,8 @@ def read_lap_traces(
     frames = [f for f in frames if f.height]
     if not frames:
         return pl.DataFrame()
-    return with_lap_distance(pl.concat(frames, how="vertical_relaxed"))
-
-
-def with_lap_distance(trace: pl.DataFrame) -> pl.DataFrame:
-    """Add ``lap_distance_m``: ``distance_m`` minus the lap's smallest distance, so that laps
-    line up whether the source reports distance within the lap or since the session start."""
-    return trace.with_columns(
-        (pl.col("distance_m") - pl.col("distance_m").min().over("lap_number")).alias(
-            "lap_distance_m"
-        )
+    return pl.concat(frames, how="vertical_relaxed").with_columns(
+        pl.col("distance_m").alias("lap_distance_m")
     )
 
 
@@ -139,12 +135,12 @@ def lap_delta(reference: pl.DataFrame, compared: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_lap_progress(con: Connection, session_id: str, *, car_id: int) -> pl.DataFrame:
-    """Every sample's lap number, lap time and lap distance for one car (for sector times)."""
+    """Every sample's lap number, lap time and distance along the lap for one car (for sector
+    times)."""
     return fetch_frame(
         con,
         """
-        SELECT lap_number, lap_time_ms,
-               distance_m - min(distance_m) OVER (PARTITION BY lap_number) AS lap_distance_m
+        SELECT lap_number, lap_time_ms, distance_m AS lap_distance_m
         FROM clean.ac_telemetry
         WHERE session_id = $session_id AND car_id = $car_id
         ORDER BY lap_number, ts

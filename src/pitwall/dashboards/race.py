@@ -9,6 +9,13 @@ from pitwall.queries.frames import Connection, fetch_frame
 from pitwall.queries.schema import has_table
 
 REQUIRED_TABLES: tuple[str, ...] = ("clean.ac_sessions", "clean.ac_laps")
+_POSITION_TABLES = ("ac_car_positions", "ac_telemetry")
+_OUTLINE_SCHEMA: dict[str, pl.DataType] = {
+    "x": pl.Float64(),
+    "z": pl.Float64(),
+    "speed_kmh": pl.Float64(),
+    "normalized_pos": pl.Float64(),
+}
 
 
 def read_lap_positions(con: Connection, session_id: str) -> pl.DataFrame:
@@ -74,38 +81,42 @@ def read_collisions(con: Connection, session_id: str) -> pl.DataFrame:
 
 
 def read_track_outline(con: Connection, session_id: str, *, points: int = 800) -> pl.DataFrame:
-    """About ``points`` positions (x, z) spread over the track, from car positions (server)
-    or telemetry (game), ordered along the lap; empty when the session has neither."""
+    """About ``points`` positions (x, z) spread over the track, ordered along the lap.
+
+    They come from the car positions (server) and telemetry (game) of every session on the same
+    track as ``session_id`` (a layout, ``track_config``, matches when equal or unknown on either
+    side), so a short race still gets a full outline. Empty when there are none.
+    """
     if points < 1:
         raise ValueError("points must be positive")
-    for table in ("ac_car_positions", "ac_telemetry"):
-        if not has_table(con, layer="clean", table=table):
-            continue
-        frame = fetch_frame(
-            con,
-            f"""
-            SELECT x, z, speed_kmh, normalized_pos FROM (
-                SELECT x, z, speed_kmh, normalized_pos,
-                       row_number() OVER (ORDER BY normalized_pos, ts) AS rn,
-                       count(*) OVER () AS n
-                FROM clean.{table}
-                WHERE session_id = $session_id AND x IS NOT NULL AND z IS NOT NULL
-            ) s
-            WHERE n <= $points OR (rn - 1) % CAST(ceil(n / $points) AS BIGINT) = 0
-            ORDER BY normalized_pos
-            """,  # nosec B608
-            {"session_id": session_id, "points": points},
-        )
-        if frame.height:
-            return frame
-    return pl.DataFrame(
-        schema={
-            "x": pl.Float64,
-            "z": pl.Float64,
-            "speed_kmh": pl.Float64,
-            "normalized_pos": pl.Float64,
-        }
+    tables = [t for t in _POSITION_TABLES if has_table(con, layer="clean", table=t)]
+    if not tables:
+        return pl.DataFrame(schema=_OUTLINE_SCHEMA)
+    sessions = "session_id = $session_id"
+    if has_table(con, layer="clean", table="ac_sessions"):
+        sessions = """(session_id = $session_id OR session_id IN (
+            SELECT o.session_id FROM clean.ac_sessions o JOIN clean.ac_sessions s
+              ON s.session_id = $session_id AND o.track = s.track
+             AND (o.track_config IS NULL OR s.track_config IS NULL
+                  OR o.track_config = s.track_config)))"""
+    samples = " UNION ALL ".join(
+        f"SELECT x, z, speed_kmh, normalized_pos, ts FROM clean.{table} "
+        f"WHERE {sessions} AND x IS NOT NULL AND z IS NOT NULL"
+        for table in tables
     )
+    return fetch_frame(
+        con,
+        f"""
+        SELECT x, z, speed_kmh, normalized_pos FROM (
+            SELECT *, row_number() OVER (ORDER BY normalized_pos, ts) AS rn,
+                   count(*) OVER () AS n
+            FROM ({samples}) samples
+        ) s
+        WHERE n <= $points OR (rn - 1) % CAST(ceil(n / $points) AS BIGINT) = 0
+        ORDER BY normalized_pos
+        """,  # nosec B608
+        {"session_id": session_id, "points": points},
+    ).cast(_OUTLINE_SCHEMA)  # type: ignore[arg-type]
 
 
 def session_facts(session: pl.DataFrame) -> dict[str, str]:
