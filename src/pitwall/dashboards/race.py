@@ -99,10 +99,11 @@ def read_track_outline(con: Connection, session_id: str, *, points: int = 800) -
               ON s.session_id = $session_id AND o.track = s.track
              AND (o.track_config IS NULL OR s.track_config IS NULL
                   OR o.track_config = s.track_config)))"""
+    # tables come from _POSITION_TABLES, values are bound parameters
     samples = " UNION ALL ".join(
-        f"SELECT x, z, speed_kmh, normalized_pos, ts FROM clean.{table} "
-        f"WHERE {sessions} AND x IS NOT NULL AND z IS NOT NULL"
-        for table in tables
+        f"SELECT x, z, speed_kmh, normalized_pos, ts FROM clean.{t} WHERE {sessions} "  # nosec B608
+        "AND x IS NOT NULL AND z IS NOT NULL"
+        for t in tables
     )
     return fetch_frame(
         con,
