@@ -39,9 +39,8 @@ async def _readers(request: Request) -> Readers:
     return readers_of(request)
 
 
-async def _principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+async def _authenticate(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     if credentials is None:
         raise HTTPException(401, "a bearer token is required", {"WWW-Authenticate": _CHALLENGE})
@@ -54,10 +53,14 @@ async def _principal(
         raise HTTPException(503, "the identity provider is unavailable") from exc
 
 
-def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
+def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting callers whose token holds ``role`` (or ``admin``)."""
 
-    async def check(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+    async def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        principal = await _authenticate(request, credentials)
         if not principal.has_role(role):
             raise HTTPException(403, f"the role {role!r} is required")
         return principal
