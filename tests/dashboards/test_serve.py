@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from pitwall.dashboards import serve
+from pitwall.lake.layout import Lake
 
 
 def test_static_site_is_served_on_an_ephemeral_port(tmp_path: Path) -> None:
@@ -57,3 +63,28 @@ def test_replace_dir_swaps_contents(tmp_path: Path) -> None:
     assert [p.name for p in target.iterdir()] == ["index.html"]
     assert not new.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["viz"]
+
+
+def test_cli_serves_the_apps_and_stops_them_on_sigterm(tmp_path: Path, ac_lake: Lake) -> None:
+    out = tmp_path / "serve.out"
+    env = {**os.environ, "PITWALL_LAKE_URI": ac_lake.root}
+    command = [sys.executable, "-m", "pitwall.dashboards.serve", "--apps-port", "0",
+               "--lineage-port", "0", "--no-build"]  # fmt: skip
+    with out.open("w") as sink:
+        proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while "sql_explorer:" not in out.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, out.read_text()
+            time.sleep(0.2)
+        urls = dict(
+            line.strip().split(": ", 1) for line in out.read_text().splitlines() if ": http" in line
+        )
+        assert set(urls) == set(serve.APPS)
+        base = urls["lap_analysis"].split("/?", 1)[0]
+        assert httpx.get(f"{base}/health", timeout=5).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{base}/health", timeout=2)

@@ -272,8 +272,9 @@ def main(
     lineage_port: Annotated[int, typer.Option(help="port of the kedro-viz build")] = LINEAGE_PORT,
     build: Annotated[bool, typer.Option(help="run kedro viz build first")] = True,
 ) -> None:
-    """Serve the marimo apps and the kedro-viz lineage until Ctrl-C."""
+    """Serve the marimo apps and the kedro-viz lineage until Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # so the servers below are stopped too
     with serve_dashboards(apps_port=apps_port, lineage_port=lineage_port, build=build) as urls:
         for name, url in urls.apps.items():
             typer.echo(f"{name:>16}: {url}")
@@ -283,6 +284,10 @@ def main(
                 time.sleep(3600)
         except KeyboardInterrupt:
             typer.echo("stopping")
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":
