@@ -23,12 +23,21 @@ from api.problems import (
     use_problem_media_type,
 )
 from api.readers import Readers, open_readers
-from api.routers import ROUTERS
+from api.routers import admin, feeds, health, ingestion, leaderboard, sessions, tables
 from api.settings import ApiSettings
 from pitwall.queries import QueryError, TableNotFoundError
 
 log = logging.getLogger(__name__)
 MULTIPART_OVERHEAD = 64 * 1024
+ROUTERS = (
+    health.router,
+    tables.router,
+    sessions.router,
+    leaderboard.router,
+    ingestion.router,
+    feeds.router,
+    admin.router,
+)
 
 DESCRIPTION = """Read access to the Pitwall lake (RAW, CLEAN, quarantine) and the Assetto Corsa
 domain tables. Every endpoint but `/health` needs an OIDC bearer token whose realm roles include

@@ -98,7 +98,7 @@ def check_name(name: str | None, feed: CsvFeed, *, home: Path) -> str:
     return name
 
 
-def store_upload(
+def write_upload(
     source: IO[bytes], *, name: str | None, feed: CsvFeed, home: Path, max_bytes: int
 ) -> StoredUpload:
     """Validate and store one uploaded file (see module docstring).

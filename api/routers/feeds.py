@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, HTTPException, Path, UploadFile
 from api.deps import Ingester, Reader, Settings
 from api.models import FeedPublic, UploadPublic
 from api.problems import AUTH_PROBLEMS, problem_responses
-from api.uploads import UploadRejectedError, read_csv_feeds, store_upload
+from api.uploads import UploadRejectedError, read_csv_feeds, write_upload
 from pitwall.csvfeeds.feeds import CsvFeed
 
 router = APIRouter(prefix="/feeds", tags=["feeds"], responses=AUTH_PROBLEMS)
@@ -57,7 +57,7 @@ def upload_file(
     if declared is None:
         raise HTTPException(404, f"no CSV feed named {feed!r}")
     try:
-        stored = store_upload(
+        stored = write_upload(
             file.file,
             name=file.filename,
             feed=declared,
