@@ -71,7 +71,7 @@ def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
             fixes.append(pl.Series(name, texts, dtype=pl.String))
         elif dtype == pl.Binary:
             fixes.append(frame.get_column(name).bin.encode("base64"))
-        elif dtype.is_temporal() and isinstance(dtype, pl.Duration):
+        elif isinstance(dtype, pl.Duration):
             fixes.append(frame.get_column(name).cast(pl.String))
     return frame.with_columns(fixes) if fixes else frame
 
@@ -92,3 +92,8 @@ def frame_response(
 ) -> Response:
     """The rows of ``frame`` as a JSON array of objects, a CSV file or a Parquet file."""
     return Response(frame_bytes(frame, fmt=fmt), media_type=MEDIA_TYPES[fmt], headers=headers)
+
+
+def row_response(frame: pl.DataFrame) -> Response:
+    """The first row of ``frame`` as one JSON object."""
+    return Response(frame_bytes(frame.head(1), fmt="json")[1:-1], media_type=MEDIA_TYPES["json"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 
 from api.deps import CleanCursor, Format, Reader
-from api.formats import MEDIA_TYPES, frame_bytes, frame_response, tabular_content
+from api.formats import frame_response, row_response, tabular_content
 from api.models import LapPublic, SessionPublic, StandingPublic, TelemetrySamplePublic
 from api.problems import AUTH_PROBLEMS, problem_responses
 from pitwall.queries import (
@@ -49,7 +49,7 @@ def get_session(_: Reader, db: CleanCursor, session_id: SessionId) -> Response:
     frame = read_sessions(db, session_id=session_id, limit=1)
     if frame.is_empty():
         raise HTTPException(404, f"no session {session_id!r}")
-    return Response(frame_bytes(frame, fmt="json")[1:-1], media_type=MEDIA_TYPES["json"])
+    return row_response(frame)
 
 
 @router.get(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from api.deps import Format, LakeCursor, LayerCursor, LayerSnapshot, Reader, ReadersDep
-from api.formats import MEDIA_TYPES, frame_bytes, frame_response, tabular_content
+from api.formats import MEDIA_TYPES, frame_bytes, frame_response, row_response, tabular_content
 from api.models import Layer, RowsPagePublic, TablePublic
 from api.params import (
     FILTER_SYNTAX,
@@ -54,10 +54,7 @@ def describe_table(
     match = tables.filter((pl.col("layer") == layer) & (pl.col("name") == name))
     if match.is_empty():
         raise HTTPException(404, f"table {layer}.{name} does not exist")
-    return Response(
-        orjson.dumps(match.row(0, named=True), option=orjson.OPT_UTC_Z),
-        media_type=MEDIA_TYPES["json"],
-    )
+    return row_response(match)
 
 
 @router.get(
