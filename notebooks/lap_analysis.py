@@ -102,7 +102,7 @@ def _(car_picker, compare_picker, con, dash, lap_picker, session_picker):
         con,
         session_picker.value,
         car_id=car_picker.value,
-        laps=[lap for lap in (lap_picker.value, compare_picker.value) if lap is not None],
+        laps=[lap_picker.value, compare_picker.value],
     )
     reference = dash.select_lap(traces, lap_picker.value)
     compared = dash.select_lap(traces, compare_picker.value)

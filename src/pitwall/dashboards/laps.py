@@ -14,7 +14,7 @@ from pitwall.queries.schema import has_table
 from pitwall.queries.telemetry import read_lap_trace
 
 CHANNELS: tuple[str, ...] = ("speed_kmh", "throttle", "brake", "steer", "gear", "rpm")
-REQUIRED_TABLES: tuple[str, ...] = ("clean.ac_sessions", "clean.ac_telemetry")
+REQUIRED_TABLES: tuple[str, ...] = ("clean.ac_sessions", "clean.ac_laps", "clean.ac_telemetry")
 
 SECTOR_SCHEMA: dict[str, pl.DataType] = {
     "lap_number": pl.Int64(),
@@ -93,11 +93,11 @@ def read_lap_traces(
     session_id: str,
     *,
     car_id: int,
-    laps: Sequence[int],
+    laps: Sequence[int | None],
     points: int | None = 1500,
 ) -> pl.DataFrame:
     """Traces of some laps of one car (``read_lap_trace`` per lap, downsampled to ``points``),
-    with ``lap_number`` and ``lap_distance_m``.
+    with ``lap_number`` and ``lap_distance_m``; None and repeated laps are skipped.
 
     ``lap_distance_m`` is the contract's ``distance_m``: the distance along the lap since the
     line, so a lap whose capture started late begins past zero and still lines up with others.
@@ -107,6 +107,7 @@ def read_lap_traces(
             pl.lit(lap, pl.Int64).alias("lap_number")
         )
         for lap in dict.fromkeys(laps)
+        if lap is not None
     ]
     frames = [f for f in frames if f.height]
     if not frames:
