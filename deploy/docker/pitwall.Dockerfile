@@ -76,7 +76,7 @@ EXPOSE 2718
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:2718/', timeout=4)"]
 CMD ["marimo", "run", "notebooks", "--host", "0.0.0.0", "--port", "2718", "--headless", \
-     "--no-token"]
+     "--no-token", "--no-sandbox"]
 
 # ---- the pipelines: `kedro run`, and every Airflow component (scheduler, worker, ...) -------
 FROM runtime AS pipelines

@@ -11,6 +11,7 @@ import pytest
 from telemetry_capture.cli import build_parser
 
 from api.settings import DEMO_PORT
+from pitwall.dashboards.serve import APPS, APPS_PORT
 from tests.conftest import REPO_ROOT
 from tests.deploy.helpers import (
     DEPLOY,
@@ -159,8 +160,11 @@ def test_the_dashboards_image_runs_every_marimo_app() -> None:
     dashboards = chain("pitwall", "dashboards")
     command = list(last(dashboards, "CMD").value)
     assert command[:2] == ["marimo", "run"] and "marimo" in LOCKED
-    assert sorted((REPO_ROOT / command[2]).glob("*.py")), "no marimo app to serve"
+    served = {p.stem for p in (REPO_ROOT / command[2]).glob("*.py")}
+    assert set(APPS) <= served  # the apps `pitwall demo` serves, from the same folder
+    assert "--no-sandbox" in command and "--no-token" in command  # as pitwall.dashboards.serve
     port = command[command.index("--port") + 1]
+    assert int(port) == APPS_PORT
     assert last(dashboards, "EXPOSE").value == (port,)
 
 
