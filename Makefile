@@ -40,7 +40,7 @@ bench: sync
 	@for b in bench/*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done
 
 viz: sync
-	@$(UV) run kedro viz build
+	@$(UV) run kedro viz build --include-previews
 
 clean:
 	rm -rf data/lake data/pg data/capture data/run build

@@ -9,6 +9,7 @@ import typer
 from rich.logging import RichHandler
 
 from pitwall.cli.sql import sql_command
+from pitwall.cli_token import token_command
 from pitwall.postgres.cli import app as mirror_app
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("sql")(sql_command)
+app.command("token")(token_command)
 app.add_typer(mirror_app, name="mirror", help="The PostgreSQL mirror: status and run.")
 
 

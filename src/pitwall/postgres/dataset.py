@@ -6,12 +6,14 @@ from dataclasses import asdict
 from typing import Any
 
 import polars as pl
+import psycopg
 from kedro.io import AbstractDataset
 from kedro_datasets._typing import TablePreview
 
 from pitwall.lake.layout import get_lake
 from pitwall.postgres.mirror import TableSummary, mirror_lake
 from pitwall.postgres.options import MirrorOptions
+from pitwall.postgres.server import loader_dsn
 from pitwall.postgres.status import read_status
 
 
@@ -66,8 +68,19 @@ class PostgresMirrorDataset(AbstractDataset[dict[str, Any], pl.DataFrame]):
         }
 
     def preview(self) -> TablePreview:
-        """Mirror status for kedro-viz, as ``{"columns": [...], "data": [[...]]}``."""
-        frame = self.load().with_columns(pl.col("mirrored_at").cast(pl.String))
+        """Mirror status for kedro-viz, as ``{"columns": [...], "data": [[...]]}``.
+
+        Unlike ``load``, it never creates roles or resets their passwords (a lineage build
+        must not change the server), and an unreachable server gives an empty preview.
+        """
+        try:
+            dsn = self._dsn or loader_dsn(bootstrap=False)
+            rows = [asdict(s) for s in read_status(get_lake(self._lake_uri), dsn=dsn)]
+        except (psycopg.Error, OSError) as exc:
+            return TablePreview({"columns": ["mirror"], "data": [[f"unavailable: {exc}"]]})
+        frame = pl.DataFrame(rows, schema=_STATUS_SCHEMA).with_columns(
+            pl.col("mirrored_at").cast(pl.String)
+        )
         return TablePreview({"columns": frame.columns, "data": [list(r) for r in frame.rows()]})
 
 
