@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from api.serve import serve_asgi
+from pitwall.serving import serve_asgi
 from sandbox.oidc.app import create_oidc_app
 from sandbox.oidc.issuer import SandboxIssuer
 

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess  # nosec B404
 import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from typing import Any, Literal
 
 import uvicorn
 
+from pitwall.serving import serve_asgi
 from sandbox.partner_api.app import create_app
 from sandbox.partner_api.credentials import SandboxCredentials
 from sandbox.partner_api.faults import Faults
@@ -86,23 +86,9 @@ def serve_partner_api(
 
 @contextmanager
 def _serve_in_thread(config: SandboxConfig, *, host: str, port: int) -> Iterator[str]:
-    sock = bind_socket(host, port)
-    server = build_server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="partner-api", daemon=True
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("sandbox partner API did not start")
-            time.sleep(0.01)
-        yield f"http://{host}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    app = create_app(**config.app_kwargs())
+    with serve_asgi(app, host=host, port=port, name="partner-api") as base_url:
+        yield base_url
 
 
 CONFIG_ENV = "PITWALL_PARTNER_API_SANDBOX_CONFIG"
