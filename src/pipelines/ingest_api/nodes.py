@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pitwall.rest.client import FetchedPage
 from pitwall.rest.landing import CleanOutcome, PendingRecords, chunk_pages, type_pending
-from pitwall.rest.records import RawChunk
+from pitwall.rest.records import RawChunk, RawPage
 
 
-def land_api_pages(pages: Iterator[FetchedPage], commit_every_records: int) -> Iterator[RawChunk]:
+def land_api_pages(pages: Iterator[RawPage], commit_every_records: int) -> Iterator[RawChunk]:
     """RAW chunks of about ``commit_every_records`` records; each is saved (and its cursor
     committed) as soon as it is yielded, so a killed run resumes after its last chunk."""
     yield from chunk_pages(pages, max_records=commit_every_records)

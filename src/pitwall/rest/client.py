@@ -49,11 +49,6 @@ class FetchedPage:
     records: list[dict[str, Any]]
     endpoint_url: str = ""  # base URL + path, no query
     cursor_field: str | None = None
-    # per record, once computed (see pitwall.rest.records.serialize): canonical JSON,
-    # its hash and the cursor value
-    texts: list[str] | None = None
-    hashes: list[str] | None = None
-    cursors: list[str | None] | None = None
 
 
 class RestClient:

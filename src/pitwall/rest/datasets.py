@@ -14,11 +14,11 @@ from pitwall.lake.delta import open_table, scan_table, write_table
 from pitwall.lake.ingest import QUARANTINE_SCHEMA, BatchOutcome, BatchStatus, utc_now
 from pitwall.lake.layout import Lake, get_lake
 from pitwall.lake.records import write_ingestion_log, write_quarantine
-from pitwall.rest.client import FetchedPage, RestClient
+from pitwall.rest.client import RestClient
 from pitwall.rest.columns import clean_schema
 from pitwall.rest.landing import CleanOutcome, PendingRecords, raw_table_name
 from pitwall.rest.prefetch import prefetch
-from pitwall.rest.records import RawChunk, keep_new
+from pitwall.rest.records import RawChunk, RawPage, keep_new, raw_page
 from pitwall.rest.spec import SourceSpec, parse_sources
 from pitwall.rest.state import (
     batch_marker,
@@ -66,13 +66,14 @@ class _ApiDataset:
         return {"endpoints": [f"{s}.{e}" for s, e, _ in self._endpoints()]}
 
 
-class RestPagesDataset(_ApiDataset, AbstractDataset[None, Iterator[FetchedPage]]):
+class RestPagesDataset(_ApiDataset, AbstractDataset[None, Iterator[RawPage]]):
     """Read-only: the pages of every declared endpoint that are new since the last run.
 
-    Loading is lazy: pages are fetched (``prefetch_pages`` ahead, in a background thread)
-    while the consumer iterates. Records RAW already holds (the ties at the cursor boundary,
-    or unchanged snapshot records) are dropped. ``credentials`` (Kedro's catalog key) may
-    hold the mapping that ``credentials_key`` references point into.
+    Loading is lazy: pages are fetched (``prefetch_pages`` ahead, in a background thread that
+    also turns each page into RAW columns) while the consumer iterates. Records RAW already
+    holds (the ties at the cursor boundary, or unchanged snapshot records) are dropped.
+    ``credentials`` (Kedro's catalog key) may hold the mapping that ``credentials_key``
+    references point into.
     """
 
     def __init__(
@@ -88,18 +89,16 @@ class RestPagesDataset(_ApiDataset, AbstractDataset[None, Iterator[FetchedPage]]
         self._credentials = credentials
         self._prefetch = prefetch_pages
 
-    def load(self) -> Iterator[FetchedPage]:
+    def load(self) -> Iterator[RawPage]:
         return prefetch(self._pages(), depth=self._prefetch)
 
-    def _pages(self) -> Iterator[FetchedPage]:
+    def _pages(self) -> Iterator[RawPage]:
         for source, spec in self._sources.items():
             with RestClient(source, spec, credentials=self._credentials) as client:
                 for endpoint in spec.endpoints:
                     yield from self._endpoint_pages(client, source, endpoint)
 
-    def _endpoint_pages(
-        self, client: RestClient, source: str, endpoint: str
-    ) -> Iterator[FetchedPage]:
+    def _endpoint_pages(self, client: RestClient, source: str, endpoint: str) -> Iterator[RawPage]:
         lake = self.lake
         uri = self._raw_uri(source, endpoint)
         incremental = client.spec.endpoints[endpoint].cursor is not None
@@ -111,10 +110,10 @@ class RestPagesDataset(_ApiDataset, AbstractDataset[None, Iterator[FetchedPage]]
         fetched = kept = 0
         for page in client.iter_pages(endpoint, since=since):
             fetched += len(page.records)
-            # serialised and hashed here, in the fetch thread, while the consumer writes
-            page = keep_new(page, known)
-            kept += len(page.records)
-            yield page
+            # RAW columns built here, in the fetch thread, while the consumer writes
+            rows = keep_new(raw_page(page), known)
+            kept += rows.size
+            yield rows
         log.info("%s.%s: %d records fetched, %d new", source, endpoint, fetched, kept)
 
     def save(self, data: None) -> None:

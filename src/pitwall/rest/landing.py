@@ -8,9 +8,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from pitwall.lake.ingest import utc_now
-from pitwall.rest.client import FetchedPage
 from pitwall.rest.columns import type_records
-from pitwall.rest.records import RawChunk, raw_rows
+from pitwall.rest.records import RawChunk, RawPage, raw_rows
 from pitwall.rest.spec import EndpointSpec
 
 
@@ -41,9 +40,9 @@ class CleanOutcome:
     rows_in: dict[str, int]  # per batch
 
 
-def chunk_pages(pages: Iterable[FetchedPage], *, max_records: int) -> Iterator[RawChunk]:
+def chunk_pages(pages: Iterable[RawPage], *, max_records: int) -> Iterator[RawChunk]:
     """Group consecutive pages of one endpoint into RAW chunks of about ``max_records``."""
-    group: list[FetchedPage] = []
+    group: list[RawPage] = []
     size = 0
 
     def flush() -> RawChunk:
@@ -58,10 +57,10 @@ def chunk_pages(pages: Iterable[FetchedPage], *, max_records: int) -> Iterator[R
         if group and (page.source, page.endpoint) != (group[0].source, group[0].endpoint):
             yield flush()
             group, size = [], 0
-        if not page.records:
+        if not page.size:
             continue
         group.append(page)
-        size += len(page.records)
+        size += page.size
         if size >= max_records:
             yield flush()
             group, size = [], 0
