@@ -25,6 +25,8 @@ def _scratch_home(tmp_path: Path) -> Path:
     (home / "conf" / "local").mkdir()
     shutil.copytree(REPO_ROOT / "data" / "samples", home / "data" / "samples")
     shutil.copy(REPO_ROOT / "pyproject.toml", home / "pyproject.toml")
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO_ROOT / "src", home / "src", ignore=ignore)  # kedro wants it there
     shutil.copy(REPO_ROOT / ".telemetry", home / ".telemetry")
     return home
 

@@ -116,7 +116,8 @@ def test_sigkill_loses_at_most_the_last_flush_and_leaves_no_corrupt_file(tmp_pat
     out = tmp_path / "out"
     proc = start_cli(
         "game", "--game", f"127.0.0.1:{game.getsockname()[1]}", "--out", str(out),
-        "--flush-interval", "0.2", "--roll-seconds", "0.5", "--status", "never",
+        "--flush-interval", "0.2", "--roll-seconds", "3600", "--roll-mb", "0.05",
+        "--status", "never",
     )  # fmt: skip
     response = encode_handshake_response(
         car_name="c", driver_name="d", track_name="t", track_config="t"
@@ -144,6 +145,14 @@ def test_sigkill_loses_at_most_the_last_flush_and_leaves_no_corrupt_file(tmp_pat
         return done + sum(t.num_rows for t in journals if t is not None)
 
     wait_for(lambda: durable_rows() == sent, what="everything flushed")  # within one flush interval
+    journal = out / "rt_car_info"
+    for _ in range(50):  # one more row at a time until it sits flushed in an open segment
+        if list(journal.glob(".*.arrows")) and durable_rows() == sent:
+            break
+        game.sendto(packets.car_info(sent * 0.003), subscriber)
+        sent += 1
+        time.sleep(0.3)  # longer than the flush interval
+    assert list((out / "rt_car_info").glob("*.parquet"))  # segments rolled by size
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     proc.stdout.close()
