@@ -29,6 +29,7 @@ demo: sync
 
 test: sync
 	@bash tests/ensure_browser.sh
+	@bash tests/ensure_postgres.sh  # the PostgreSQL tests never skip: a DSN server must answer
 	@$(UV) run pytest $(PYTEST_ARGS)
 
 lint: sync
