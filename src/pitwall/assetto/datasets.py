@@ -33,8 +33,8 @@ from pitwall.assetto.lake import (
 )
 from pitwall.assetto.landing import LandingFile, list_landing_files, read_landing_files
 from pitwall.assetto.tables import CLEAN_KEYS
+from pitwall.datasets.lake_options import LakeOptions, preview_table
 from pitwall.lake.delta import open_table, scan_table
-from pitwall.lake.layout import Lake, get_lake
 from pitwall.settings import get_settings
 
 __all__ = ["AssettoCleanDataset", "AssettoLandingDataset", "AssettoRawDataset"]
@@ -42,22 +42,7 @@ __all__ = ["AssettoCleanDataset", "AssettoLandingDataset", "AssettoRawDataset"]
 log = logging.getLogger(__name__)
 
 
-class _LakeDataset:
-    def __init__(
-        self, *, lake_uri: str | None = None, metadata: dict[str, Any] | None = None
-    ) -> None:
-        self._lake_uri = lake_uri
-        self.metadata = metadata
-
-    @property
-    def lake(self) -> Lake:
-        return get_lake(self._lake_uri)
-
-    def _describe(self) -> dict[str, Any]:
-        return {"lake": self._lake_uri or "default"}
-
-
-class AssettoLandingDataset(_LakeDataset, AbstractDataset[None, list[LandingFile]]):
+class AssettoLandingDataset(LakeOptions, AbstractDataset[None, list[LandingFile]]):
     """Load returns the completed capture files not landed yet (read, or with their error).
 
     Args:
@@ -103,7 +88,7 @@ class AssettoLandingDataset(_LakeDataset, AbstractDataset[None, list[LandingFile
         return TablePreview({"columns": ["file"], "data": [[marker] for marker, _ in files]})
 
 
-class AssettoRawDataset(_LakeDataset, AbstractDataset[PendingCaptures, RawBatch]):
+class AssettoRawDataset(LakeOptions, AbstractDataset[PendingCaptures, RawBatch]):
     """Save lands a :class:`RawBatch`; load returns the RAW rows of captures CLEAN lacks."""
 
     def save(self, data: RawBatch) -> None:
@@ -122,10 +107,10 @@ class AssettoRawDataset(_LakeDataset, AbstractDataset[PendingCaptures, RawBatch]
         return True
 
     def preview(self, nrows: int = 20) -> TablePreview:
-        return _preview(self.lake, "raw", "ac_lap_completed", nrows)
+        return preview_table(self.lake, "raw", "ac_lap_completed", nrows)
 
 
-class AssettoCleanDataset(_LakeDataset, AbstractDataset[dict[str, pl.LazyFrame], CleanBatch]):
+class AssettoCleanDataset(LakeOptions, AbstractDataset[dict[str, pl.LazyFrame], CleanBatch]):
     """Save merges a :class:`CleanBatch`; load scans the CLEAN ``ac_*`` tables."""
 
     def save(self, data: CleanBatch) -> None:
@@ -150,15 +135,4 @@ class AssettoCleanDataset(_LakeDataset, AbstractDataset[dict[str, pl.LazyFrame],
         return open_table(uri, storage_options=lake.storage_options) is not None
 
     def preview(self, nrows: int = 20) -> TablePreview:
-        return _preview(self.lake, "clean", "ac_laps", nrows)
-
-
-def _preview(lake: Lake, layer: Any, table: str, nrows: int) -> TablePreview:
-    uri = lake.table_uri(layer, table)
-    if open_table(uri, storage_options=lake.storage_options) is None:
-        return TablePreview({"columns": [], "data": []})
-    frame = scan_table(uri, storage_options=lake.storage_options).head(nrows).collect()
-    frame = frame.select(c for c in frame.columns if frame.schema[c] not in (pl.Binary,))
-    return TablePreview(
-        {"columns": frame.columns, "data": [[str(v) for v in row] for row in frame.rows()]}
-    )
+        return preview_table(self.lake, "clean", "ac_laps", nrows=nrows)

@@ -22,8 +22,8 @@ from pitwall.csvfeeds.landing import (
     write_clean,
 )
 from pitwall.csvfeeds.typing import TypedRows
+from pitwall.datasets.lake_options import LakeOptions, preview_row_counts
 from pitwall.lake.delta import open_table, scan_table
-from pitwall.lake.layout import Lake, get_lake
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class CleanBatch:
     batch_id: str
 
 
-class _FeedsDataset:
+class _FeedsDataset(LakeOptions):
     def __init__(
         self,
         *,
@@ -44,16 +44,11 @@ class _FeedsDataset:
         lake_uri: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
+        super().__init__(lake_uri=lake_uri, metadata=metadata)
         self._feeds: dict[str, CsvFeed] = parse_feeds(feeds)
-        self._lake_uri = lake_uri
-        self.metadata = metadata
-
-    @property
-    def lake(self) -> Lake:
-        return get_lake(self._lake_uri)
 
     def _describe(self) -> dict[str, Any]:
-        return {"feeds": sorted(self._feeds), "lake": self.lake.root}
+        return {**super()._describe(), "feeds": sorted(self._feeds)}
 
 
 class CsvLandingDataset(_FeedsDataset, AbstractDataset[None, list[CsvBatchPlan]]):
@@ -106,7 +101,7 @@ class CsvRawDataset(_FeedsDataset, AbstractDataset[list[CsvBatchPlan], dict[str,
         )
 
     def preview(self, nrows: int = 20) -> TablePreview:
-        return _preview_tables(self.lake, "raw", [f.raw_table for f in self._feeds.values()], nrows)
+        return preview_row_counts(self.lake, "raw", [f.raw_table for f in self._feeds.values()])
 
 
 class CsvCleanDataset(
@@ -134,16 +129,4 @@ class CsvCleanDataset(
 
     def preview(self, nrows: int = 20) -> TablePreview:
         tables = [f.clean_table for f in self._feeds.values()]
-        return _preview_tables(self.lake, "clean", tables, nrows)
-
-
-def _preview_tables(lake: Lake, layer: str, tables: list[str], nrows: int) -> TablePreview:
-    """First rows of the first existing table, plus row counts of all (for kedro-viz)."""
-    data: list[list[Any]] = []
-    for table in tables:
-        uri = lake.table_uri(layer, table)  # type: ignore[arg-type]
-        if open_table(uri, storage_options=lake.storage_options) is None:
-            continue
-        rows = scan_table(uri, storage_options=lake.storage_options).select(pl.len()).collect()
-        data.append([f"{layer}.{table}", int(rows.item())])
-    return TablePreview({"columns": ["table", "rows"], "data": data[:nrows]})
+        return preview_row_counts(self.lake, "clean", tables)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 
+from pitwall.datasets.lake_options import preview_table
 from pitwall.lake.delta import WriteMode, open_table, scan_table, write_table
 from pitwall.lake.layout import Layer, get_lake
 
@@ -93,18 +94,5 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.DataFram
 
     def preview(self, nrows: int = 20) -> TablePreview:
         """First rows for kedro-viz, as ``{"columns": [...], "data": [[...]]}``."""
-        if not self._exists():
-            return TablePreview({"columns": [], "data": []})
-        frame = scan_table(self.uri, storage_options=self._lake.storage_options).head(nrows)
-        df = frame.collect()
-        rows = [[_jsonable(v) for v in row] for row in df.rows()]
-        return TablePreview({"columns": df.columns, "data": rows})
+        return preview_table(self._lake, self._layer, self._table, nrows=nrows)
 
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-__all__: list[Literal["DeltaTableDataset"]] = ["DeltaTableDataset"]

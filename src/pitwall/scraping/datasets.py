@@ -21,8 +21,8 @@ import polars as pl
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 
+from pitwall.datasets.lake_options import LakeOptions, preview_frame
 from pitwall.lake.delta import open_table, scan_table
-from pitwall.lake.layout import Lake, get_lake
 from pitwall.scraping.config import ScraperConfig, SiteConfig, read_scraper_config
 from pitwall.scraping.crawl import CrawlError, CrawlResult, run_crawl
 from pitwall.scraping.lake import (
@@ -41,7 +41,7 @@ from pitwall.scraping.landing import FEED_LINE_SCHEMA, list_feed_files, read_fee
 log = logging.getLogger(__name__)
 
 
-class _SitesDataset:
+class _SitesDataset(LakeOptions):
     """Common options: which configured sites (default: all) and which lake."""
 
     def __init__(
@@ -51,13 +51,8 @@ class _SitesDataset:
         lake_uri: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
+        super().__init__(lake_uri=lake_uri, metadata=metadata)
         self._sites = list(sites) if sites else None
-        self._lake_uri = lake_uri
-        self.metadata = metadata
-
-    @property
-    def lake(self) -> Lake:
-        return get_lake(self._lake_uri)
 
     def config(self) -> ScraperConfig:
         return read_scraper_config()
@@ -67,7 +62,7 @@ class _SitesDataset:
         return [config.site(name) for name in (self._sites or sorted(config.sites))]
 
     def _describe(self) -> dict[str, Any]:
-        return {"sites": self._sites or "all", "lake": self._lake_uri or "default"}
+        return {**super()._describe(), "sites": self._sites or "all"}
 
 
 class ScraperFeedsDataset(_SitesDataset, AbstractDataset[None, pl.DataFrame]):
@@ -177,7 +172,7 @@ class ScraperRawDataset(_SitesDataset, AbstractDataset[dict[str, SiteRows], Feed
         if not self._exists():
             return TablePreview({"columns": list(FEED_LINE_SCHEMA), "data": []})
         frame = scan_table(raw_uri(lake), storage_options=lake.storage_options).head(nrows)
-        return _preview(frame.collect())
+        return preview_frame(frame.collect())
 
 
 class ScraperCleanDataset(
@@ -209,10 +204,3 @@ class ScraperCleanDataset(
             for table, scan in self.load().items()
         ]
         return TablePreview({"columns": ["table", "rows"], "data": rows[:nrows]})
-
-
-def _preview(frame: pl.DataFrame) -> TablePreview:
-    data = [
-        [v if isinstance(v, int | float | str | None) else str(v) for v in r] for r in frame.rows()
-    ]
-    return TablePreview({"columns": frame.columns, "data": data})
