@@ -37,7 +37,7 @@ from pitwall.lake.records import read_ingestion_log, write_ingestion_log, write_
 log = logging.getLogger(__name__)
 PIPELINE = "ingest_csv"
 _PROGRESS_EVERY = 1_000_000
-RAW_ROW_GROUP_ROWS = 131_072
+RAW_ROW_GROUP_ROWS = 262_144
 
 
 @dataclass(frozen=True)
