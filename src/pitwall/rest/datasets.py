@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -125,7 +126,26 @@ class ApiRawDataset(_ApiDataset, AbstractDataset[RawChunk, dict[str, PendingReco
 
     ``save`` appends one chunk in one Delta commit together with its batch id and the cursor
     it reaches. ``load`` gives, per endpoint, the RAW rows CLEAN has not absorbed yet.
+
+    Every RAW commit gets a ``landed_raw`` row in the ingestion log. Those rows are merged
+    together, at most every ``log_every_seconds`` and after the chunk that ends a load
+    (``RawChunk.last``, also when fetching failed): one log merge per chunk cost as much CPU
+    as the chunk's own commit. A run killed in between leaves those batches' log rows to the
+    next run's CLEAN step, which logs every batch it absorbs. ``0`` logs each commit at once.
     """
+
+    def __init__(
+        self,
+        *,
+        sources: Mapping[str, Any],
+        lake_uri: str | None = None,
+        log_every_seconds: float = 5.0,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(sources=sources, lake_uri=lake_uri, metadata=metadata)
+        self._log_every = log_every_seconds
+        self._unlogged: list[BatchOutcome] = []
+        self._unlogged_since = 0.0
 
     def save(self, data: RawChunk) -> None:
         lake = self.lake
@@ -146,11 +166,21 @@ class ApiRawDataset(_ApiDataset, AbstractDataset[RawChunk, dict[str, PendingReco
             rows_landed=n,
             status="landed_raw",
         )
-        write_ingestion_log([outcome], lake=lake)
         log.info("%s: landed %d RAW rows (cursor %s)", data.table_key, n, data.cursor)
+        if not self._unlogged:
+            self._unlogged_since = time.monotonic()
+        self._unlogged.append(outcome)
+        if data.last or time.monotonic() - self._unlogged_since >= self._log_every:
+            self._write_log(lake)
+
+    def _write_log(self, lake: Lake) -> None:
+        if self._unlogged:
+            write_ingestion_log(self._unlogged, lake=lake)
+            self._unlogged = []
 
     def load(self) -> dict[str, PendingRecords]:
         lake = self.lake
+        self._write_log(lake)  # normally done by the last save already
         pending: dict[str, PendingRecords] = {}
         for source, endpoint, spec in self._endpoints():
             rows = read_pending(

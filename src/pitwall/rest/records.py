@@ -130,6 +130,7 @@ class RawChunk:
     batch_id: str
     rows: pl.DataFrame
     cursor: str | None
+    last: bool = False  # no chunk follows in this load (the page stream ended or failed)
 
     @property
     def table_key(self) -> str:
