@@ -212,8 +212,8 @@ def write_clean(
     The batch is processed in chunks of ``_source_row`` (RAW keeps file order), so memory stays
     bounded by one chunk plus the key index, whatever the file size.
     """
-    latest = typed.latest_rows().collect(engine="streaming")
-    duplicates = (latest.get_column("__rows").max() or 0) > 1
+    latest = typed.latest_rows()
+    duplicates = not latest.is_empty()
     quarantine = [typed.rejected(chunk) for chunk in _chunks(typed)]
     if duplicates:
         quarantine += [typed.superseded(chunk, latest) for chunk in _chunks(typed)]

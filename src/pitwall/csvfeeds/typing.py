@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from pitwall.csvfeeds.feeds import ColumnSpec, CsvFeed
@@ -28,18 +29,29 @@ class TypedRows:
     def _keys(self) -> list[str]:
         return [f"__t_{k}" for k in self.feed.key]
 
-    def latest_rows(self) -> pl.LazyFrame:
-        """Per typed key: its last ``_source_row`` and how many rows carry it.
+    def latest_rows(self) -> pl.DataFrame:
+        """For every key that occurs more than once: its last ``_source_row``.
 
         The last row of a key is authoritative: if it is bad it is quarantined, and the
         earlier rows of that key are still superseded (never silently replaced by stale data).
-        Only the key columns are read, so this is a cheap streaming aggregation.
+
+        A hash group-by over millions of distinct keys costs ~0.5 GB in polars, so this first
+        finds the repeated key *hashes* with a sort of one u64 column, then groups exactly
+        (real key values, so hash collisions cannot merge keys) only the rows carrying them.
         """
+        key_hash = pl.struct(self._keys()).hash().alias("__key_hash")
+        with_key = self.staged.filter(
+            pl.all_horizontal(pl.col(k).is_not_null() for k in self._keys())
+        )
+        hashes = with_key.select(key_hash).collect(engine="streaming").to_series().to_numpy()
+        ordered = np.sort(hashes)
+        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        candidates = with_key.filter(key_hash.is_in(pl.Series(repeated, dtype=pl.UInt64).implode()))
         return (
-            self.staged.select(*self._keys(), "_source_row")
-            .drop_nulls(self._keys())
-            .group_by(self._keys())
+            candidates.group_by(self._keys())
             .agg(pl.col("_source_row").max().alias("__last_row"), pl.len().alias("__rows"))
+            .filter(pl.col("__rows") > 1)
+            .collect()
         )
 
     def rejected(self, chunk: pl.DataFrame) -> pl.DataFrame:
