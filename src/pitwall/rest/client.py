@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin
@@ -205,7 +206,7 @@ class RestClient:
         if records is MISSING or not isinstance(records, list):
             log.warning("%s: no record list at %r, retrying", where, spec.records)
             raise MalformedPageError(f"no record list at {spec.records!r}")
-        if not all(isinstance(r, dict) for r in records):
+        if not all(map(isinstance, records, repeat(dict))):
             raise MalformedPageError(f"records at {spec.records!r} are not all objects")
         return response, body, records
 
