@@ -95,4 +95,3 @@ class DeltaTableDataset(AbstractDataset[pl.DataFrame | pl.LazyFrame, pl.DataFram
     def preview(self, nrows: int = 20) -> TablePreview:
         """First rows for kedro-viz, as ``{"columns": [...], "data": [[...]]}``."""
         return preview_table(self._lake, self._layer, self._table, nrows=nrows)
-
