@@ -30,7 +30,7 @@ demo: sync
 test: sync
 	@bash tests/ensure_browser.sh
 	@bash tests/ensure_postgres.sh  # the PostgreSQL tests never skip: a DSN server must answer
-	@$(UV) run pytest $(PYTEST_ARGS)
+	@$(UV) run pytest --junitxml=test-artifacts/junit.xml $(PYTEST_ARGS)
 
 lint: sync
 	@$(UV) run ruff check .
