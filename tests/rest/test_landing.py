@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
 from pitwall.lake.delta import open_table, read_markers
@@ -51,9 +52,10 @@ def page(number: int, size: int, *, endpoint: str = "ep", first_id: int = 0) -> 
         number,
         f"http://127.0.0.1:1/v1/{endpoint}?page={number}",
         T0 + timedelta(seconds=number),
-        records,
+        [orjson.dumps(r) for r in records],
         endpoint_url=f"http://127.0.0.1:1/v1/{endpoint}",
         cursor_field="updated_at",
+        cursors=[r["updated_at"] for r in records],
     )
     return raw_page(fetched)
 

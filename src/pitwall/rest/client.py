@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import repeat
+from functools import cached_property
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin
@@ -19,6 +19,7 @@ from authlib.integrations.base_client import OAuthError
 
 from pitwall.lake.ingest import utc_now
 from pitwall.rest.auth import SourceHttp
+from pitwall.rest.decoding import DecodedPage, PageDecoder
 from pitwall.rest.errors import (
     AuthenticationError,
     MalformedPageError,
@@ -26,11 +27,10 @@ from pitwall.rest.errors import (
     RetriesExhaustedError,
     RetryableError,
 )
-from pitwall.rest.paginators import PageRequest, make_paginator
+from pitwall.rest.paginators import PageRequest, body_paths, make_paginator
 from pitwall.rest.ratelimit import RateLimiter
 from pitwall.rest.retry import backoff_hook, retry_after_seconds
 from pitwall.rest.secrets_store import read_project_credentials, redacted_logs
-from pitwall.rest.selector import MISSING, select
 from pitwall.rest.spec import EndpointSpec, SourceSpec
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,15 @@ class FetchedPage:
     number: int  # 1-based within this run
     url: str  # redacted
     requested_at: datetime
-    records: list[dict[str, Any]]
+    raw_records: list[bytes]  # each record's JSON, as received
     endpoint_url: str = ""  # base URL + path, no query
     cursor_field: str | None = None
+    cursors: list[str | None] | None = None  # each record's cursor value as text (if any)
+
+    @cached_property
+    def records(self) -> list[dict[str, Any]]:
+        """The records as Python objects (decoded on first use)."""
+        return [orjson.loads(r) for r in self.raw_records]
 
 
 class RestClient:
@@ -121,6 +127,10 @@ class RestClient:
         if spec.cursor and start is not None:
             params[spec.cursor.param] = start
         url = urljoin(self.spec.base_url.rstrip("/") + "/", spec.path.lstrip("/"))
+        cursor_field = spec.cursor.field if spec.cursor else None
+        decoder = PageDecoder(
+            spec.records, body_paths=body_paths(spec.paginator), cursor_field=cursor_field
+        )
         request: PageRequest | None = paginator.first(url, params)
         seen: set[tuple[str, str]] = set()
         number = 0
@@ -131,18 +141,19 @@ class RestClient:
             seen.add(fingerprint)
             number += 1
             requested_at = utc_now()
-            response, body, records = self._fetch(endpoint, spec, request)
+            response, page = self._fetch(endpoint, decoder, request)
             yield FetchedPage(
                 self.name,
                 endpoint,
                 number,
                 self.redact(str(response.url)),
                 requested_at,
-                records,
+                page.records,
                 endpoint_url=url,
-                cursor_field=spec.cursor.field if spec.cursor else None,
+                cursor_field=cursor_field,
+                cursors=page.cursors,
             )
-            request = paginator.next(request, response, body, len(records))
+            request = paginator.next(request, response, page.body, len(page.records))
 
     def _endpoint(self, endpoint: str) -> EndpointSpec:
         try:
@@ -151,8 +162,8 @@ class RestClient:
             raise RestSourceError(f"{self.name}: no endpoint {endpoint!r}") from None
 
     def _fetch(
-        self, endpoint: str, spec: EndpointSpec, request: PageRequest
-    ) -> tuple[httpx.Response, Any, list[dict[str, Any]]]:
+        self, endpoint: str, decoder: PageDecoder, request: PageRequest
+    ) -> tuple[httpx.Response, DecodedPage]:
         retry = self.spec.http.retry
         where = f"{self.name}.{endpoint}"
         attempts = 0
@@ -167,7 +178,7 @@ class RestClient:
             ):
                 with attempt:
                     attempts = attempt.num
-                    return self._attempt(where, spec, request)
+                    return self._attempt(where, decoder, request)
         except (RetryableError, httpx.TransportError) as exc:
             shown = self.redact(str(httpx.URL(request.url, params=request.params)))
             reason = self.redact(f"{type(exc).__name__}: {exc}")
@@ -177,8 +188,8 @@ class RestClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(
-        self, where: str, spec: EndpointSpec, request: PageRequest
-    ) -> tuple[httpx.Response, Any, list[dict[str, Any]]]:
+        self, where: str, decoder: PageDecoder, request: PageRequest
+    ) -> tuple[httpx.Response, DecodedPage]:
         http = self.http
         response = self._send(where, request)
         if response.status_code == 401 and http.oauth is not None:
@@ -198,17 +209,10 @@ class RestClient:
         if status >= 400:
             raise RestSourceError(f"{where}: {self.redact(str(response.url))} -> HTTP {status}")
         try:
-            body = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            log.warning("%s: %s: body is not JSON, retrying", where, self.redact(str(response.url)))
-            raise MalformedPageError("body is not valid JSON") from None
-        records = select(body, spec.records)
-        if records is MISSING or not isinstance(records, list):
-            log.warning("%s: no record list at %r, retrying", where, spec.records)
-            raise MalformedPageError(f"no record list at {spec.records!r}")
-        if not all(map(isinstance, records, repeat(dict))):
-            raise MalformedPageError(f"records at {spec.records!r} are not all objects")
-        return response, body, records
+            return response, decoder.decode(response.content)
+        except MalformedPageError as exc:
+            log.warning("%s: %s: %s, retrying", where, self.redact(str(response.url)), exc)
+            raise
 
     def _send(self, where: str, request: PageRequest) -> httpx.Response:
         self._token(where)

@@ -110,9 +110,9 @@ class RestPagesDataset(_ApiDataset, AbstractDataset[None, Iterator[RawPage]]):
         log.info("%s.%s: fetching (cursor %s)", source, endpoint, since or "initial")
         fetched = kept = 0
         for page in client.iter_pages(endpoint, since=since):
-            fetched += len(page.records)
+            fetched += len(page.raw_records)
             # RAW columns built here, in the fetch thread, while the consumer writes
-            rows = keep_new(raw_page(page), known)
+            rows = keep_new(raw_page(page), known, cursor=since if incremental else None)
             kept += rows.size
             yield rows
         log.info("%s.%s: %d records fetched, %d new", source, endpoint, fetched, kept)

@@ -148,6 +148,21 @@ class Single:
         return None
 
 
+def body_paths(spec: PaginatorSpec) -> tuple[str, ...]:
+    """The dotted paths a paginator reads from a page's body (its records aside)."""
+    if isinstance(spec, PageNumberPaginator):
+        path = spec.total_pages_path
+    elif isinstance(spec, OffsetPaginator):
+        path = spec.total_path
+    elif isinstance(spec, CursorPaginator):
+        path = spec.cursor_path
+    elif isinstance(spec, NextUrlPaginator):
+        path = spec.next_url_path
+    else:
+        path = None
+    return (path,) if path else ()
+
+
 def make_paginator(spec: PaginatorSpec) -> Paginator:
     if isinstance(spec, PageNumberPaginator):
         return PageNumber(spec)

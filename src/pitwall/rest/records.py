@@ -1,8 +1,12 @@
-"""Pages -> RAW rows: each record's canonical JSON, its hash and its cursor value as columns
-(built once per page, in the fetch thread), then chunks of pages -> RAW rows with metadata.
+"""Pages -> RAW rows: each record's JSON, its hash and its cursor value as columns (built
+once per page, in the fetch thread), then chunks of pages -> RAW rows with metadata.
 
-Per record, Python only calls orjson (canonical JSON) and hashlib (digest bytes); turning
-those into text columns (UTF-8 check, hex encoding) and everything after runs in polars.
+``record`` holds each record's JSON as the API sent it (a slice of the page, see
+:mod:`pitwall.rest.decoding`); for endpoints without an incremental cursor it holds the
+canonical JSON (sorted keys) instead, because their change detection compares whole records
+run after run. ``record_hash`` is the blake2b-96 hex digest of ``record``. Whether RAW already
+holds a fetched record is decided on canonical JSON, so neither key order nor spacing matters
+(nor which of the two forms an earlier version of this code stored).
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 import numpy as np
 import orjson
@@ -20,7 +23,6 @@ import polars as pl
 
 from pitwall.lake.ingest import TIMESTAMP, make_batch_id, with_ingestion_metadata
 from pitwall.rest.client import FetchedPage
-from pitwall.rest.selector import MISSING, select
 
 RAW_SCHEMA: dict[str, pl.DataType] = {
     "endpoint": pl.String(),
@@ -38,44 +40,42 @@ HASH_BYTES = 12
 _blake2b = partial(hashlib.blake2b, digest_size=HASH_BYTES)
 
 
-def record_json(record: dict[str, Any]) -> bytes:
-    """Canonical JSON of a record (sorted keys): equal records give equal text and hash."""
-    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+def canonical_json(text: bytes | str) -> bytes:
+    """A record's canonical JSON (sorted keys, no spacing): equal records, equal text."""
+    return orjson.dumps(orjson.loads(text), option=orjson.OPT_SORT_KEYS)
 
 
 def record_hash(text: bytes) -> str:
-    """Hex digest of a record's canonical JSON (what RAW's ``record_hash`` holds)."""
+    """What RAW's ``record_hash`` holds for a record text."""
     return _blake2b(text).hexdigest()
 
 
-def cursor_value(record: dict[str, Any], field: str | None) -> str | None:
-    """The record's cursor value as text (None when absent or null)."""
-    if field is None:
-        return None
-    value = record.get(field) if "." not in field else select(record, field)
-    return None if value is MISSING or value is None else str(value)
+def canonical_hash(text: bytes | str) -> str:
+    """The hash of a record's canonical JSON: what decides whether RAW holds it."""
+    return record_hash(canonical_json(text))
 
 
-def _cursor_values(records: Sequence[dict[str, Any]], field: str | None) -> list[str | None]:
-    if field is None:
-        return [None] * len(records)
-    if "." in field:
-        return [cursor_value(r, field) for r in records]
-    # same as cursor_value for a top-level field, without a call per record
-    return [None if v is None else str(v) for v in (r.get(field) for r in records)]
+def record_rows(
+    texts: Sequence[bytes], cursors: Sequence[str | None] | None, *, canonical: bool
+) -> pl.DataFrame:
+    """``record``, ``record_hash`` and ``cursor_value`` of each record, in order.
 
-
-def record_rows(records: Sequence[dict[str, Any]], *, cursor_field: str | None) -> pl.DataFrame:
-    """``record``, ``record_hash`` and ``cursor_value`` of each record, in order."""
-    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
-    texts = [dumps(r, option=sort) for r in records]
+    Args:
+        texts: each record's JSON as received (valid UTF-8: checked when decoding the page).
+        cursors: each record's cursor value as text (None: the endpoint has no cursor).
+        canonical: store the canonical JSON instead of the text received.
+    """
+    if canonical:
+        dumps, loads, sort = orjson.dumps, orjson.loads, orjson.OPT_SORT_KEYS
+        texts = [dumps(loads(t), option=sort) for t in texts]
     digests = [_blake2b(t).digest() for t in texts]
     return pl.DataFrame(
         [
-            # orjson writes valid UTF-8: the cast only re-labels the bytes as text
             pl.Series("record", texts, dtype=pl.Binary).cast(pl.String),
             pl.Series("record_hash", digests, dtype=pl.Binary).bin.encode("hex"),
-            pl.Series("cursor_value", _cursor_values(records, cursor_field), dtype=pl.String),
+            pl.Series(
+                "cursor_value", cursors if cursors is not None else [None] * len(texts), pl.String
+            ),
         ]
     )
 
@@ -98,7 +98,8 @@ class RawPage:
 
 
 def raw_page(page: FetchedPage) -> RawPage:
-    """The page's RAW columns (its records' Python objects are not kept)."""
+    """The page's RAW columns."""
+    rows = record_rows(page.raw_records, page.cursors, canonical=page.cursor_field is None)
     return RawPage(
         page.source,
         page.endpoint,
@@ -106,19 +107,35 @@ def raw_page(page: FetchedPage) -> RawPage:
         page.url,
         page.requested_at,
         page.endpoint_url,
-        record_rows(page.records, cursor_field=page.cursor_field),
+        rows,
     )
 
 
-def keep_new(page: RawPage, known: Collection[str]) -> RawPage:
-    """The page without the records whose hash is in ``known`` (already in RAW)."""
-    if not known or page.rows.is_empty():
+def keep_new(page: RawPage, landed: Collection[str], *, cursor: str | None) -> RawPage:
+    """The page without the records RAW already holds.
+
+    Args:
+        page: the fetched page.
+        landed: canonical hashes of the RAW records a fetch may return again.
+        cursor: incremental endpoints: the cursor value the fetch started at (only records
+            at that value can be in RAW already); None: any record can (snapshot endpoints,
+            whose ``record_hash`` is the canonical hash already).
+    """
+    rows = page.rows
+    if not landed or rows.is_empty():
         return page
-    # a set lookup per record: ``known`` may hold every hash of a snapshot table
-    new = [h not in known for h in page.rows.get_column("record_hash").to_list()]
-    if all(new):
+    if cursor is None:
+        # a set lookup per record: ``landed`` may hold every hash of a snapshot table
+        held = pl.Series([h in landed for h in rows.get_column("record_hash").to_list()])
+    else:
+        held = (rows.get_column("cursor_value") == cursor).fill_null(value=False)
+        if held.any():
+            texts = rows.get_column("record").filter(held).to_list()
+            found = pl.Series([canonical_hash(t) in landed for t in texts], dtype=pl.Boolean)
+            held = held.scatter(held.arg_true(), found)
+    if not held.any():
         return page
-    return replace(page, rows=page.rows.filter(pl.Series(new, dtype=pl.Boolean)))
+    return replace(page, rows=rows.filter(~held))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 import polars as pl
 
 from pitwall.lake.delta import open_table, read_markers, scan_table
+from pitwall.rest.records import canonical_hash
 
 BATCH = "batch:"
 CURSOR = "cursor:"
@@ -56,10 +57,12 @@ def read_cursor(raw_uri: str, *, storage_options: Mapping[str, str]) -> str | No
 def read_landed_hashes(
     raw_uri: str, *, cursor: str | None, incremental: bool, storage_options: Mapping[str, str]
 ) -> set[str]:
-    """Hashes of records already in RAW that a new fetch may return again.
+    """Canonical hashes of records already in RAW that a new fetch may return again.
 
-    Incremental endpoints: the records at the boundary value (APIs often filter inclusively).
-    Snapshot endpoints: every record landed so far (a re-run adds only changed records).
+    Incremental endpoints: the records at the boundary value (APIs often filter inclusively),
+    hashed from their stored JSON (as received or canonical). Snapshot endpoints: every record
+    landed so far (their ``record_hash`` is the canonical hash; a re-run adds only changed
+    records).
     """
     if open_table(raw_uri, storage_options=storage_options) is None:
         return set()
@@ -67,7 +70,8 @@ def read_landed_hashes(
         return set()
     lf = scan_table(raw_uri, storage_options=storage_options)
     if incremental:
-        lf = lf.filter(pl.col("cursor_value") == cursor)
+        texts = lf.filter(pl.col("cursor_value") == cursor).select("record").collect()
+        return {canonical_hash(t) for t in texts.to_series().to_list()}
     return set(lf.select("record_hash").collect().to_series().to_list())
 
 

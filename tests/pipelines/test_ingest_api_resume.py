@@ -1,5 +1,6 @@
-"""ingest_api when a fetch fails for good: the complete pages before the failure are committed
-(with their cursor and log rows), the error surfaces, and the next run lands the rest once."""
+"""ingest_api resuming: after a fetch that failed for good (the complete pages before the failure
+are committed with their cursor and log rows, the next run lands the rest once), and over RAW
+rows an earlier version stored as canonical JSON (records at the cursor are not landed again)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import orjson
+import polars as pl
 import pytest
 import stamina
 
 from pipelines.ingest_api.nodes import land_api_pages
-from pitwall.lake.delta import read_markers, read_table
+from pitwall.lake.delta import read_markers, read_table, write_table
 from pitwall.lake.layout import Lake
 from pitwall.lake.records import read_ingestion_log
 from pitwall.rest.datasets import ApiRawDataset, RestPagesDataset
 from pitwall.rest.errors import RetriesExhaustedError
+from pitwall.rest.records import canonical_hash, canonical_json
 from pitwall.rest.state import read_cursor
 from sandbox.partner_api import serve_partner_api
 
@@ -104,3 +108,30 @@ def test_failed_fetch_keeps_complete_pages_and_the_rerun_lands_the_rest_once(
     assert sorted(ids) == sorted(r["observation_id"] for r in truth)
     assert len(ids) == len(set(ids)) == RECORDS
     assert read_cursor(uri, storage_options={}) == truth[-1]["updated_at"]
+
+
+def test_rows_stored_as_canonical_json_are_recognised_at_the_cursor(
+    weather_api: str, lake: Lake
+) -> None:
+    land(weather_api)
+    uri = lake.table_uri("raw", "api_wx_obs")
+    raw = read_table(uri)
+    truth = httpx.get(f"{weather_api}/admin/records/weather").json()
+    # this version keeps each record's JSON as the API sent it
+    assert sorted(raw["record"]) == sorted(orjson.dumps(r).decode() for r in truth)
+    # rewrite RAW as an earlier version stored it: sorted-keys JSON and its hash
+    canonical = [canonical_json(t).decode() for t in raw["record"]]
+    assert canonical != raw["record"].to_list()
+    earlier = raw.with_columns(
+        record=pl.Series(canonical),
+        record_hash=pl.Series([canonical_hash(t) for t in canonical]),
+    )
+    write_table(earlier, uri, mode="overwrite")
+
+    land(weather_api)  # the records at the cursor come back: all held already
+    assert read_table(uri).height == RECORDS
+    touched = httpx.post(f"{weather_api}/admin/touch/weather", params={"count": 4}).json()
+    land(weather_api)
+    ids = landed_ids(lake)
+    assert len(ids) == RECORDS + 4
+    assert sorted(ids[RECORDS:]) == sorted(touched["updated"])
