@@ -25,6 +25,7 @@ from pitwall.rest.selector import MISSING, select
 _ANY = "any"
 # the record list: one ``msgspec.Raw`` (or cursor struct) per record
 _RECORDS = "records"
+_REQUIRED = object()  # a struct field without default
 Tree = dict[str, "Tree | str"]
 
 
@@ -32,7 +33,7 @@ Tree = dict[str, "Tree | str"]
 class DecodedPage:
     """One page body, decoded as far as ingestion needs."""
 
-    records: list[bytes]  # each record's JSON, as received
+    records: list[bytes]  # each record's JSON as received (compact re-encoding on the fallback)
     body: Any  # the values at the paginator's paths, where ``select`` finds them
     cursors: list[str | None] | None  # each record's cursor value as text (absent/null: None)
 
@@ -154,9 +155,6 @@ def _struct(name: str, fields: dict[str, tuple[Any, Any]]) -> type:
     rename = {_attr(i): key for i, key in enumerate(fields)}
     # untracked by the GC: decoded JSON holds no reference cycles
     return msgspec.defstruct(name, specs, rename=rename, gc=False)
-
-
-_REQUIRED = object()
 
 
 def _type(tree: Tree, records: Any, name: str) -> Any:
