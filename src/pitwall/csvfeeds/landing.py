@@ -200,7 +200,7 @@ def clean_uri(feed: CsvFeed, *, lake: Lake) -> str:
     return lake.table_uri("clean", feed.clean_table)
 
 
-CLEAN_CHUNK_ROWS = RAW_ROW_GROUP_ROWS  # whole RAW row groups per chunk
+CLEAN_CHUNK_ROWS = RAW_ROW_GROUP_ROWS // 2  # half a RAW row group: bounded memory per chunk
 
 
 def write_clean(
