@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pitwall.cli_token import token_command
+from pitwall.cli.token import token_command
 from sandbox.oidc import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, discover, mint_token
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.logging import RichHandler
 
 from pitwall.cli.sql import sql_command
-from pitwall.cli_token import token_command
+from pitwall.cli.token import token_command
 from pitwall.postgres.cli import app as mirror_app
 
 app = typer.Typer(

@@ -1,7 +1,7 @@
 """``pitwall token``: print an access token for the read API (client-credentials grant).
 
-Mounted by the CLI as ``app.command("token")(token_command)``. Prints only the token on stdout
-(``TOKEN=$(pitwall token)``); ``--claims`` shows what it carries on stderr.
+Prints only the token on stdout (``TOKEN=$(pitwall token)``); ``--claims`` shows what it
+carries on stderr.
 """
 
 from __future__ import annotations
