@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, FloatRect, Page, sync_playwright
 
 from pitwall.dashboards.serve import app_urls, serve_apps
 from tests.notebooks.conftest import NOTEBOOKS, REPO, DemoHome
@@ -21,6 +21,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 ARTIFACTS = REPO / "test-artifacts"
 CHARTS = {"lap_analysis": 4, "race_session": 4, "platform_health": 3, "sql_explorer": 1}
 RENDER_TIMEOUT_S = 120
+# the apps' own charts; marimo tables also draw small vega column summaries, not counted
+CHART_MARKS = "marimo-vega .vega-embed .marks"
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +42,10 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+def _is_drawn(box: FloatRect | None) -> bool:
+    return box is not None and box["width"] > 50 and box["height"] > 50
+
+
 class AppPage:
     """A page of one app, recording the kernel's messages to its cells."""
 
@@ -55,14 +61,16 @@ class AppPage:
             self.messages.append(json.loads(text))
 
     def wait_for_charts(self, count: int) -> None:
-        marks = self.page.locator(".vega-embed .marks")
+        """Wait until ``count`` charts are drawn at full size (vega sizes a canvas in steps)."""
+        marks = self.page.locator(CHART_MARKS)
         deadline = time.monotonic() + RENDER_TIMEOUT_S
-        while marks.count() < count and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            boxes = [marks.nth(i).bounding_box() for i in range(marks.count())]
+            if len(boxes) == count and all(_is_drawn(box) for box in boxes):
+                return
             self.page.wait_for_timeout(250)
-        assert marks.count() == count, f"{marks.count()} of {count} charts rendered"
-        for i in range(count):
-            box = marks.nth(i).bounding_box()
-            assert box is not None and box["width"] > 50 and box["height"] > 50
+        boxes = [marks.nth(i).bounding_box() for i in range(marks.count())]
+        raise AssertionError(f"{marks.count()} of {count} charts rendered; boxes: {boxes}")
 
     def cell_errors(self) -> list[object]:
         errors = []
@@ -102,7 +110,7 @@ def test_brushing_the_channels_zooms_the_map_and_summary(apps_url: str, browser:
     try:
         view.wait_for_charts(CHARTS["lap_analysis"])
         view.page.get_by_role("heading", name="Whole lap (brush to zoom)").wait_for()
-        box = view.page.locator(".vega-embed .marks").first.bounding_box()
+        box = view.page.locator(CHART_MARKS).first.bounding_box()
         assert box is not None
         y = box["y"] + 60  # inside the speed row
         view.page.mouse.move(box["x"] + 150, y)
