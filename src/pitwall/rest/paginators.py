@@ -21,6 +21,11 @@ from pitwall.rest.spec import (
 Params = dict[str, Any]
 
 
+def first_page(url: str, params: Params, *, size_param: str | None, size: int) -> PageRequest:
+    """The first request of a paginator whose later pages need no computed params."""
+    return PageRequest(url, {**params, **({size_param: size} if size_param else {})})
+
+
 @dataclass(frozen=True)
 class PageRequest:
     """A page to fetch: a URL and query parameters (empty when the URL is complete)."""
@@ -89,8 +94,7 @@ class BodyCursor:
     spec: CursorPaginator
 
     def first(self, url: str, params: Params) -> PageRequest:
-        s = self.spec
-        return PageRequest(url, {**params, **({s.size_param: s.page_size} if s.size_param else {})})
+        return first_page(url, params, size_param=self.spec.size_param, size=self.spec.page_size)
 
     def next(
         self, request: PageRequest, response: httpx.Response, body: Any, count: int
@@ -108,8 +112,7 @@ class LinkHeader:
     spec: LinkHeaderPaginator
 
     def first(self, url: str, params: Params) -> PageRequest:
-        s = self.spec
-        return PageRequest(url, {**params, **({s.size_param: s.page_size} if s.size_param else {})})
+        return first_page(url, params, size_param=self.spec.size_param, size=self.spec.page_size)
 
     def next(
         self, request: PageRequest, response: httpx.Response, body: Any, count: int
@@ -123,8 +126,7 @@ class NextUrl:
     spec: NextUrlPaginator
 
     def first(self, url: str, params: Params) -> PageRequest:
-        s = self.spec
-        return PageRequest(url, {**params, **({s.size_param: s.page_size} if s.size_param else {})})
+        return first_page(url, params, size_param=self.spec.size_param, size=self.spec.page_size)
 
     def next(
         self, request: PageRequest, response: httpx.Response, body: Any, count: int
