@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -102,6 +103,9 @@ def run_ingest(csv: Path, lake: Path) -> dict[str, float]:
 
 
 def _child(kind: str, csv: Path, target: Path) -> dict[str, float]:
+    # Each run starts with no dirty pages of an earlier run: otherwise the kernel flushes the
+    # previous run's output (the RAW lake is ~900 MB of strings) during the next measurement.
+    os.sync()
     cmd = [sys.executable, __file__, "--child", kind, str(csv), str(target)]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -134,6 +138,8 @@ def main() -> None:
         for n in range(1, args.rounds + 1):
             bases.append(_child("baseline", csv, Path(tmp) / f"x{n}.parquet"))
             ours.append(_child("ingest", csv, Path(tmp) / f"lake{n}"))
+            shutil.rmtree(Path(tmp) / f"lake{n}")
+            (Path(tmp) / f"x{n}.parquet").unlink()
             base, run = bases[-1], ours[-1]
             print(
                 f"round {n}: baseline {base['seconds']:.2f} s, RAW {run['raw_seconds']:.2f} s,"
