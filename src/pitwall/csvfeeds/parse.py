@@ -21,7 +21,7 @@ import pyarrow as pa
 from pitwall.csvfeeds.feeds import CsvFeed
 from pitwall.sql.quoting import quote_ident, quote_literal
 
-BATCH_ROWS = 262_144  # one RAW row group per Arrow batch (measured fastest into delta-rs)
+BATCH_ROWS = 262_144  # Arrow batches of up to one RAW row group
 
 
 @dataclass

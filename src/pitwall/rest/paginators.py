@@ -21,17 +21,17 @@ from pitwall.rest.spec import (
 Params = dict[str, Any]
 
 
-def first_page(url: str, params: Params, *, size_param: str | None, size: int) -> PageRequest:
-    """The first request of a paginator whose later pages need no computed params."""
-    return PageRequest(url, {**params, **({size_param: size} if size_param else {})})
-
-
 @dataclass(frozen=True)
 class PageRequest:
     """A page to fetch: a URL and query parameters (empty when the URL is complete)."""
 
     url: str
     params: Params = field(default_factory=dict)
+
+
+def first_page(url: str, params: Params, *, size_param: str | None, size: int) -> PageRequest:
+    """The first request: the caller's params, plus the page size when the API takes one."""
+    return PageRequest(url, {**params, **({size_param: size} if size_param else {})})
 
 
 class Paginator(Protocol):
