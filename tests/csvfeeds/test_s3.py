@@ -58,6 +58,8 @@ def test_feed_from_s3_into_a_lake_on_s3(s3: str, monkeypatch: pytest.MonkeyPatch
     assert (row["rows_in"], row["rows_landed"], row["rows_quarantined"]) == (2, 1, 1)
     keys = {o["Key"] for o in client.list_objects_v2(Bucket="lake")["Contents"]}
     assert any(k.startswith("pitwall/clean/laps/_delta_log/") for k in keys)
+    raw_files = [k for k in keys if k.startswith("pitwall/raw/csv_laps/part-")]
+    assert len(raw_files) == 1 and raw_files[0].endswith(".parquet")
     con = connect(lake)
     assert con.execute("SELECT entry_id FROM clean.laps").fetchall() == [("L1",)]
     assert con.execute("SELECT count(*) FROM quarantine.csv_laps").fetchall() == [(1,)]

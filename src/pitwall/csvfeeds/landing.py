@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
-from deltalake import ColumnProperties, CommitProperties, WriterProperties, write_deltalake
+from deltalake import CommitProperties, write_deltalake
 
 from pitwall.csvfeeds.feeds import CsvFeed
 from pitwall.csvfeeds.files import LandingFile, list_feed_files, local_copy
@@ -30,6 +30,7 @@ from pitwall.csvfeeds.parse import parse_csv
 from pitwall.csvfeeds.sniff import check_file
 from pitwall.csvfeeds.typing import TypedRows
 from pitwall.lake.delta import MARKER_KEY, open_table, read_markers, scan_table, write_table
+from pitwall.lake.files_append import ParquetLayout, write_files_append
 from pitwall.lake.ingest import BatchOutcome, make_batch_id, quarantine_rows, utc_now
 from pitwall.lake.layout import Lake
 from pitwall.lake.records import read_ingestion_log, write_ingestion_log, write_quarantine
@@ -40,17 +41,11 @@ _PROGRESS_EVERY = 1_000_000
 RAW_ROW_GROUP_ROWS = 262_144
 # RAW is all strings: dictionaries and min/max of every data column cost ~25% of the landing
 # and buy nothing. The metadata columns are constant per batch, so a dictionary encodes them
-# to almost nothing (plain encoding wrote ~100 bytes per row for them); only the columns CLEAN
-# filters on (batch, row range) keep row-group statistics.
-RAW_WRITER = WriterProperties(
-    max_row_group_size=RAW_ROW_GROUP_ROWS,
-    default_column_properties=ColumnProperties(dictionary_enabled=False, statistics_enabled="NONE"),
-    column_properties={
-        "_batch_id": ColumnProperties(dictionary_enabled=True, statistics_enabled="CHUNK"),
-        "_ingested_at": ColumnProperties(dictionary_enabled=True, statistics_enabled="NONE"),
-        "_source": ColumnProperties(dictionary_enabled=True, statistics_enabled="NONE"),
-        "_source_row": ColumnProperties(dictionary_enabled=False, statistics_enabled="CHUNK"),
-    },
+# to almost nothing; only the columns CLEAN filters on (batch, row range) keep statistics.
+RAW_LAYOUT = ParquetLayout(
+    row_group_rows=RAW_ROW_GROUP_ROWS,
+    dictionary_columns=("_batch_id", "_ingested_at", "_source"),
+    statistics_columns=("_batch_id", "_source_row"),
 )
 
 
@@ -137,31 +132,27 @@ def _count(rows: pa.RecordBatchReader) -> int:
 def _stream_to_raw(
     rows: pa.RecordBatchReader, plan: CsvBatchPlan, *, feed: CsvFeed, lake: Lake
 ) -> int:
-    counter = {"rows": 0}
     started = time.perf_counter()
 
     def batches() -> Iterator[pa.RecordBatch]:
-        next_report = _PROGRESS_EVERY
+        read, next_report = 0, _PROGRESS_EVERY
         for batch in rows:
-            counter["rows"] += batch.num_rows
-            if counter["rows"] >= next_report:
-                rate = counter["rows"] / max(time.perf_counter() - started, 1e-9)
-                log.info("%s: %s rows read (%.0f rows/s)", feed.name, f"{counter['rows']:,}", rate)
+            read += batch.num_rows
+            if read >= next_report:
+                rate = read / max(time.perf_counter() - started, 1e-9)
+                log.info("%s: %s rows read (%.0f rows/s)", feed.name, f"{read:,}", rate)
                 next_report += _PROGRESS_EVERY
             yield batch
 
-    write_deltalake(
+    return write_files_append(
+        batches(),
         raw_uri(feed, lake=lake),
-        pa.RecordBatchReader.from_batches(rows.schema, batches()),
-        writer_properties=RAW_WRITER,
-        mode="append",
-        schema_mode="merge",
+        schema=rows.schema,
+        layout=RAW_LAYOUT,
+        markers=[plan.batch_id],
+        metadata={"pitwall.source": plan.file.uri},
         storage_options=lake.storage_options,
-        commit_properties=CommitProperties(
-            custom_metadata={MARKER_KEY: f'["{plan.batch_id}"]', "pitwall.source": plan.file.uri}
-        ),
     )
-    return counter["rows"]
 
 
 def _mark_rejected(plan: CsvBatchPlan, *, feed: CsvFeed, lake: Lake) -> None:
