@@ -87,6 +87,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=airflow-build /opt/airflow/venv /opt/airflow/venv
 COPY deploy/airflow/dags/ /opt/airflow/dags/
+COPY deploy/airflow/plugins/ /opt/airflow/plugins/
 COPY deploy/postgres/init_roles.py deploy/postgres/init_roles.py
 # landing zones on local volumes (scraper feeds, capture daemons' Parquet), owned by the user
 RUN mkdir -p /opt/airflow/logs /data/landing/scraper /data/landing/assetto \
@@ -95,6 +96,7 @@ RUN mkdir -p /opt/airflow/logs /data/landing/scraper /data/landing/assetto \
 ENV PATH=/opt/airflow/venv/bin:/app/.venv/bin:$PATH \
     AIRFLOW_HOME=/opt/airflow \
     AIRFLOW__CORE__DAGS_FOLDER=/opt/airflow/dags \
+    AIRFLOW__CORE__PLUGINS_FOLDER=/opt/airflow/plugins \
     AIRFLOW__CORE__LOAD_EXAMPLES=False \
     PITWALL_KEDRO=/app/.venv/bin/kedro \
     PITWALL_CHROMIUM=/usr/bin/chromium

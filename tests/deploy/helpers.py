@@ -20,6 +20,7 @@ from tests.conftest import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
 DAGS = DEPLOY / "airflow" / "dags"
+PLUGINS = DEPLOY / "airflow" / "plugins"  # pitwall_dags.py, which every DAG imports
 GENERATOR = DEPLOY / "airflow" / "generate_dags.py"
 INGEST_DAGS = ("ingest_csv", "ingest_api", "ingest_scraper", "ingest_assetto")
 

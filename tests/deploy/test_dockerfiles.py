@@ -178,9 +178,11 @@ def test_the_pipelines_image_runs_kedro_and_airflow() -> None:
                 env |= dict(zip(command.value[::2], command.value[1::2], strict=True))
     assert env["PITWALL_KEDRO"] == "/app/.venv/bin/kedro"
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/airflow/dags"
+    assert env["AIRFLOW__CORE__PLUGINS_FOLDER"] == "/opt/airflow/plugins"
     assert env["PATH"].startswith("/opt/airflow/venv/bin:")  # `airflow`, `python` of Airflow
     copied = [c.value for s in pipelines for c in s if c.cmd == "COPY"]
     assert ("deploy/airflow/dags/", "/opt/airflow/dags/") in copied
+    assert ("deploy/airflow/plugins/", "/opt/airflow/plugins/") in copied
 
 
 def test_the_telemetry_image_runs_the_capture_cli_with_valid_arguments() -> None:
