@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pitwall.column_specs import TYPE_SHORTHAND
 
 ColumnType = Literal["string", "int", "float", "bool", "date", "datetime", "decimal"]
 Encoding = Literal["utf-8", "latin-1", "utf-16"]
@@ -34,15 +36,9 @@ class CsvFeed(BaseModel):
     quote: str = '"'
     encoding: Encoding = "utf-8"
     header: bool = True
-    columns: dict[str, ColumnSpec]
+    columns: Annotated[dict[str, ColumnSpec], TYPE_SHORTHAND]
     key: list[str]
     clean_table: str
-
-    @field_validator("columns", mode="before")
-    @classmethod
-    def _short_form(cls, value: Mapping[str, Any]) -> dict[str, Any]:
-        # "lap_time: float" is shorthand for {"type": "float"}
-        return {k: ({"type": v} if isinstance(v, str) else v) for k, v in value.items()}
 
     @model_validator(mode="after")
     def _keys_declared(self) -> CsvFeed:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pitwall.column_specs import TYPE_SHORTHAND
 
 ColumnType = Literal["string", "int", "float", "bool", "date", "datetime"]
 
@@ -176,14 +178,8 @@ class EndpointSpec(_Spec):
     records: str = Field("$", description="dotted path of the record list; '$' is the body")
     cursor: CursorSpec | None = None
     key: list[str] = Field(min_length=1)
-    columns: dict[str, ColumnSpec]
+    columns: Annotated[dict[str, ColumnSpec], TYPE_SHORTHAND]
     clean_table: str
-
-    @field_validator("columns", mode="before")
-    @classmethod
-    def _short_form(cls, value: Mapping[str, Any]) -> dict[str, Any]:
-        # "laps: int" is shorthand for {"type": "int"}
-        return {k: ({"type": v} if isinstance(v, str) else v) for k, v in value.items()}
 
     @model_validator(mode="after")
     def _keys_declared(self) -> EndpointSpec:
