@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pitwall.lake.layout import Lake, get_lake
 from pitwall.settings import get_settings
+from pitwall.sql import connect
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def con(ac_lake: Lake) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB catalog over the directory's own ``ac_lake`` fixture."""
+    connection = connect(ac_lake)
+    yield connection
+    connection.close()
 
 
 @pytest.fixture

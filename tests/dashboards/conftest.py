@@ -1,4 +1,4 @@
-"""A demo-like AC lake (built once per session, read-only) and a DuckDB catalog over it."""
+"""A demo-like AC lake (built once per session, read-only); ``con`` (tests/conftest.py) reads it."""
 
 from __future__ import annotations
 
@@ -19,13 +19,6 @@ def ac_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     lake = get_lake(str(tmp_path_factory.mktemp("dashboards") / "lake"))
     write_fixture_lake(lake)
     return lake
-
-
-@pytest.fixture
-def con(ac_lake: Lake) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = connect(ac_lake)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture
