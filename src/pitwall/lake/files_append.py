@@ -19,7 +19,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,7 +64,8 @@ def write_files_append(
     """Append ``batches`` (in ``schema``) to the Delta table at ``uri`` in one commit.
 
     The table is created when absent and gains the columns of ``schema`` it lacks.
-    At most ``threads + 1`` files are held in memory at once.
+    Memory: at most ``threads + 2`` files' worth of batches are held at once (those being
+    encoded, one waiting, one being filled).
 
     Returns:
         The number of rows appended.
@@ -155,16 +155,12 @@ def _file_stats(meta: pq.FileMetaData, *, columns: tuple[str, ...]) -> dict[str,
         chunks = [meta.row_group(g).column(index).statistics for g in range(meta.num_row_groups)]
         if not chunks or any(s is None or not s.has_min_max for s in chunks):
             continue
-        mins[name] = _json_value(min(s.min for s in chunks))
-        maxes[name] = _json_value(max(s.max for s in chunks))
+        low, high = min(s.min for s in chunks), max(s.max for s in chunks)
+        if not isinstance(low, str | int | float):  # stats are optional: only plain JSON values
+            continue
+        mins[name], maxes[name] = low, high
         nulls[name] = sum(s.null_count for s in chunks)
     return {"numRecords": meta.num_rows, "minValues": mins, "maxValues": maxes, "nullCount": nulls}
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return value
 
 
 def _commit(
