@@ -25,7 +25,7 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, Field, Schema
+from deltalake import CommitProperties, DeltaTable, Field, Schema
 from deltalake.fs import DeltaStorageHandler
 from deltalake.transaction import AddAction, create_table_with_add_actions
 
@@ -61,14 +61,45 @@ def write_files_append(
     storage_options: Mapping[str, str] | None = None,
     threads: int = 2,
 ) -> int:
-    """Append ``batches`` (in ``schema``) to the Delta table at ``uri`` in one commit.
-
-    The table is created when absent and gains the columns of ``schema`` it lacks.
-    Memory: at most ``threads + 2`` files' worth of batches are held at once (those being
-    encoded, one waiting, one being filled).
+    """Append ``batches`` (in ``schema``) to the Delta table at ``uri`` in one commit:
+    :func:`write_files`, then :func:`commit_files`.
 
     Returns:
         The number of rows appended.
+    """
+    staged = write_files(
+        batches,
+        uri,
+        schema=schema,
+        layout=layout,
+        storage_options=storage_options,
+        threads=threads,
+    )
+    return commit_files(
+        staged,
+        uri,
+        schema=schema,
+        markers=markers,
+        metadata=metadata,
+        storage_options=storage_options,
+    )
+
+
+def write_files(
+    batches: Iterable[pa.RecordBatch],
+    uri: str,
+    *,
+    schema: pa.Schema,
+    layout: ParquetLayout,
+    storage_options: Mapping[str, str] | None = None,
+    threads: int = 2,
+) -> list[AddAction]:
+    """Write ``batches`` as Parquet files in the table's folder, not committed yet.
+
+    The files are invisible until :func:`commit_files` adds them; if that never happens they
+    stay unreferenced (harmless, and removed by a vacuum). Memory: at most ``threads + 2``
+    files' worth of batches are held at once (those being encoded, one waiting, one being
+    filled). A failing stream removes the files it wrote.
     """
     options = dict(storage_options or {})
     filesystem = _table_filesystem(uri, options)
@@ -88,8 +119,7 @@ def write_files_append(
             written = [f.result() for f in pending if not f.cancelled() and not f.exception()]
             _remove_quietly(filesystem, [a.path for a in actions + written])
             raise
-    _commit(uri, actions, schema=schema, markers=markers, metadata=metadata, options=options)
-    return sum(json.loads(a.stats)["numRecords"] for a in actions)
+    return actions
 
 
 def _table_filesystem(uri: str, options: dict[str, str]) -> pafs.FileSystem:
@@ -163,15 +193,23 @@ def _file_stats(meta: pq.FileMetaData, *, columns: tuple[str, ...]) -> dict[str,
     return {"numRecords": meta.num_rows, "minValues": mins, "maxValues": maxes, "nullCount": nulls}
 
 
-def _commit(
-    uri: str,
+def commit_files(
     actions: list[AddAction],
+    uri: str,
     *,
     schema: pa.Schema,
-    markers: Iterable[str],
-    metadata: Mapping[str, str] | None,
-    options: dict[str, str],
-) -> None:
+    markers: Iterable[str] = (),
+    metadata: Mapping[str, str] | None = None,
+    storage_options: Mapping[str, str] | None = None,
+) -> int:
+    """Add the files of :func:`write_files` to the table in one commit, with the markers.
+
+    The table is created when absent and gains the columns of ``schema`` it lacks.
+
+    Returns:
+        The number of rows added.
+    """
+    options = dict(storage_options or {})
     custom = dict(metadata or {})
     marker_list = sorted(set(markers))
     if marker_list:
@@ -188,15 +226,21 @@ def _commit(
             storage_options=options,
             commit_properties=commit,
         )
-        return
+    else:
+        _add_missing_columns(table, delta_schema)
+        table.create_write_transaction(
+            actions, mode="append", schema=delta_schema, commit_properties=commit
+        )
+    return sum(json.loads(a.stats)["numRecords"] for a in actions)
+
+
+def _add_missing_columns(table: DeltaTable, schema: Schema) -> None:
+    """Its own commit, before the rows': a column without rows is harmless if we stop here."""
     known = {f.name for f in table.schema().fields}
-    added = [f for f in delta_schema.fields if f.name not in known]
-    if added:  # its own commit first: a column without rows is harmless if we stop here
+    added = [f for f in schema.fields if f.name not in known]
+    if added:
         table.alter.add_columns([Field(f.name, f.type, nullable=True) for f in added])
-        log.info("%s: added columns %s", uri, ", ".join(f.name for f in added))
-    table.create_write_transaction(
-        actions, mode="append", schema=delta_schema, commit_properties=commit
-    )
+        log.info("%s: added columns %s", table.table_uri, ", ".join(f.name for f in added))
 
 
 def _plain(schema: pa.Schema) -> pa.Schema:
