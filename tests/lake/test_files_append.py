@@ -13,7 +13,7 @@ import pytest
 from deltalake import DeltaTable
 
 from pitwall.lake.delta import open_table, read_markers, read_table
-from pitwall.lake.files_append import ParquetLayout, write_files_append
+from pitwall.lake.files_append import ParquetLayout, commit_files, write_files, write_files_append
 from pitwall.lake.layout import Lake
 
 CONSTANT = pa.dictionary(pa.int32(), pa.string())
@@ -107,3 +107,17 @@ def test_a_failing_stream_commits_nothing_and_leaves_no_files(lake: Lake) -> Non
         write_files_append(failing(), uri, schema=schema, layout=LAYOUT, markers=["b1"])
     assert open_table(uri) is None
     assert list(Path(uri).glob("*.parquet")) == []
+
+
+def test_written_files_stay_invisible_until_committed(lake: Lake) -> None:
+    uri = lake.table_uri("clean", "t")
+    schema = _schema()
+    write_files_append(_batches(schema, rows=10, batch="b1"), uri, schema=schema, layout=LAYOUT)
+    staged = write_files(
+        _batches(schema, rows=3_000, batch="b2"), uri, schema=schema, layout=LAYOUT
+    )
+    assert len(staged) == 2 and len(list(Path(uri).glob("*.parquet"))) == 3
+    assert read_table(uri).height == 10 and read_markers(uri) == set()
+
+    assert commit_files(staged, uri, schema=schema, markers=["b2"]) == 3_000
+    assert read_table(uri).height == 3_010 and read_markers(uri) == {"b2"}
