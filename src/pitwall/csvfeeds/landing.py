@@ -275,7 +275,7 @@ def _create_clean(
         batches(first, chunks),
         uri,
         schema=first.schema,
-        layout=clean_layout(first.schema),
+        layout=_clean_layout(first.schema),
         storage_options=lake.storage_options,
     )
     write_quarantine(pl.concat(quarantine), feed.quarantine_table, lake=lake)
@@ -292,7 +292,7 @@ def _to_arrow(frame: pl.DataFrame) -> pa.Table:
     return frame.to_arrow(compat_level=pl.CompatLevel.oldest())
 
 
-def clean_layout(schema: pa.Schema) -> ParquetLayout:
+def _clean_layout(schema: pa.Schema) -> ParquetLayout:
     """CLEAN files: typed columns, dictionaries and statistics everywhere (users query them)."""
     return ParquetLayout(
         row_group_rows=CLEAN_CHUNK_ROWS,

@@ -30,6 +30,7 @@ from deltalake.fs import DeltaStorageHandler
 from deltalake.transaction import AddAction, create_table_with_add_actions
 
 from pitwall.lake.delta import MARKER_KEY, open_table
+from pitwall.lake.layout import is_remote_uri
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def write_files(
 
 def _table_filesystem(uri: str, options: dict[str, str]) -> pafs.FileSystem:
     """The table's folder as a filesystem: pyarrow's own for local paths, else object_store's."""
-    if "://" not in uri or uri.startswith("file://"):
+    if not is_remote_uri(uri):
         root = Path(uri.removeprefix("file://"))
         root.mkdir(parents=True, exist_ok=True)
         return pafs.SubTreeFileSystem(str(root.resolve()), pafs.LocalFileSystem())

@@ -38,6 +38,11 @@ def s3_storage_options() -> dict[str, str]:
     return options
 
 
+def is_remote_uri(uri: str) -> bool:
+    """True for object-store URIs (``s3://...``); local paths and ``file://`` are not."""
+    return "://" in uri and not uri.startswith("file://")
+
+
 @dataclass(frozen=True)
 class Lake:
     """A lake root and the storage options needed to reach it."""
@@ -47,7 +52,7 @@ class Lake:
 
     @property
     def is_remote(self) -> bool:
-        return "://" in self.root and not self.root.startswith("file://")
+        return is_remote_uri(self.root)
 
     def table_uri(self, layer: Layer, name: str) -> str:
         """URI of one table, e.g. ``<root>/clean/cars``."""
