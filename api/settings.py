@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pitwall.settings import find_project_root
+from pitwall.sql import SandboxLimits
 
 Backend = Literal["duckdb", "postgres"]
 
@@ -43,8 +44,20 @@ class ApiSettings(BaseSettings):
         ge=0,
         description="tables up to this many rows are held in DuckDB memory (0 = none)",
     )
-    duckdb_threads: int = Field(2, ge=1)
+    duckdb_threads: int = Field(2, ge=1, le=64)
+    duckdb_memory_limit: str = Field(
+        "4GB", description="DuckDB memory limit (the in-memory table cache counts)"
+    )
+    query_timeout_s: float = Field(30.0, gt=0, description="longest run time of one query")
     pg_dsn: str | None = Field(None, description="reader DSN for the postgres backend")
 
     upload_max_bytes: int = Field(16 * 1024 * 1024, gt=0, description="largest CSV upload")
     home: Path = Field(default_factory=find_project_root, description="project root holding conf/")
+
+    def duckdb_limits(self) -> SandboxLimits:
+        """The sandbox limits of the API's DuckDB snapshots."""
+        return SandboxLimits(
+            memory_limit=self.duckdb_memory_limit,
+            threads=self.duckdb_threads,
+            timeout_s=self.query_timeout_s,
+        )
