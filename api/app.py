@@ -61,13 +61,16 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         readers = await run_in_threadpool(open_readers, settings)
-        http = httpx.AsyncClient(timeout=10.0)
+        http = httpx.AsyncClient(timeout=settings.jwks_timeout_s)
         jwks = JwksCache(
             settings.oidc_issuer,
             client=http,
             max_age_s=settings.jwks_max_age_s,
             min_refresh_s=settings.jwks_min_refresh_s,
+            timeout_s=settings.jwks_timeout_s,
+            max_backoff_s=settings.jwks_max_backoff_s,
         )
+        jwks.refresh_in_background()  # keys ready for the first request, without delaying it
         app.state.readers = readers
         app.state.verifier = TokenVerifier(
             jwks, audience=settings.oidc_audience, leeway_s=settings.clock_leeway_s

@@ -12,10 +12,25 @@ from api.settings import Backend
 Layer = Literal["raw", "clean", "quarantine"]
 
 
+class SigningKeysPublic(BaseModel):
+    """The identity provider's signing keys as the API holds them."""
+
+    freshness: Literal["fresh", "stale", "missing"] = Field(
+        description="stale keys still verify tokens while a refresh is attempted; "
+        "missing: no token can be verified yet"
+    )
+    keys: int = Field(description="keys held")
+    age_s: float | None = Field(description="seconds since the last successful fetch")
+    refreshing: bool = Field(description="a fetch is under way")
+    failures: int = Field(description="consecutive failed fetches")
+    retry_in_s: float | None = Field(description="next fetch allowed in (after failures)")
+
+
 class HealthPublic(BaseModel):
     status: Literal["ok"] = "ok"
     backend: Backend
     tables: int = Field(description="lake tables being served")
+    signing_keys: SigningKeysPublic
 
 
 class ColumnPublic(BaseModel):

@@ -33,6 +33,10 @@ class ApiSettings(BaseSettings):
     jwks_min_refresh_s: float = Field(
         10.0, ge=0, description="at most one refetch per interval for unknown kids"
     )
+    jwks_timeout_s: float = Field(5.0, gt=0, le=60, description="longest wait for the JWKS")
+    jwks_max_backoff_s: float = Field(
+        60.0, gt=0, description="after failed fetches, retry at most this far apart"
+    )
 
     backend: Backend = "duckdb"
     lake_uri: str | None = Field(None, description="lake root; PITWALL_LAKE_URI when unset")
