@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import JwksCache, TokenVerifier
 from api.deps import reject_unknown_query
+from api.limits import HeaderLimit
 from api.problems import (
     COMMON_PROBLEMS,
     BodyLimit,
@@ -101,6 +102,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     # every body but an upload is tiny: cap them all (multipart overhead on top of a file)
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD)
+    # outermost: oversized headers are refused before anything (auth included) reads them
+    app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_problem_handlers(app)
     use_problem_media_type(app)
 

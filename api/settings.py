@@ -56,6 +56,9 @@ class ApiSettings(BaseSettings):
     pg_dsn: str | None = Field(None, description="reader DSN for the postgres backend")
 
     upload_max_bytes: int = Field(16 * 1024 * 1024, gt=0, description="largest CSV upload")
+    max_header_bytes: int = Field(
+        32 * 1024, ge=4096, le=1024 * 1024, description="largest request head (431 beyond)"
+    )
     home: Path = Field(default_factory=find_project_root, description="project root holding conf/")
 
     def duckdb_limits(self) -> SandboxLimits:
