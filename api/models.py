@@ -151,7 +151,10 @@ class QuarantineSummaryPublic(BaseModel):
 
 class FeedPublic(BaseModel):
     name: str
-    location: str = Field(description="glob the next ingest_csv run reads")
+    location: str = Field(
+        description="glob the next ingest_csv run reads: an s3:// URI, or a path relative to "
+        "the project (or, when configured absolute, to the landing zone)"
+    )
     columns: dict[str, str] = Field(description="declared column -> type")
     required: list[str]
 
@@ -159,7 +162,10 @@ class FeedPublic(BaseModel):
 class UploadPublic(BaseModel):
     feed: str
     file: str = Field(description="name of the stored file")
-    uri: str = Field(description="where the file was stored")
+    uri: str = Field(
+        description="where the file was stored: an s3:// URI, or a path relative to the "
+        "project (or, when configured absolute, to the landing zone); never a server path"
+    )
     bytes: int
     columns: list[str]
 
