@@ -26,6 +26,7 @@ from api.problems import (
 from api.readers import Readers, open_readers
 from api.routers import admin, feeds, health, ingestion, leaderboard, sessions, tables
 from api.settings import ApiSettings
+from pitwall.production import require_real_secrets
 from pitwall.queries import QueryError, TableNotFoundError
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,12 @@ async def _refresh_periodically(readers: Readers, every_s: float) -> None:
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
-    """The API; resources (catalog, JWKS client) open in its lifespan."""
+    """The API; resources (catalog, JWKS client) open in its lifespan.
+
+    Raises:
+        TemplateSecretError: production mode with a template or empty secret in the env.
+    """
+    require_real_secrets()
     settings = settings or ApiSettings()
 
     @asynccontextmanager
