@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import boto3
 import duckdb
 import polars as pl
 import pytest
@@ -18,8 +19,9 @@ from typer.testing import CliRunner
 from pitwall import dashboards as dash
 from pitwall.cli import app
 from pitwall.lake.delta import write_table
-from pitwall.lake.layout import Lake
+from pitwall.lake.layout import Lake, get_lake
 from pitwall.sql import ReadOnlyQueryError, SandboxLimits, connect, require_read_only
+from tests.s3server import run_moto_server
 
 SECRET = "pitwall-sandbox-test-secret"
 
@@ -180,3 +182,36 @@ def test_limits_hold_and_cannot_be_lifted(lake: Lake, home: Path) -> None:
 def test_the_explorer_runs_user_sql_on_sandboxed_connections_only(lake: Lake, home: Path) -> None:
     with pytest.raises(ValueError, match="sandboxed"):
         dash.run_query("SELECT 1", engine=duckdb.connect())
+
+
+def test_an_s3_lake_reads_through_arrow_and_its_keys_stay_out_of_reach(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On S3 the views are Arrow datasets (DuckDB gets no credentials, no httpfs)."""
+    with run_moto_server() as endpoint:
+        for key, value in {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_REGION": "us-east-1",
+        }.items():
+            monkeypatch.setenv(key, value)
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="lake")
+        lake = get_lake("s3://lake/pitwall")
+        write_table(
+            pl.DataFrame({"id": [1, 2]}),
+            lake.table_uri("clean", "tracks"),
+            storage_options=lake.storage_options,
+        )
+        con = connect(lake)
+        assert con.sql("SELECT sum(id) FROM clean.tracks").fetchall() == [(3,)]
+        for attack in (
+            "SELECT * FROM read_parquet('s3://lake/pitwall/clean/tracks/*.parquet')",
+            f"SELECT * FROM read_csv('{endpoint}/lake/')",
+            "SELECT content FROM read_blob('/proc/self/environ')",
+            "SELECT * FROM duckdb_secrets()",
+        ):
+            result = dash.run_query(attack, engine=con)
+            shown = result.error or str(result.frame.rows())
+            assert SECRET not in shown, attack
+            assert result.frame is None or result.frame.is_empty(), attack
