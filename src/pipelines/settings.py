@@ -5,6 +5,11 @@ import logging
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
+from pitwall.production import require_real_secrets
+
+# PITWALL_ENV=production (the deployment): no run with a template or empty secret
+require_real_secrets()
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
