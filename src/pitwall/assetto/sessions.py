@@ -205,10 +205,13 @@ def game_sessions(frames: dict[str, pl.DataFrame], *, handshake_cluster_s: float
 
 
 def server_drivers(frames: dict[str, pl.DataFrame], sessions: pl.DataFrame) -> pl.DataFrame:
-    """Who drove which car in each server session.
+    """Who drove which car in each server session: one row per connection and session.
 
     NEW_CONNECTION is sent once per connection, not per session, so the cars connected
     when a session starts are carried into it; CAR_INFO replies of connected cars count too.
+    A car slot can change hands (or the same driver reconnect) within a session: each
+    connection keeps its own row, ``connected_at`` telling them apart, so laps can be
+    attributed to whoever was connected when they were completed.
     """
     events: list[dict[str, Any]] = []
     for kind, action in (
@@ -273,4 +276,16 @@ def server_drivers(frames: dict[str, pl.DataFrame], sessions: pl.DataFrame) -> p
         "connected_at": TIMESTAMP,
     }
     frame = pl.DataFrame(out, schema=schema) if out else pl.DataFrame(schema=schema)
-    return frame.unique(["session_id", "car_id", "driver_name"], keep="first", maintain_order=True)
+    # a CAR_INFO reply repeats the connection it describes: keep the connection's first sight
+    return (
+        frame.with_columns(
+            pl.col("driver_guid").fill_null(""),
+            _new=(
+                pl.struct("driver_guid", "driver_name").ne_missing(
+                    pl.struct("driver_guid", "driver_name").shift(1)
+                )
+            ).over("session_id", "car_id", order_by="connected_at"),
+        )
+        .filter(pl.col("_new"))
+        .drop("_new")
+    )
