@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import polars as pl
@@ -281,3 +285,92 @@ def test_a_session_message_landing_late_moves_rows_without_leaving_copies(
     assert set(laps["session_id"]) == set(sessions["session_id"])
     positions = table(lake, "clean", "ac_car_positions")
     assert positions.height == summary["server_sim"]["sent"]["car_update"]
+
+
+def _free_udp_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _capture_cli(*args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "telemetry_capture", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_a_car_changing_hands_keeps_every_lap_of_both_drivers(
+    lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Server mode over real UDP: car 1 changes hands mid-race (the server restarts its lap
+    count); clean.ac_laps holds every LAP_COMPLETED, each under the driver who drove it."""
+    import threading
+
+    from telemetry_capture.fake_server import DriverChange, FakeServer, ServerSetup, SessionSpec
+
+    landing = tmp_path / "landing"
+    server_port, plugin_port = _free_udp_port(), _free_udp_port()
+    port_file = tmp_path / "plugin.port"
+    daemon = _capture_cli(
+        "server", "--listen", f"127.0.0.1:{plugin_port}", "--server", f"127.0.0.1:{server_port}",
+        "--interval-ms", "500", "--out", str(landing / "server"), "--port-file", str(port_file),
+        "--status", "never",
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not port_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert port_file.exists(), "the capture daemon did not start"
+    relief = DriverChange(car_id=1, at_s=40.0, driver_name="Relief Driver", driver_guid="7656999")
+    server = FakeServer(
+        plugin=("127.0.0.1", plugin_port),
+        bind=("127.0.0.1", server_port),
+        setup=ServerSetup(
+            cars=3,
+            sessions=[SessionSpec("Race", 3, seconds=90.0)],
+            time_scale=10.0,
+            cut_probability=0.0,
+            driver_changes=[relief],
+        ),
+    )
+    original = server.cars[1].driver_name
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    daemon.send_signal(signal.SIGTERM)
+    _, stderr = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, stderr.decode()[-2000:]
+
+    run_ingest_assetto(landing, monkeypatch)
+    raw = table(lake, "raw", "ac_lap_completed")
+    assert raw.height == server.counters.sent["lap_completed"]
+    changed_at = (
+        table(lake, "raw", "ac_new_connection")
+        .filter(pl.col("driver_name") == "Relief Driver")["received_at"]
+        .item()
+    )
+    car1 = raw.filter(pl.col("car_id") == 1).sort("received_at")
+    before = car1.filter(pl.col("received_at") < changed_at)["lap_time"].to_list()
+    after = car1.filter(pl.col("received_at") > changed_at)["lap_time"].to_list()
+    assert before and after  # both drivers completed laps in the slot
+
+    laps = table(lake, "clean", "ac_laps")
+    assert laps.height == raw.height  # every lap of every car, none lost to a shared key
+    mine = laps.filter(pl.col("car_id") == 1).sort("completed_at")
+    by_driver = {name: part.sort("completed_at") for (name,), part in mine.group_by("driver_name")}
+    assert set(by_driver) == {original, "Relief Driver"}
+    assert by_driver[original]["lap_time_ms"].to_list() == before
+    assert by_driver["Relief Driver"]["lap_time_ms"].to_list() == after
+    assert by_driver["Relief Driver"]["driver_guid"].unique().to_list() == ["7656999"]
+    # the server restarted the car's lap count: each stint numbers its laps from 1
+    assert by_driver[original]["lap_number"].to_list() == list(range(1, len(before) + 1))
+    assert by_driver["Relief Driver"]["lap_number"].to_list() == list(range(1, len(after) + 1))
+    drivers = table(lake, "clean", "ac_drivers").filter(pl.col("car_id") == 1)
+    assert sorted(drivers["driver_name"]) == sorted([original, "Relief Driver"])
+    quarantine_uri = lake.table_uri("quarantine", "assetto")
+    if open_table(quarantine_uri) is not None:
+        assert table(lake, "quarantine", "assetto").filter(pl.col("stage") == "clean").is_empty()

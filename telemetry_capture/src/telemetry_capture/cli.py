@@ -19,7 +19,7 @@ from typing import Any
 
 from telemetry_capture.daemon import Capture, CaptureOptions, open_game_capture, open_server_capture
 from telemetry_capture.fake_game import FakeGame, GameSetup
-from telemetry_capture.fake_server import FakeServer, ServerSetup, SessionSpec
+from telemetry_capture.fake_server import DriverChange, FakeServer, ServerSetup, SessionSpec
 from telemetry_capture.replay import read_recording, replay_game, replay_server
 from telemetry_capture.server_plugin import parse_address, send_request
 from telemetry_capture.sink import SinkOptions, recover_journals
@@ -185,6 +185,12 @@ def _sessions(text: str) -> list[SessionSpec]:
     return specs
 
 
+def _driver_change(text: str) -> DriverChange:
+    """``car:seconds:name[:guid]``, e.g. ``2:30:Jo Bloggs``."""
+    car, seconds, name, *guid = text.split(":")
+    return DriverChange(int(car), float(seconds), name, *guid)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     if args.target == "game":
         game = FakeGame(
@@ -214,6 +220,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             sessions=_sessions(args.sessions),
             time_scale=args.time_scale,
             seed=args.seed,
+            driver_changes=[_driver_change(c) for c in args.driver_change],
         ),
     )
     server.stop_event = STOP
@@ -327,6 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--sessions", default="Race:3:60", help="Name:type:seconds[:laps],... (1 P, 2 Q, 3 R)"
     )
     fs.add_argument("--seed", type=int, default=11)
+    fs.add_argument(
+        "--driver-change",
+        action="append",
+        default=[],
+        metavar="CAR:SECONDS:NAME[:GUID]",
+        help="hand a car slot to a new driver after SECONDS simulated seconds (repeatable)",
+    )
     for p in (fg, fs):
         p.add_argument(
             "--time-scale", type=float, default=1.0, help=">1 runs the simulation faster"
