@@ -186,6 +186,13 @@ class GameDecoder(_Base):
     def _car_info_batch(
         self, records: np.ndarray, stamps: np.ndarray, source: str
     ) -> pa.RecordBatch:
+        """Arrow columns for ``records``, a view of the receive ring.
+
+        Every column is built from a fresh copy (``np.array`` copies; ``ascontiguousarray``
+        would not for a ring of one datagram, whose view is already contiguous), because
+        Arrow wraps numpy memory without copying and the ring is overwritten by the next
+        datagrams while the batch waits for the writer thread.
+        """
         n = len(records)
         columns: list[pa.Array] = [
             pa.array(stamps // 1000, type=TS_TYPE),
@@ -199,10 +206,10 @@ class GameDecoder(_Base):
                 columns.append(pa.array(records[name] != 0))
             elif isinstance(fmt, tuple):
                 width = fmt[1][0]
-                flat = np.ascontiguousarray(records[name]).reshape(-1)
+                flat = np.array(records[name]).reshape(-1)
                 columns.append(pa.FixedSizeListArray.from_arrays(pa.array(flat), width))
             else:
-                columns.append(pa.array(np.ascontiguousarray(records[name])))
+                columns.append(pa.array(np.array(records[name])))
         return pa.RecordBatch.from_arrays(columns, schema=schema_for("rt_car_info"))
 
     def _decode_rare(self, receiver: Receiver, indices: np.ndarray) -> None:

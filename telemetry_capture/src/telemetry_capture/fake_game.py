@@ -44,6 +44,7 @@ class GameSetup:
     time_scale: float = 1.0
     pace: float = 1.0
     seed: int = 7
+    keep_sent: bool = False  # remember every RTCarInfo sent (tests compare captures with it)
 
 
 @dataclass
@@ -53,6 +54,7 @@ class GameCounters:
     laps_sent: int = 0
     laps: list[int] = field(default_factory=list)  # every lap completed
     sent_laps: list[int] = field(default_factory=list)  # laps sent to a spot subscriber
+    sent_updates: list[bytes] = field(default_factory=list)  # with GameSetup.keep_sent
 
 
 class FakeGame:
@@ -204,7 +206,10 @@ class FakeGame:
                 if self.update_subscribers:
                     packet = self.car_info(sim_t)
                     for addr in list(self.update_subscribers):
-                        self.counters.updates_sent += self._send(packet, addr)
+                        if self._send(packet, addr):
+                            self.counters.updates_sent += 1
+                            if setup.keep_sent:
+                                self.counters.sent_updates.append(packet)
         finally:
             self.sock.close()
         return self.counters
