@@ -44,7 +44,6 @@ class GameSetup:
     time_scale: float = 1.0
     pace: float = 1.0
     seed: int = 7
-    keep_sent: bool = False  # remember every RTCarInfo sent (tests compare captures with it)
 
 
 @dataclass
@@ -54,7 +53,6 @@ class GameCounters:
     laps_sent: int = 0
     laps: list[int] = field(default_factory=list)  # every lap completed
     sent_laps: list[int] = field(default_factory=list)  # laps sent to a spot subscriber
-    sent_updates: list[bytes] = field(default_factory=list)  # with GameSetup.keep_sent
 
 
 class FakeGame:
@@ -206,10 +204,7 @@ class FakeGame:
                 if self.update_subscribers:
                     packet = self.car_info(sim_t)
                     for addr in list(self.update_subscribers):
-                        if self._send(packet, addr):
-                            self.counters.updates_sent += 1
-                            if setup.keep_sent:
-                                self.counters.sent_updates.append(packet)
+                        self.counters.updates_sent += self._send(packet, addr)
         finally:
             self.sock.close()
         return self.counters
