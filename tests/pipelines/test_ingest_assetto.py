@@ -118,6 +118,7 @@ def test_captures_land_once_and_build_clean(
     env_reports = raw_events.filter(pl.col("event_type") == 11).height
     collisions = table(lake, "clean", "ac_collisions")
     assert collisions.filter(pl.col("kind") == "car").height == car_reports // 2
+    assert collisions["reports"].sum() == raw_events.height  # every report accounted for
     assert collisions.filter(pl.col("kind") == "env").height == env_reports
 
     board = table(lake, "clean", "ac_leaderboard")

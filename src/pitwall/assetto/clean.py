@@ -30,7 +30,7 @@ UNKNOWN_DRIVER = ""
 class CleanParams:
     handshake_cluster_s: float = 2.0
     collision_pair_window_s: float = 1.0
-    collision_pair_distance_m: float = 5.0
+    collision_pair_max_distance_m: float | None = None
 
 
 def _frame(frames: dict[str, pl.DataFrame], kind: str) -> pl.DataFrame | None:
@@ -356,40 +356,48 @@ def leaderboard(
     )
 
 
-def dedupe_collisions(events: pl.DataFrame, *, window_s: float, distance_m: float) -> pl.DataFrame:
-    """Collisions, a car-to-car contact once: the server reports it twice (once per car,
-    ids swapped); the second report (within ``window_s`` and ``distance_m``) is dropped."""
+def dedupe_collisions(
+    events: pl.DataFrame, *, window_s: float, max_distance_m: float | None = None
+) -> pl.DataFrame:
+    """Collisions, a car-to-car contact once: the server reports it twice, once per car with
+    the ids swapped, and the two reports' positions can be metres apart. A report is the
+    second half of an open contact of the same pair of cars (unordered) received at most
+    ``window_s`` earlier; with several candidates the nearest in time wins. Distance is only a
+    secondary rule: reports further apart than ``max_distance_m`` (None: no limit) are never
+    one contact. ``reports`` counts the server reports a row stands for, so RAW reconciles."""
     rows = events.sort("ts").to_dicts()
     kept: list[dict[str, Any]] = []
     open_reports: list[dict[str, Any]] = []
     for row in rows:
+        row["reports"] = 1
         if row["kind"] != "car":
             kept.append(row)
-            continue
-        partner = next(
-            (
-                o
-                for o in open_reports
-                if o["session_id"] == row["session_id"]
-                and (o["car_id"], o["other_car_id"]) == (row["other_car_id"], row["car_id"])
-                and (row["ts"] - o["ts"]).total_seconds() <= window_s
-                and math.dist(
-                    (o["world_x"], o["world_y"], o["world_z"]),
-                    (row["world_x"], row["world_y"], row["world_z"]),
-                )
-                <= distance_m
-            ),
-            None,
-        )
-        if partner is not None:
-            open_reports.remove(partner)
             continue
         open_reports = [
             o for o in open_reports if (row["ts"] - o["ts"]).total_seconds() <= window_s
         ]
+        candidates = [
+            o
+            for o in open_reports
+            if o["session_id"] == row["session_id"]
+            and (o["car_id"], o["other_car_id"]) == (row["other_car_id"], row["car_id"])
+            and (max_distance_m is None or _distance(o, row) <= max_distance_m)
+        ]
+        if candidates:
+            partner = max(candidates, key=lambda o: o["ts"])
+            partner["reports"] += 1
+            open_reports.remove(partner)
+            continue
         open_reports.append(row)
         kept.append(row)
-    return pl.DataFrame(kept, schema=events.schema) if kept else events.clear()
+    schema = {**events.schema, "reports": pl.Int64()}
+    return pl.DataFrame(kept, schema=schema) if kept else pl.DataFrame(schema=schema)
+
+
+def _distance(a: dict[str, Any], b: dict[str, Any]) -> float:
+    return math.dist(
+        (a["world_x"], a["world_y"], a["world_z"]), (b["world_x"], b["world_y"], b["world_z"])
+    )
 
 
 def collisions(
@@ -411,7 +419,9 @@ def collisions(
         world.list.get(2).cast(pl.Float64).alias("world_z"),
     )
     return dedupe_collisions(
-        events, window_s=params.collision_pair_window_s, distance_m=params.collision_pair_distance_m
+        events,
+        window_s=params.collision_pair_window_s,
+        max_distance_m=params.collision_pair_max_distance_m,
     )
 
 
