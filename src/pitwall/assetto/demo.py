@@ -65,22 +65,12 @@ def record_demo_session(
         "game", "--game", f"127.0.0.1:{game_port}", "--out", str(out / "game"),
         "--retry-interval", "0.2", *status,
     )  # fmt: skip
-    ready = out / ".plugin.port"
-    ready.unlink(missing_ok=True)
     server_capture = _cli(
         "server", "--listen", f"127.0.0.1:{plugin_port}", "--server", f"127.0.0.1:{server_port}",
-        "--interval-ms", "200", "--out", str(out / "server"), "--port-file", str(ready), *status,
+        "--interval-ms", "200", "--out", str(out / "server"), *status,
     )  # fmt: skip
     try:
-        # the fake acServer sends VERSION, NEW_SESSION and NEW_CONNECTION once, at start: wait
-        # until the plugin daemon is bound (a busy machine may take seconds to start it); the
-        # game daemon retries its handshake, so it needs no wait
-        deadline = time.monotonic() + 60
-        while not ready.exists() and server_capture.poll() is None:
-            if time.monotonic() > deadline:
-                raise TimeoutError("the server capture daemon did not start within 60 s")
-            time.sleep(0.05)
-        ready.unlink(missing_ok=True)
+        time.sleep(1.0)  # let both daemons bind before the simulators start talking
         sim_seconds = seconds * time_scale
         game = _cli(
             "simulate", "game", "--bind", f"127.0.0.1:{game_port}",
