@@ -19,7 +19,7 @@ from typing import Any
 
 from telemetry_capture.daemon import Capture, CaptureOptions, open_game_capture, open_server_capture
 from telemetry_capture.fake_game import FakeGame, GameSetup
-from telemetry_capture.fake_server import DriverChange, FakeServer, ServerSetup, SessionSpec
+from telemetry_capture.fake_server import FakeServer, ServerSetup, SessionSpec
 from telemetry_capture.replay import read_recording, replay_game, replay_server
 from telemetry_capture.server_plugin import parse_address, send_request
 from telemetry_capture.sink import SinkOptions, recover_journals
@@ -185,12 +185,6 @@ def _sessions(text: str) -> list[SessionSpec]:
     return specs
 
 
-def _driver_change(text: str) -> DriverChange:
-    """``car:seconds:name[:guid]``, e.g. ``2:30:Jo Bloggs``."""
-    car, seconds, name, *guid = text.split(":")
-    return DriverChange(int(car), float(seconds), name, *guid)
-
-
 def cmd_simulate(args: argparse.Namespace) -> int:
     if args.target == "game":
         game = FakeGame(
@@ -212,6 +206,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    from telemetry_capture.fake_server import DriverChange  # local: the import block is shared
+
     server = FakeServer(
         plugin=parse_address(args.plugin),
         bind=parse_address(args.bind),
@@ -220,7 +216,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             sessions=_sessions(args.sessions),
             time_scale=args.time_scale,
             seed=args.seed,
-            driver_changes=[_driver_change(c) for c in args.driver_change],
+            driver_changes=[DriverChange.parse(c) for c in args.driver_change],
         ),
     )
     server.stop_event = STOP

@@ -5,7 +5,6 @@ CAR_UPDATE for every loaded car at the interval the plugin requested (off until 
 LAP_COMPLETED with a leaderboard following the reference's rules (B.4), car-to-car
 collisions (twice, ids swapped) and environment collisions, END_SESSION then the next
 NEW_SESSION, and CONNECTION_CLOSED at the end. It honours every plugin request (B.5).
-``ServerSetup.driver_changes`` hands car slots to new drivers mid-session.
 """
 
 from __future__ import annotations
@@ -72,6 +71,12 @@ class DriverChange:
     at_s: float
     driver_name: str
     driver_guid: str = "76561198000999999"
+
+    @classmethod
+    def parse(cls, text: str) -> DriverChange:
+        """``car:seconds:name[:guid]``, e.g. ``2:30:Jo Bloggs``."""
+        car, seconds, name, *guid = text.split(":")
+        return cls(int(car), float(seconds), name, *guid)
 
 
 @dataclass
@@ -351,18 +356,8 @@ class FakeServer:
         else:
             self.send("error", {"message": f"ERROR: unknown admin command {word}"})
 
-    # -- simulation
-    def _connect_cars(self, sim: float) -> None:
-        for car in self.cars:
-            if car.car_id not in self._joined and sim >= 0.05 * car.car_id:
-                car.connected = True
-                self._joined.add(car.car_id)
-                self.send("new_connection", self._connection(car))
-            if car.connected and not car.loaded and sim >= 0.05 * car.car_id + 0.2:
-                car.loaded = True
-                self.send("client_loaded", {"car_id": car.car_id})
-
     def _change_drivers(self, sim: float) -> None:
+        """Apply the ``driver_changes`` due by ``sim``."""
         for change in self.setup.driver_changes:
             car = self._car(change.car_id)
             if change in self._changed or sim < change.at_s or car is None:
@@ -375,6 +370,17 @@ class FakeServer:
             car.connected, car.loaded = True, True
             self.send("new_connection", self._connection(car))
             self.send("client_loaded", {"car_id": car.car_id})
+
+    # -- simulation
+    def _connect_cars(self, sim: float) -> None:
+        for car in self.cars:
+            if car.car_id not in self._joined and sim >= 0.05 * car.car_id:
+                car.connected = True
+                self._joined.add(car.car_id)
+                self.send("new_connection", self._connection(car))
+            if car.connected and not car.loaded and sim >= 0.05 * car.car_id + 0.2:
+                car.loaded = True
+                self.send("client_loaded", {"car_id": car.car_id})
 
     def _car_update(self, car: _Car, t: float) -> None:
         st = car.driven.state(t)
