@@ -69,7 +69,7 @@ MESSAGES = {
     },
     "end_session": {"results_json_path": "results/2016_7_24_22_52_QUALIFY.json"},
     "version": {"protocol_version": 4},
-    "chat": {"car_id": 2, "message": "gg ✌"},
+    "chat": {"car_id": 2, "message": "gg ✌", "message_raw": None},
     "client_loaded": {"car_id": 5},
     "error": {"message": "ERROR: ACSP_KICK_USER index 40 out of bound"},
     "lap_completed": {
@@ -97,6 +97,28 @@ def test_every_server_message_round_trips(kind: str) -> None:
     decoded_kind, row = decode_server_message(data)
     assert decoded_kind == kind
     assert row == MESSAGES[kind]
+
+
+def _utf32(*units: int) -> bytes:
+    return b"".join(u.to_bytes(4, "little") for u in units)
+
+
+@pytest.mark.parametrize(
+    ("units", "text"),
+    [
+        # a surrogate pair written as two code units (a server counting UTF-16 units): joined
+        ((ord("g"), 0xD83C, 0xDFC1, ord("!")), "g🏁!"),
+        # a lone surrogate and a value above U+10FFFF: each one U+FFFD
+        ((ord("a"), 0xD800, ord("b"), 0x110000, ord("c")), "a\ufffdb\ufffdc"),
+    ],
+)
+def test_a_chat_with_invalid_code_points_keeps_its_bytes_and_a_repaired_text(
+    units: tuple[int, ...], text: str
+) -> None:
+    raw = _utf32(*units)
+    data = encode_server_message("chat", {"car_id": 4, "message": "", "message_raw": raw})
+    kind, row = decode_server_message(data)
+    assert (kind, row) == ("chat", {"car_id": 4, "message": text, "message_raw": raw})
 
 
 def test_every_message_id_of_the_reference_has_a_decoder() -> None:

@@ -88,17 +88,21 @@ class _Base:
         }
 
     def quarantine(self, receiver: Receiver, i: int, reason: str) -> None:
+        """Keep datagram ``i`` with its reason and its true size (``raw`` holds its first
+        ``slot_size`` bytes when it was longer than the receive slot)."""
         raw = receiver.datagram(i)
-        if receiver.sizes[i] >= receiver.slot_size:
+        size = receiver.sizes[i]
+        if receiver.truncated(i):
             reason = (
-                f"datagram of {receiver.slot_size}+ bytes truncated to the receive slot ({reason})"
+                f"oversize: datagram of {size} bytes, longer than the {receiver.slot_size}-byte"
+                f" receive slot (its first {len(raw)} bytes kept; {reason})"
             )
         self._quarantine.append(
             {
                 **self._common(receiver, i),
                 "protocol": self.protocol,
                 "reason": reason,
-                "size": len(raw),
+                "size": size,
                 "raw": raw,
             }
         )
@@ -216,6 +220,9 @@ class GameDecoder(_Base):
         handshakes: list[dict[str, Any]] = []
         laps: list[dict[str, Any]] = []
         for i in indices.tolist():
+            if receiver.truncated(i):
+                self.quarantine(receiver, i, "no Remote Telemetry message is that long")
+                continue
             data = receiver.datagram(i)
             try:
                 if len(data) in HANDSHAKE_RESPONSE_SIZES:
@@ -269,8 +276,8 @@ class ServerDecoder(_Base):
             data = receiver.datagram(i)
             if self.on_datagram is not None:
                 self.on_datagram(data)  # forwarding: every datagram, unchanged
-            if receiver.sizes[i] >= receiver.slot_size:
-                self.quarantine(receiver, i, "oversize")
+            if receiver.truncated(i):
+                self.quarantine(receiver, i, "no plugin message is that long")
                 continue
             try:
                 kind, row = decode_server_message(data)
