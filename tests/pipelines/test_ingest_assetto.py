@@ -375,3 +375,51 @@ def test_a_car_changing_hands_keeps_every_lap_of_both_drivers(
     quarantine_uri = lake.table_uri("quarantine", "assetto")
     if open_table(quarantine_uri) is not None:
         assert table(lake, "quarantine", "assetto").filter(pl.col("stage") == "clean").is_empty()
+
+
+def _wait_for_file(path: Path, *, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.exists(), f"{path} never appeared"
+
+
+def test_a_daemon_killed_after_its_first_datagrams_loses_none_of_them(
+    lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Send N datagrams, wait until the journal holds them, SIGKILL the daemon (no clean
+    stop, no Parquet written), land: all N are in RAW."""
+    import socket
+
+    from telemetry_capture.server_protocol import encode_server_message
+    from telemetry_capture.sink import read_journal
+
+    landing = tmp_path / "landing"
+    port_file = tmp_path / "plugin.port"
+    daemon = _capture_cli(
+        "server", "--listen", "127.0.0.1:0", "--server", "127.0.0.1:9", "--interval-ms", "0",
+        "--out", str(landing / "server"), "--port-file", str(port_file), "--status", "never",
+    )  # fmt: skip
+    _wait_for_file(port_file)
+    plugin = ("127.0.0.1", int(port_file.read_text()))
+    sent = [encode_server_message("version", {"protocol_version": 4})]
+    sent += [encode_server_message("client_loaded", {"car_id": car}) for car in range(24)]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for data in sent:
+            sock.sendto(data, plugin)
+
+    def journalled() -> int:
+        tables = [read_journal(j) for j in (landing / "server").glob("*/.*.arrows")]
+        return sum(t.num_rows for t in tables if t is not None)
+
+    deadline = time.monotonic() + 30
+    while journalled() < len(sent) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert journalled() == len(sent)
+    daemon.send_signal(signal.SIGKILL)
+    daemon.communicate(timeout=30)
+    assert not list((landing / "server").rglob("*.parquet"))  # nothing was finalised
+
+    run_ingest_assetto(landing, monkeypatch)  # the landing recovers the dead daemon's journals
+    assert table(lake, "raw", "ac_version").height == 1
+    assert sorted(table(lake, "raw", "ac_client_loaded")["car_id"]) == list(range(24))
