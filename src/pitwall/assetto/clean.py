@@ -31,6 +31,8 @@ class CleanParams:
     handshake_cluster_s: float = 2.0
     collision_pair_window_s: float = 1.0
     collision_pair_max_distance_m: float | None = None
+    duplicate_window_s: float = 0.05
+    reorder_window_s: float = 0.5
 
 
 def _frame(frames: dict[str, pl.DataFrame], kind: str) -> pl.DataFrame | None:
@@ -111,7 +113,7 @@ def game_laps(
         top_speed_kmh=pl.col("speed_kmh").max(), in_pit=pl.col("is_in_pit").any()
     )
     done = (
-        telemetry.sort("ts")
+        telemetry.sort("session_id", "lap_number", "ts")  # lap order first: UDP reorders
         .with_columns(prev=pl.col("lap_number").shift(1).over("session_id"))
         .filter(pl.col("prev").is_not_null() & (pl.col("lap_number") > pl.col("prev")))
         .select(
@@ -431,10 +433,15 @@ def build_clean(
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """CLEAN tables for the given captures' RAW rows, and the rows quarantined on the way."""
     bad: list[dict[str, Any]] = []
+    frames = drop_duplicate_datagrams(frames, window_s=params.duplicate_window_s, quarantine=bad)
     sessions = pl.concat(
         [
             server_sessions(frames),
-            game_sessions(frames, handshake_cluster_s=params.handshake_cluster_s),
+            game_sessions(
+                frames,
+                handshake_cluster_s=params.handshake_cluster_s,
+                reorder_window_s=params.reorder_window_s,
+            ),
         ]
     ).unique("session_id", keep="first", maintain_order=True)
     tables: dict[str, pl.DataFrame] = {}
@@ -565,6 +572,70 @@ def dedupe_by_keys(
             }
         )
     return kept
+
+
+# Streams at the physics rate: identical samples are real (a paused game), never duplicates.
+STREAM_KINDS = ("rt_car_info",)
+
+
+def drop_duplicate_datagrams(
+    frames: dict[str, pl.DataFrame], *, window_s: float, quarantine: list[dict[str, Any]]
+) -> dict[str, pl.DataFrame]:
+    """Rows of datagrams the network delivered twice: a row whose kind, source, capture and
+    every field equal those of a row received at most ``window_s`` earlier goes to
+    ``quarantine`` as ``superseded`` (the earlier row is kept), so a duplicated LAP_COMPLETED
+    or collision report is not counted twice."""
+    gap = pl.duration(microseconds=int(window_s * 1e6))
+    out = {}
+    for kind, frame in frames.items():
+        payload = [c for c in frame.columns if not c.startswith("_") and c != "received_at"]
+        if kind in STREAM_KINDS or frame.is_empty() or not payload:
+            out[kind] = frame
+            continue
+        fields = pl.struct(payload)
+        ranked = (
+            frame.sort("received_at")
+            .with_row_index("_i")
+            .with_columns(_h=fields.hash())
+            .with_columns(
+                _dup=(
+                    fields.eq_missing(fields.shift(1))
+                    & (pl.col("received_at") - pl.col("received_at").shift(1) <= gap)
+                )
+                .fill_null(False)
+                .over("_h")
+            )
+            .with_columns(
+                _kept=pl.when(~pl.col("_dup")).then(pl.col("_i")).forward_fill().over("_h")
+            )
+        )
+        dups = ranked.filter(pl.col("_dup"))
+        if dups.is_empty():
+            out[kind] = frame
+            continue
+        held = {
+            row["_i"]: row
+            for row in ranked.join(dups.select(pl.col("_kept").alias("_i")), on="_i", how="semi")
+            .drop("_h", "_dup", "_kept")
+            .iter_rows(named=True)
+        }
+        for row in dups.drop("_h", "_dup").iter_rows(named=True):
+            kept = held[row.pop("_kept")]
+            quarantine.append(
+                {
+                    "source": row.get("_source"),
+                    "source_row": row.get("_source_row"),
+                    "reason": (
+                        f"superseded: duplicate {kind} datagram, identical to the row kept "
+                        f"(received {(row['received_at'] - kept['received_at']).total_seconds()}"
+                        f" s earlier, {kept.get('_source')} row {kept.get('_source_row')})"
+                    ),
+                    "record": {k: v for k, v in row.items() if not k.startswith("_")},
+                    "capture_id": row.get("capture_id"),
+                }
+            )
+        out[kind] = ranked.filter(~pl.col("_dup")).drop("_i", "_h", "_dup", "_kept")
+    return out
 
 
 def _as_json(row: dict[str, Any]) -> str:
