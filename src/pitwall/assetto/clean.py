@@ -574,8 +574,9 @@ def dedupe_by_keys(
     return kept
 
 
-# Streams at the physics rate: identical samples are real (a paused game), never duplicates.
-STREAM_KINDS = ("rt_car_info",)
+# Kinds whose identical rows are real: RTCarInfo at the physics rate (a paused game sends the
+# same sample again), and the handshake response each of the two game sockets receives.
+NOT_DUPLICATES = ("rt_car_info", "handshake_response")
 
 
 def drop_duplicate_datagrams(
@@ -589,7 +590,7 @@ def drop_duplicate_datagrams(
     out = {}
     for kind, frame in frames.items():
         payload = [c for c in frame.columns if not c.startswith("_") and c != "received_at"]
-        if kind in STREAM_KINDS or frame.is_empty() or not payload:
+        if kind in NOT_DUPLICATES or frame.is_empty() or not payload:
             out[kind] = frame
             continue
         fields = pl.struct(payload)
