@@ -72,11 +72,12 @@ def test_duplicates_need_every_field_equal_and_a_short_gap() -> None:
     assert sorted(out["client_loaded"]["_source_row"]) == [1, 4, 5, 6]
     assert [b["source_row"] for b in bad] == [2, 3]
     assert all("row 1)" in b["reason"] for b in bad)  # a triplicate points at the first
-    # RTCarInfo is a stream: identical samples (a paused game) are all kept
-    stream = drop_duplicate_datagrams(
-        {"rt_car_info": pl.DataFrame(rows)}, window_s=1, quarantine=[]
-    )
-    assert stream["rt_car_info"].height == len(rows)
+    # RTCarInfo (identical samples of a paused game) and handshake responses (one per game
+    # socket) are real when identical: all kept
+    for kind in ("rt_car_info", "handshake_response"):
+        kept = drop_duplicate_datagrams({kind: pl.DataFrame(rows)}, window_s=1, quarantine=bad)
+        assert kept[kind].height == len(rows)
+    assert len(bad) == 2
 
 
 def _cars(samples: list[tuple[float, int]]) -> pl.DataFrame:
