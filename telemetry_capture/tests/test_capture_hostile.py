@@ -5,6 +5,7 @@ a quarantine row holding its exact bytes and true size."""
 from __future__ import annotations
 
 import socket
+import struct
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from telemetry_capture.game_protocol import (
     encode_rt_lap,
 )
 from telemetry_capture.server_protocol import decode_server_message, encode_server_message
-from telemetry_capture.wire import ProtocolError
+from telemetry_capture.wire import ProtocolError, encode_fixed_string
 
 # Prefixes the decoder accepts on purpose: AssettoServer variants (a 1-byte END_SESSION path,
 # a stringW weather) and the AC 1.3-1.6 7-byte leaderboard entry can be a vanilla message cut.
@@ -69,6 +70,28 @@ def test_every_server_message_cut_at_every_length_and_an_empty_one(tmp_path: Pat
         assert read_kind(out, kind).num_rows == count, kind
 
 
+def _legacy_messages() -> list[bytes]:
+    """The 2014 early-access layouts (reference A.3, A.5): 260-byte handshake response and
+    164-byte RTLap, with 1-byte car and track names."""
+    hand = (
+        encode_fixed_string("ferrari_f40", size=50, wide=False)
+        + encode_fixed_string("Driver", size=100, wide=True)
+        + bytes(2)
+        + struct.pack("<2i", 4242, 1)
+        + encode_fixed_string("magione", size=50, wide=False)
+        + encode_fixed_string("magione", size=50, wide=False)
+    )
+    lap = (
+        struct.pack("<2i", 0, 2)
+        + encode_fixed_string("Driver", size=100, wide=True)
+        + encode_fixed_string("ferrari_f40", size=50, wide=False)
+        + bytes(2)
+        + struct.pack("<i", 498_895)
+    )
+    assert (len(hand), len(lap)) == (260, 164)
+    return [hand, lap]
+
+
 def test_game_messages_cut_at_every_length_and_an_empty_one(tmp_path: Path) -> None:
     game = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     game.bind(("127.0.0.1", 0))
@@ -94,6 +117,7 @@ def test_game_messages_cut_at_every_length_and_an_empty_one(tmp_path: Path) -> N
         response,
         encode_rt_car_info({"speed_kmh": 88.0, "gear": 3, "car_coordinates": [1.0, 2.0, 3.0]}),
         encode_rt_lap(car_identifier_number=0, lap=3, driver_name="d", car_name="c", time=61_000),
+        *_legacy_messages(),
     ]
     datagrams = [b""] + [whole[:n] for whole in messages for n in range(1, len(whole))]
     for data in datagrams:
