@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from pitwall.assetto.clean import dedupe_collisions, game_telemetry, leaderboard
+from pitwall.assetto.clean import game_telemetry, leaderboard
+from pitwall.assetto.dedupe import dedupe_collisions
 from pitwall.assetto.land import delta_compatible
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from pitwall.assetto.clean import CleanParams, build_clean, drop_duplicate_datagrams
+from pitwall.assetto.clean import CleanParams, build_clean
+from pitwall.assetto.dedupe import drop_duplicate_datagrams
 from pitwall.assetto.sessions import game_sessions
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -9,7 +9,8 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from pitwall.assetto.clean import CleanParams, build_clean, dedupe_by_keys
+from pitwall.assetto.clean import CleanParams, build_clean
+from pitwall.assetto.dedupe import dedupe_by_keys
 from pitwall.assetto.tables import CLEAN_KEYS
 from tests.conftest import REPO_ROOT
 
