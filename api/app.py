@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import JwksCache, TokenVerifier
 from api.deps import reject_unknown_query
+from api.metrics import install_metrics
 from api.problems import (
     COMMON_PROBLEMS,
     BodyLimit,
@@ -100,6 +101,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD)
     install_problem_handlers(app)
     use_problem_media_type(app)
+    install_metrics(app)  # outermost middleware: times everything, the body limit included
 
     async def query_error(request: Request, exc: Exception) -> Response:
         return problem_response(422, str(exc), instance=request.url.path)

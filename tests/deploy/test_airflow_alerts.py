@@ -80,9 +80,7 @@ def test_a_failed_task_alerts_the_webhook(webhook: Webhook, tmp_path: Path) -> N
         PITWALL_ALERT_WEBHOOK_TOKEN="s3cret-token",
     )
     env.pop("PITWALL_KEDRO_ENV", None)
-    result = run_airflow(
-        ensure_airflow_venv() / "bin", ["python", str(script), str(DAGS)], env=env
-    )
+    result = run_airflow(ensure_airflow_venv() / "bin", ["python", str(script), str(DAGS)], env=env)
     assert result.returncode == 0, result.stderr[-4000:]
     report = last_json_line(result.stdout)
     assert report["env"] == "production"  # never `local` unless a worker says so
@@ -95,7 +93,9 @@ def test_a_failed_task_alerts_the_webhook(webhook: Webhook, tmp_path: Path) -> N
     assert headers["Content-Type"] == "application/json"
     assert alert["event"] == "task_failed"
     assert (alert["dag_id"], alert["task_id"], alert["try_number"]) == (
-        "ingest_csv", "land-csv-raw", 3
+        "ingest_csv",
+        "land-csv-raw",
+        3,
     )
     assert alert["error"] == "RuntimeError: kedro run exited 1"
 
