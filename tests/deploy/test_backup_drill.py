@@ -7,19 +7,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 from pgserver._commands import POSTGRES_BIN_PATH
 
 from tests.deploy.helpers import DEPLOY
+from tests.deploy.pg_cluster import Cluster
 from tests.s3server import free_port, run_moto_server
 
 PITR = DEPLOY / "postgres" / "pitr.py"
@@ -40,50 +39,6 @@ def server_python() -> str:
     return system
 
 
-def as_server_user() -> dict[str, Any]:
-    """initdb refuses root: run the server's side as pgserver's own system user then."""
-    if os.geteuid() != 0:
-        return {}
-    from pgserver.utils import ensure_user_exists
-
-    ensure_user_exists("pgserver")
-    return {"user": "pgserver", "group": "pgserver"}
-
-
-class Cluster:
-    def __init__(self, root: Path, env: dict[str, str]) -> None:
-        self.root, self.env = root, env
-        self.data = root / "data"
-        self.port = free_port()
-        self.user = as_server_user()
-        # libpq settings of pitr.py base-backup (pg_basebackup)
-        self.env |= {"PGHOST": "127.0.0.1", "PGPORT": str(self.port), "PGUSER": "postgres"}
-
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(list(args), env=self.env, capture_output=True, text=True,
-                              check=check, timeout=300, **self.user)  # fmt: skip
-
-    def start(self) -> None:
-        self.run(str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.data), "-U", "postgres",
-                 "--auth=trust")  # fmt: skip
-        archive = f"{server_python()} {PITR} wal-push %p %f"
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c wal_level=replica "
-            f"-c archive_mode=on -c archive_command='{archive}'"
-        )
-        self.run(str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data), "-o", options,
-                 "-l", str(self.root / "server.log"), "-w", "start")  # fmt: skip
-
-    def stop(self) -> None:
-        self.run(str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
-                 "stop", check=False)  # fmt: skip
-
-    def sql(self, query: str, database: str = "pitwall") -> str:
-        return self.run(str(POSTGRES_BIN_PATH / "psql"), "-h", "127.0.0.1", "-p",
-                        str(self.port), "-U", "postgres", "-d", database, "-AtXc",
-                        query).stdout.strip()  # fmt: skip
-
-
 @pytest.fixture
 def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
     root = Path(tempfile.mkdtemp(prefix="pitwall-pitr-"))
@@ -98,7 +53,8 @@ def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
         node = Cluster(root, env)
         if node.user:
             shutil.chown(root, "pgserver", "pgserver")
-        node.start()
+        archive = f"{server_python()} {PITR} wal-push %p %f"
+        node.start(f"-c wal_level=replica -c archive_mode=on -c archive_command='{archive}'")
         try:
             yield node
         finally:
