@@ -197,7 +197,9 @@ def test_every_public_router_is_limited_and_every_app_behind_the_waf(
         if router["service"] != "oauth2-proxy":
             assert "waf" in middlewares, name
     waf = http["middlewares"]["waf"]["plugin"]["coraza"]["directives"]
-    assert "SecRuleEngine On" in waf and waf[-1] == "Include @owasp_crs/*.conf"
+    assert "SecRuleEngine On" in waf and "Include @owasp_crs/*.conf" in waf
+    crs = waf.index("Include @owasp_crs/*.conf")  # target updates need the rules loaded
+    assert all(i > crs for i, d in enumerate(waf) if d.startswith("SecRuleUpdateTarget"))
     static = flags(read_compose()["services"]["traefik"])
     assert static["experimental.plugins.coraza.modulename"].endswith("coraza-http-wasm-traefik")
     assert re.fullmatch(r"v\d+\.\d+\.\d+", static["experimental.plugins.coraza.version"])
