@@ -36,6 +36,9 @@ UNMATCHED = "<unmatched>"
 # up to 10 s: a large Parquet export is slow, a page is a few ms
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 AUTH_FAILURES = {401: "unauthenticated", 403: "forbidden"}
+MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if MULTIPROC_DIR:  # the workers' sample files go there: it must exist before the first sample
+    os.makedirs(MULTIPROC_DIR, exist_ok=True)
 
 REQUESTS = Counter(
     "pitwall_api_requests",
@@ -92,7 +95,7 @@ class MetricsMiddleware:
 
 def read_metrics() -> bytes:
     """The text exposition: this process's registry, or every worker's in multiprocess mode."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if MULTIPROC_DIR:
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
         return generate_latest(registry)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -63,3 +68,33 @@ def test_metrics_are_not_part_of_the_public_api(api_url: str) -> None:
     schema = httpx.get(f"{api_url}/openapi.json", timeout=10).json()
     assert "/metrics" not in schema["paths"]
     assert "/health" in schema["paths"]
+
+
+def test_several_workers_share_one_metrics_view(tmp_path: Path) -> None:
+    """PROMETHEUS_MULTIPROC_DIR (compose and the chart set it: uvicorn runs 2 workers): each
+    process writes its samples there, and /metrics of any worker merges them all."""
+    folder = tmp_path / "prometheus"  # missing: the API creates it
+    script = (
+        "from api.metrics import REQUESTS, read_metrics\n"
+        "import sys\n"
+        "REQUESTS.labels('GET', '/tables', '200').inc(int(sys.argv[1]))\n"
+        "print(read_metrics().decode())\n"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", script, str(n)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        for n in (3, 4)
+    ]
+    samples = {
+        (s.name, s.labels.get("status")): s.value
+        for f in text_string_to_metric_families(outputs[-1])
+        for s in f.samples
+    }
+    assert samples[("pitwall_api_requests_total", "200")] == 7  # both processes' counts
