@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 import tomllib
@@ -87,6 +88,7 @@ def test_every_base_image_is_slim_and_pinned(name: str) -> None:
         if image in stages:
             continue
         resolved = args.get(image[2:-1], image) if image.startswith("${") else image
+        assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", resolved), resolved
         repository, _, tag = resolved.split("@")[0].rpartition(":")
         assert tag and tag != "latest", resolved
         if repository.endswith("python"):

@@ -1,5 +1,6 @@
 """The supply chain is pinned: every GitHub Action by a full commit SHA (its tag in a comment),
-every image by digest: workflows, compose, Dockerfiles, the Helm chart and the Airflow values.
+every image by digest: workflows, compose, the Helm chart and the Airflow values (the
+Dockerfiles' base images: tests/deploy/test_dockerfiles.py).
 A test of the checker itself makes sure it fails on what it must."""
 
 from __future__ import annotations
@@ -16,11 +17,7 @@ from tests.deploy.helpers import (
     COMPOSE,
     COMPOSE_BUILD,
     DEPLOY,
-    DOCKERFILES,
-    dockerfile_global_args,
-    dockerfile_stages,
     read_yaml,
-    stage_parent,
 )
 
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
@@ -114,19 +111,6 @@ def test_every_compose_image_is_pinned_by_digest() -> None:
     # the local-build overlay tags what it builds itself; it never names a registry image
     for image in walk_images(read_yaml(COMPOSE_BUILD)):
         assert image.startswith("pitwall-local/"), image
-
-
-@pytest.mark.parametrize("name", sorted(DOCKERFILES))
-def test_every_base_image_is_pinned_by_digest(name: str) -> None:
-    path = DOCKERFILES[name]
-    args = dockerfile_global_args(path)
-    stages = dockerfile_stages(path)
-    for stage in stages.values():
-        parent = stage_parent(stage)
-        if parent in stages:
-            continue
-        resolved = args.get(parent[2:-1], parent) if parent.startswith("${") else parent
-        assert THIRD_PARTY_IMAGE.match(resolved), f"{path.name}: {resolved}"
 
 
 def test_helm_values_pin_images_by_digest() -> None:
