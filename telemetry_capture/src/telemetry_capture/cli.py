@@ -20,10 +20,12 @@ from typing import Any
 from telemetry_capture.daemon import Capture, CaptureOptions, open_game_capture, open_server_capture
 from telemetry_capture.fake_game import FakeGame, GameSetup
 from telemetry_capture.fake_server import FakeServer, ServerSetup, SessionSpec
+from telemetry_capture.metrics import serve_metrics
 from telemetry_capture.raw_capture import RecordingError, record_server
 from telemetry_capture.replay import read_recording, replay_game, replay_server
 from telemetry_capture.server_plugin import parse_address, send_request
 from telemetry_capture.sink import SinkOptions, recover_journals
+from telemetry_capture.upload import add_upload_arguments, add_upload_command, start_uploader
 
 __all__ = ["main"]
 
@@ -94,7 +96,12 @@ def _capture_options(args: argparse.Namespace) -> CaptureOptions:
 def _run_capture(capture: Capture, args: argparse.Namespace) -> int:
     capture.loop.stop_event = STOP
     log.info("capture %s writing to %s", capture.capture_id, args.out)
+    uploader = start_uploader(Path(args.out), args) if args.upload else None
+    if args.metrics:
+        serve_metrics(capture, parse_address(args.metrics), uploader=uploader)
     summary = capture.run(duration=args.duration)
+    if uploader is not None:
+        summary["upload"] = uploader.finish()
     if args.status != "never":
         sys.stderr.write("\n")
     print(json.dumps(summary), flush=True)
@@ -275,6 +282,8 @@ def _output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-raw", action="store_true", help="also keep every datagram (for replay)")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     p.add_argument("--status", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--metrics", default=None, metavar="HOST:PORT", help="serve /metrics here")
+    add_upload_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -389,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recover", help="turn journals of crashed captures into Parquet files")
     rec.add_argument("out")
     rec.set_defaults(func=cmd_recover)
+    add_upload_command(sub)
     return parser
 
 
