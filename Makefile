@@ -25,7 +25,7 @@ sync: uv
 
 demo: sync
 	@bash tests/ensure_browser.sh
-	@$(UV) run pitwall demo $(if $(filter 0,$(SERVE)),--no-serve,--serve)
+	@$(UV) run python -m sandbox.demo $(if $(filter 0,$(SERVE)),--no-serve,--serve)
 
 test: sync
 	@bash tests/ensure_browser.sh

@@ -1,5 +1,5 @@
-"""End to end: ``pitwall demo --no-serve`` in a scratch project home (real PostgreSQL, real
-sandbox services, real UDP telemetry, real ``kedro run``)."""
+"""End to end: ``python -m sandbox.demo --no-serve`` in a scratch project home (real
+PostgreSQL, real sandbox services, real UDP telemetry, real ``kedro run``)."""
 
 from __future__ import annotations
 
@@ -41,9 +41,9 @@ def test_demo_job_lands_every_source_and_mirrors(tmp_path: Path) -> None:
         "PITWALL_DEMO_PORT_OFFSET": str(20000 + os.getpid() % 5000),
     }
     env.pop("PITWALL_PG_DSN", None)  # the demo's default: embedded PostgreSQL
-    pitwall = Path(sys.executable).with_name("pitwall")
+    python = sys.executable
     done = subprocess.run(
-        [str(pitwall), "demo", "--no-serve", "--telemetry-seconds", "12"],
+        [python, "-m", "sandbox.demo", "--no-serve", "--telemetry-seconds", "12"],
         cwd=home,
         env=env,
         capture_output=True,

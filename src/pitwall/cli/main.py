@@ -23,21 +23,6 @@ app.command("token")(token_command)
 app.add_typer(mirror_app, name="mirror", help="The PostgreSQL mirror: status and run.")
 
 
-@app.command("demo")
-def demo_command(
-    serve: bool = typer.Option(True, "--serve/--no-serve", help="serve the apps until Ctrl-C"),
-    telemetry_seconds: float = typer.Option(20.0, help="length of the simulated AC session"),
-) -> None:
-    """Run the whole platform on embedded defaults: sandbox, telemetry, kedro run, mirror."""
-    from pitwall.demo import run_demo
-
-    try:
-        run_demo(serve=serve, telemetry_seconds=telemetry_seconds)
-    except RuntimeError as exc:
-        typer.secho(f"demo failed: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from exc
-
-
 @app.callback()
 def _configure(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="debug logging"),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from pitwall.demo.services import Sandbox
+from sandbox.demo.services import Sandbox
 
 
 def seed_landing(home: Path) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from pitwall.demo.services import DEMO_PORTS, Sandbox, check_ports_free
+from sandbox.demo.services import DEMO_PORTS, Sandbox, check_ports_free
 
 
 def serve_forever(stack: ExitStack, *, sandbox: Sandbox, home: Path, console: Console) -> None:

@@ -1,5 +1,5 @@
 """``pitwall demo``: the whole platform end to end on embedded defaults."""
 
-from pitwall.demo.runner import run_demo
+from sandbox.demo.runner import run_demo
 
 __all__ = ["run_demo"]

@@ -8,16 +8,16 @@ from contextlib import ExitStack
 
 from rich.console import Console
 
-from pitwall.demo.services import start_sandbox
-from pitwall.demo.steps import (
+from pitwall.lake.layout import get_lake
+from pitwall.settings import get_settings
+from sandbox.demo.services import start_sandbox
+from sandbox.demo.steps import (
     record_telemetry,
     run_kedro,
     seed_landing,
     write_sandbox_credentials,
 )
-from pitwall.demo.summary import render_mirror, render_summary
-from pitwall.lake.layout import get_lake
-from pitwall.settings import get_settings
+from sandbox.demo.summary import render_mirror, render_summary
 
 log = logging.getLogger(__name__)
 TRY_QUERY = "SELECT track_id, name, length_m FROM clean.tracks ORDER BY length_m DESC"
@@ -58,7 +58,7 @@ def run_demo(
         console.print(f"[bold]Try:[/bold] uv run pitwall sql {TRY_QUERY!r}")
         console.print(f"[dim]demo job finished in {time.perf_counter() - started:.0f} s[/dim]")
         if serve:
-            from pitwall.demo.serving import serve_forever
+            from sandbox.demo.serving import serve_forever
 
             serve_forever(stack, sandbox=sandbox, home=home, console=console)
 
