@@ -8,9 +8,9 @@ import warnings
 import typer
 from rich.logging import RichHandler
 
+from pitwall.cli.mirror import app as mirror_app
 from pitwall.cli.sql import sql_command
 from pitwall.cli.token import token_command
-from pitwall.postgres.cli import app as mirror_app
 
 app = typer.Typer(
     name="pitwall",

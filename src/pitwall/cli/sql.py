@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import duckdb
 import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from pitwall.lake.layout import Lake
 
 OutputFormat = Literal["table", "csv", "json"]
 MAX_TABLE_ROWS = 200
@@ -73,6 +76,20 @@ def shell(con: duckdb.DuckDBPyConnection, *, fmt: OutputFormat, console: Console
             console.print(f"[red]error:[/red] {exc}")
 
 
+def referenced_tables(con: duckdb.DuckDBPyConnection, query: str) -> set[str] | None:
+    """The table names a query reads (None when it does not parse: DuckDB will say why)."""
+    try:
+        return set(con.get_table_names(query))
+    except duckdb.Error:
+        return None
+
+
+def lake_table_names(lake: Lake) -> set[str]:
+    from pitwall.lake.layout import LAYERS
+
+    return {name for layer in LAYERS for name in lake.list_tables(layer)}
+
+
 def sql_command(
     query: Annotated[str | None, typer.Argument(help="SQL to run; omit for a shell")] = None,
     fmt: Annotated[
@@ -84,13 +101,19 @@ def sql_command(
 ) -> None:
     """Query the lake with DuckDB: every table is a view raw.<t>, clean.<t>, quarantine.<t>."""
     from pitwall.lake.layout import get_lake
-    from pitwall.sql import connect
+    from pitwall.sql import register_lake_views
 
     console = Console(stderr=fmt != "table")
-    con = connect(get_lake(lake))
+    con = duckdb.connect()
     if query is None:
+        register_lake_views(con, lake=get_lake(lake))
         shell(con, fmt=fmt, console=console)
         return
+    lake_root = get_lake(lake)
+    names = referenced_tables(con, query)
+    if names is not None and not names & lake_table_names(lake_root):
+        names = None  # e.g. information_schema: every view
+    register_lake_views(con, lake=lake_root, names=names)
     try:
         render(run_query(con, query), fmt=fmt, console=Console())
     except duckdb.Error as exc:
