@@ -1,15 +1,18 @@
-"""The demo's command line: ``python -m sandbox.demo [--no-serve]``."""
+"""The demo's command line: ``python -m sandbox.demo [--no-serve]`` (``make demo``)."""
 
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from typing import Annotated
 
 import typer
 from rich.logging import RichHandler
 
+from sandbox.demo.processes import exit_on_signals
 from sandbox.demo.runner import run_demo
+from sandbox.demo.steps import QUIET_WARNINGS
 
 
 def main(
@@ -21,13 +24,13 @@ def main(
     ] = 20.0,
 ) -> None:
     """Run the whole platform on embedded defaults: sandbox, telemetry, kedro run, mirror."""
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(show_path=False, markup=False)],
-    )
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated")
+    exit_on_signals()
+    # the steps say what they do; the libraries' logs only when something is wrong
+    handler = RichHandler(show_path=False, markup=False, level=logging.WARNING)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])
+    for option in QUIET_WARNINGS.split(","):
+        _action, message = option.split(":", 1)
+        warnings.filterwarnings("ignore", message=re.escape(message))
     try:
         run_demo(serve=serve, telemetry_seconds=telemetry_seconds)
     except RuntimeError as exc:
