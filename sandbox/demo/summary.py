@@ -54,7 +54,7 @@ def _count(con: duckdb.DuckDBPyConnection, view: str) -> int:
 def read_source_totals(lake: Lake) -> pl.DataFrame:
     """Per pipeline: batches, rows in/landed/quarantined, rejected files."""
     con = connect(lake)
-    return con.sql(
+    totals: pl.DataFrame = con.sql(
         """
         SELECT pipeline, count(*) AS batches, sum(rows_in) AS rows_in,
                sum(rows_landed) AS landed, sum(rows_quarantined) AS quarantined,
@@ -62,6 +62,7 @@ def read_source_totals(lake: Lake) -> pl.DataFrame:
         FROM raw.ingestion_log GROUP BY pipeline ORDER BY pipeline
         """
     ).pl()
+    return totals
 
 
 def render_summary(lake: Lake, *, console: Console) -> None:

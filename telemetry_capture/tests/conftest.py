@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from capture_helpers import SAMPLES
 
-
 HERE = Path(__file__).parent
 
 

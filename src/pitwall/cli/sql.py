@@ -39,7 +39,10 @@ def render(frame: pl.DataFrame, *, fmt: OutputFormat, console: Console) -> None:
 
 def run_query(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
     relation = con.sql(query)
-    return relation.pl() if relation is not None else pl.DataFrame()
+    if relation is None:  # a statement with no result (SET, CREATE ...)
+        return pl.DataFrame()
+    frame: pl.DataFrame = relation.pl()
+    return frame
 
 
 def shell(con: duckdb.DuckDBPyConnection, *, fmt: OutputFormat, console: Console) -> None:
