@@ -1,4 +1,4 @@
-"""``pitwall demo``: the whole platform end to end on embedded defaults."""
+"""The demo (``make demo``): the whole platform on embedded defaults, end to end."""
 
 from sandbox.demo.runner import run_demo
 

@@ -1,8 +1,8 @@
 """Serve the marimo apps (``marimo run``) and the kedro-viz static build beside them.
 
-``pitwall demo`` uses :func:`serve_dashboards`; ``python -m pitwall.dashboards.serve`` does the
-same standalone. Tests use port 0 everywhere. Subprocesses run our own marimo / kedro entry
-points with a fixed argv, never through a shell.
+``make demo`` (``sandbox.demo``) uses :func:`serve_dashboards`;
+``python -m pitwall.dashboards.serve`` does the same standalone. Tests use port 0 everywhere.
+Subprocesses run our own marimo / kedro entry points with a fixed argv, never through a shell.
 """
 
 from __future__ import annotations
