@@ -33,6 +33,7 @@ class DemoHome:
     home: Path
     env: dict[str, str]
     stdout: str
+    stderr: str
 
 
 def _scratch_home(root: Path) -> Path:
@@ -93,7 +94,7 @@ def _run_job(root: Path) -> DemoHome:
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return DemoHome(home=home, env=env, stdout=done.stdout)
+    return DemoHome(home=home, env=env, stdout=done.stdout, stderr=done.stderr)
 
 
 @pytest.mark.slow
@@ -136,7 +137,9 @@ def test_demo_shows_each_step_with_its_duration_and_fits_80_columns(
     command_lines = [line for line in out.splitlines() if "pitwall sql" in line]
     too_wide = [line for line in out.splitlines() if len(line) > 80 and line not in command_lines]
     assert not too_wide, too_wide
-    assert "Warning" not in out and "deprecated" not in out.lower()
+    for stream in (out, demo_home.stderr):  # a clean first run: no warning of any kind
+        assert "Warning" not in stream and "deprecated" not in stream.lower(), stream[-2000:]
+        assert "XDG_RUNTIME_DIR" not in stream
 
 
 @pytest.mark.slow

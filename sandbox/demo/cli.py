@@ -28,6 +28,10 @@ def main(
     # the steps say what they do; the libraries' logs only when something is wrong
     handler = RichHandler(show_path=False, markup=False, level=logging.WARNING)
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[handler])
+    # authlib puts an "always" filter for its deprecations first when it is imported: import
+    # it now, so that the filters below come before it
+    import authlib.deprecate  # noqa: F401
+
     for option in QUIET_WARNINGS.split(","):
         _action, message = option.split(":", 1)
         warnings.filterwarnings("ignore", message=re.escape(message))
