@@ -21,13 +21,22 @@ class Stopped(SystemExit):
     """Raised in the main thread by SIGTERM / SIGHUP so every ``finally`` runs."""
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def exit_on_signals() -> None:
-    """SIGTERM and SIGHUP unwind the demo like Ctrl-C does (Python would just die)."""
+    """SIGTERM and SIGHUP unwind the demo like Ctrl-C does (Python would just die). The first
+    signal starts the way out; later ones (make and uv pass Ctrl-C on too) are ignored so that
+    nothing interrupts the stopping."""
 
     def handler(signum: int, _frame: FrameType | None) -> None:
+        for other in _STOP_SIGNALS:
+            signal.signal(other, signal.SIG_IGN)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise Stopped(128 + signum)
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in _STOP_SIGNALS:
         signal.signal(signum, handler)
 
 
