@@ -4,6 +4,7 @@ it prints, and a clean stop on Ctrl-C and SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -169,6 +170,28 @@ def _postmaster(home: Path) -> psutil.Process | None:
     return psutil.Process(pid) if psutil.pid_exists(pid) else None
 
 
+def _call_the_api_as_printed(printed: list[str], demo_home: DemoHome) -> None:
+    """Run the three commands the demo prints (secret, token, curl) in one shell."""
+    lines = [line.strip() for line in printed]
+    at = lines.index("# the sandbox client's secret (a demo value)")
+    commands = [lines[at + 1], lines[at + 3], lines[at + 5]]
+    assert commands[0].startswith("export ") and commands[1].startswith("TOKEN=$(")
+    assert commands[2].startswith("curl ")
+    done = subprocess.run(
+        ["bash", "-c", " && ".join([*commands[:2], commands[2] + " --fail --silent"])],
+        cwd=demo_home.home,
+        env=demo_home.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {"layer": "clean", "name": "tracks"}.items() <= next(
+        t for t in json.loads(done.stdout) if t["name"] == "tracks"
+    ).items()
+
+
 Serving = tuple[subprocess.Popen[str], list[psutil.Process]]
 
 
@@ -194,8 +217,10 @@ def serving_demo(demo_home: DemoHome) -> Iterator[Serving]:
             if not line:
                 pytest.fail("the demo exited before serving:\n" + "".join(seen[-60:]))
             seen.append(line)
-            if "Pitwall is serving" in line:
+            if "curl -H" in line:  # the last line the demo prints before it waits
                 break
+        assert any("Pitwall is serving" in line for line in seen), "".join(seen[-60:])
+        _call_the_api_as_printed(seen, demo_home)
         started = psutil.Process(proc.pid).children(recursive=True)
         postmaster = _postmaster(demo_home.home)
         assert postmaster is not None, "no embedded PostgreSQL while serving"

@@ -35,13 +35,13 @@ def serve_forever(stack: ExitStack, *, sandbox: Sandbox, home: Path, console: Co
         current.result = "ready"
     console.print()
     console.print("[bold green]Pitwall is serving[/bold green] (Ctrl-C to stop)")
-    console.print(f"  read API       {api_url}/docs")
+    console.print(f"  read API         {api_url}/docs")
     for name, url in urls.apps.items():
-        console.print(f"  {name:<14} {url}")
-    console.print(f"  kedro-viz      {urls.lineage or 'not built'}")
-    console.print(f"  OIDC issuer    {sandbox.oidc_issuer}")
-    console.print(f"  partner API    {sandbox.partner_api}")
-    console.print(f"  website        {sandbox.website}")
+        console.print(f"  {name:<16} {url}")
+    console.print(f"  kedro-viz        {urls.lineage or 'not built'}")
+    console.print(f"  OIDC issuer      {sandbox.oidc_issuer}")
+    console.print(f"  partner API      {sandbox.partner_api}")
+    console.print(f"  website          {sandbox.website}")
     render_commands(
         [
             Command(

@@ -6,6 +6,7 @@ import logging
 import warnings
 
 import typer
+from rich.console import Console
 from rich.logging import RichHandler
 
 from pitwall.cli.mirror import app as mirror_app
@@ -27,12 +28,14 @@ app.add_typer(mirror_app, name="mirror", help="The PostgreSQL mirror: status and
 def _configure(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="debug logging"),
 ) -> None:
+    # logs go to stderr: stdout is the command's output (`TOKEN=$(pitwall token)`, CSV, JSON)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(show_path=False, markup=False)],
+        handlers=[RichHandler(console=Console(stderr=True), show_path=False, markup=False)],
     )
-    if not verbose:  # the embedded PostgreSQL's library narrates every start and stop
-        logging.getLogger("pgserver").setLevel(logging.WARNING)
+    if not verbose:  # these libraries narrate every request, start and stop
+        for name in ("pgserver", "httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         # Kedro's config loader calls an omegaconf API deprecated upstream; not actionable here
         warnings.filterwarnings("ignore", message=r"register_new_resolver\(\) is deprecated")
