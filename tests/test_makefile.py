@@ -13,7 +13,7 @@ MAKEFILE = REPO_ROOT / "Makefile"
 
 def _make(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["make", "-f", str(MAKEFILE), *args],
+        ["make", "--no-print-directory", "-f", str(MAKEFILE), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
