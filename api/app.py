@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import JwksCache, TokenVerifier
@@ -98,7 +99,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             await http.aclose()
             readers.close()
 
-    app = FastAPI(
+    # /docs and /redoc serve Swagger UI and ReDoc from the package, not from a CDN (offline)
+    app = FastAPIOffline(
         title="Pitwall read API",
         version="1.0.0",
         description=DESCRIPTION,

@@ -24,13 +24,12 @@ WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 COPY telemetry_capture/pyproject.toml telemetry_capture/pyproject.toml
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-install-project --no-install-workspace
+    uv sync --frozen --no-dev --no-install-project --no-install-workspace --extra dashboards
 COPY src/ src/
 COPY api/ api/
-COPY sandbox/ sandbox/
 COPY telemetry_capture/ telemetry_capture/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable
+    uv sync --frozen --no-dev --no-editable --extra dashboards
 
 # ---- Apache Airflow, in its own environment (its pins never touch the project's lock) -------
 FROM ${PYTHON_IMAGE} AS airflow-build
