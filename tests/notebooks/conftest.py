@@ -54,7 +54,7 @@ def demo_home() -> Iterator[DemoHome]:
     demo = DemoHome(home=home, lake=lake)
     landing = home / "landing"
     shutil.copytree(REPO / "data" / "samples" / "csv", landing / "csv")
-    record_demo_session(landing, seconds=10, cars=4, time_scale=6.0)
+    record_demo_session(landing, seconds=12, cars=6)
     run = subprocess.run(
         [
             str(Path(sys.executable).parent / "kedro"),

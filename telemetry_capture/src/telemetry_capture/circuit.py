@@ -107,16 +107,24 @@ class DrivenCar:
         while not self.laps or self.starts[-1] <= until:
             self.add_laps(plan_laps(self.circuit.track, self.next_kinds(PLAN_BATCH), rng=self.rng))
 
-    def advance(self, now: float) -> list[LapPlan]:
-        """Move to ``now`` (seconds since the session start); return the laps completed."""
+    def lap_ms(self, index: int) -> int:
+        """The time of lap ``index``: a race's first lap counts from the start signal, so it
+        includes the wait of a car further back on the grid."""
+        if index == 0 and self.start == "standing":
+            return round(self.starts[1] * 1000)
+        return self.laps[index].lap_ms
+
+    def advance(self, now: float) -> list[tuple[LapPlan, int]]:
+        """Move to ``now`` (seconds since the session start); return the laps completed, each
+        with its lap time (ms)."""
         self.plan_until(now)
         done = []
         while self.starts[self.lap_count + 1] <= now:
-            lap = self.laps[self.lap_count]
+            lap, lap_ms = self.laps[self.lap_count], self.lap_ms(self.lap_count)
             self.lap_count += 1
-            self.last_lap_ms = lap.lap_ms
-            self.best_lap_ms = min(self.best_lap_ms or lap.lap_ms, lap.lap_ms)
-            done.append(lap)
+            self.last_lap_ms = lap_ms
+            self.best_lap_ms = min(self.best_lap_ms or lap_ms, lap_ms)
+            done.append((lap, lap_ms))
         return done
 
     def lap_elapsed(self, now: float) -> float:
@@ -183,7 +191,7 @@ class DrivenCar:
             distance,
             lambda i, d: lap_channels(car, track, self.laps[i], d, points=self._lap_points(i)),
         )
-        lap_ms = np.array([p.lap_ms for p in self.laps], dtype=np.int64)
+        lap_ms = np.array([self.lap_ms(i) for i in range(len(self.laps))], dtype=np.int64)
         best = np.minimum.accumulate(lap_ms) if len(lap_ms) else lap_ms
         done = lap  # laps completed before each sample
         out["lap_count"] = done

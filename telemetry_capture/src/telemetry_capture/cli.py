@@ -21,7 +21,6 @@ from telemetry_capture.circuit import DEFAULT_TRACK
 from telemetry_capture.daemon import Capture, CaptureOptions, open_game_capture, open_server_capture
 from telemetry_capture.fake_game import FakeGame, GameSession, GameSetup
 from telemetry_capture.fake_server import FakeServer, ServerSetup, SessionSpec
-from telemetry_capture.replay import read_recording, replay_game, replay_server
 from telemetry_capture.server_plugin import parse_address, send_request
 from telemetry_capture.sink import SinkOptions, recover_journals
 from telemetry_capture.track import CIRCUITS
@@ -156,6 +155,9 @@ def cmd_request(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    # imported here: pyarrow.dataset is slow to import and only replay needs it
+    from telemetry_capture.replay import read_recording, replay_game, replay_server
+
     table = read_recording(Path(args.capture))
     protocols = set(table.column("protocol").unique().to_pylist())
     if protocols == {"server"}:
@@ -214,6 +216,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 skill=args.skill,
                 seed=args.seed,
                 sessions=_game_sessions(args.sessions),
+                wait_for_subscriber=args.wait_for_subscriber,
             ),
         )
         game.stop_event = STOP
@@ -352,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument("--seed", type=int, default=7)
     fg.add_argument(
         "--sessions", default="practice", help="practice[:seconds] or race:laps, comma-separated"
+    )
+    fg.add_argument(
+        "--wait-for-subscriber", action="store_true", help="start driving once a client subscribes"
     )
     fs = ssub.add_parser("server")
     fs.add_argument("--bind", default="127.0.0.1:11000")

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 Addr = tuple[str, int]
 GARBAGE = b"\x1c\x00\xfb\x3b\xb0\xf0\x10\x03"
 MAX_BURST = 4096  # datagrams built at once when catching up
+BATCH_S = 0.01  # wall seconds between two batches of updates (numpy builds each batch at once)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class GameSetup:
     seed: int = 7
     sessions: list[GameSession] = field(default_factory=lambda: [GameSession()])
     pause_s: float = 20.0  # simulated seconds between two sessions (results screen)
+    wait_for_subscriber: bool = False  # start driving once a client subscribed to updates
 
 
 @dataclass
@@ -77,7 +79,7 @@ class GameCounters:
 
 
 class FakeGame:
-    """Serve one car's telemetry on ``bind`` until ``stop()``."""
+    """Serve one car's telemetry on ``bind`` until ``stop()`` or the last session is over."""
 
     def __init__(self, *, bind: Addr = ("127.0.0.1", 9996), setup: GameSetup | None = None) -> None:
         self.setup = setup or GameSetup()
@@ -167,20 +169,20 @@ class FakeGame:
         return self.car.lap_count > 0 and self.car.starts[self.car.lap_count] >= spec.seconds
 
     def _complete_laps(self, t: float) -> None:
-        for lap in self.car.advance(t):
-            self.counters.laps.append(lap.lap_ms)
+        for _, lap_ms in self.car.advance(t):
+            self.counters.laps.append(lap_ms)
             packet = encode_rt_lap(
                 car_identifier_number=0,
                 lap=self.car.lap_count - 1,
                 driver_name=self.setup.driver_name,
                 car_name=self.setup.car_name,
-                time=lap.lap_ms,
+                time=lap_ms,
                 filler=GARBAGE,
             )
             for addr in list(self.spot_subscribers):
                 if self._send(packet, addr):
                     self.counters.laps_sent += 1
-                    self.counters.sent_laps.append(lap.lap_ms)
+                    self.counters.sent_laps.append(lap_ms)
 
     def _stream(self, ticks: np.ndarray) -> None:
         """Send the updates of the simulated ``ticks`` (session times) in order, each RTLap
@@ -208,6 +210,14 @@ class FakeGame:
         setup = self.setup
         period = 1.0 / setup.rate_hz
         start = time.monotonic()
+        while setup.wait_for_subscriber and not self.update_subscribers:
+            if self.stop_event.is_set() or (
+                duration is not None and time.monotonic() - start >= duration
+            ):
+                break
+            self._serve_requests()
+            time.sleep(0.02)
+        begin = time.monotonic()
         next_tick = 0  # ticks count simulated time from the start of the run
         paused_until: float | None = None
         self.counters.sessions = 1
@@ -217,7 +227,7 @@ class FakeGame:
                 if duration is not None and now - start >= duration:
                     break
                 self._serve_requests()
-                sim = (now - start) * setup.time_scale
+                sim = (now - begin) * setup.time_scale
                 last_tick = min(int(sim / period), next_tick + MAX_BURST - 1)
                 if last_tick < next_tick:
                     time.sleep(min(period / setup.time_scale, 0.01))
@@ -231,12 +241,12 @@ class FakeGame:
                     self._next_session(float(ticks[-1]))
                     continue
                 if self.session_index >= len(setup.sessions):
-                    continue
+                    break  # every session driven: the player quits the game
                 self._stream(ticks - self.session_start)
                 if self._session_over(float(ticks[-1]) - self.session_start):
                     log.info("session %d done: %d laps", self.session_index, self.car.lap_count)
                     paused_until = float(ticks[-1]) + setup.pause_s
-                time.sleep(0.002)
+                time.sleep(BATCH_S)
         finally:
             self.sock.close()
         return self.counters

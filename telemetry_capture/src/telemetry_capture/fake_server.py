@@ -383,35 +383,39 @@ class FakeServer:
             )
 
     def _laps(self, t: float) -> None:
+        """LAP_COMPLETED for every line crossing up to session time ``t``, in crossing order."""
         spec = self.session
-        flag = self._flag_at is not None
+        crossings = []
         for car in self.cars:
             if not car.loaded or car.finished:
                 continue
-            for lap in car.driven.advance(t):
-                lap_ms, cuts = lap.lap_ms, lap.cuts
-                car.laps.append((lap_ms, cuts))
-                if flag or (spec.laps and len(car.laps) >= spec.laps):
-                    car.finished = True
-                    if self._flag_at is None:
-                        self._flag_at = t
-                laps_by_car = {c.car_id: c.laps for c in self.cars}
-                finished = {c.car_id for c in self.cars if c.finished}
-                board = compute_leaderboard(
-                    laps_by_car, slots=self.slots, session_type=spec.type, finished=finished
-                )
-                self.send(
-                    "lap_completed",
-                    {
-                        "car_id": car.car_id,
-                        "lap_time": lap_ms,
-                        "cuts": cuts,
-                        "leaderboard": board,
-                        "grip_level": min(1.0, 0.94 + 0.002 * sum(len(c.laps) for c in self.cars)),
-                    },
-                )
-                if car.finished:
-                    break
+            first = car.driven.lap_count
+            for k, (lap, lap_ms) in enumerate(car.driven.advance(t)):
+                crossings.append((car.driven.starts[first + k + 1], car.car_id, lap.cuts, lap_ms))
+        for at, car_id, cuts, lap_ms in sorted(crossings):
+            car = self.cars[car_id]
+            if car.finished:  # it took the flag earlier in this step: later laps do not count
+                continue
+            car.laps.append((lap_ms, cuts))
+            if self._flag_at is not None or (spec.laps and len(car.laps) >= spec.laps):
+                car.finished = True
+                if self._flag_at is None:
+                    self._flag_at = at
+            laps_by_car = {c.car_id: c.laps for c in self.cars}
+            finished = {c.car_id for c in self.cars if c.finished}
+            board = compute_leaderboard(
+                laps_by_car, slots=self.slots, session_type=spec.type, finished=finished
+            )
+            self.send(
+                "lap_completed",
+                {
+                    "car_id": car.car_id,
+                    "lap_time": lap_ms,
+                    "cuts": cuts,
+                    "leaderboard": board,
+                    "grip_level": min(1.0, 0.94 + 0.002 * sum(len(c.laps) for c in self.cars)),
+                },
+            )
 
     def _collisions(self, dt: float, t: float) -> None:
         loaded = [c for c in self.cars if c.loaded and not c.finished]
