@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from telemetry_capture.circuit import Circuit, DrivenCar
-from telemetry_capture.driving import FIELD, plan_laps
+from telemetry_capture.driving import FIELD, LapSpec, plan_laps
 from telemetry_capture.fake_game import FakeGame, GameSetup
 from telemetry_capture.game_protocol import decode_rt_car_info
 from telemetry_capture.track import CIRCUITS, load_track
@@ -31,8 +31,11 @@ MISTAKE_COST_S = 1.5  # a mistake may push a lap above the range by at most this
 def _field_laps(track: str, laps: int = 6, seed: int = 1) -> list[list]:
     plans = plan_laps(
         load_track(track),
-        [("flying", skill) for skill in FIELD for _ in range(laps)],
-        rng=np.random.default_rng(seed),
+        [
+            LapSpec("flying", skill, (seed, d, k))
+            for d, skill in enumerate(FIELD)
+            for k in range(laps)
+        ],
     )
     return [plans[i * laps : (i + 1) * laps] for i in range(len(FIELD))]
 
@@ -66,24 +69,36 @@ def test_mistakes_cost_time_and_cuts_gain_it() -> None:
     skill = FIELD[2]
     clean_only = plan_laps(
         track,
-        [("flying", replace(skill, mistake_rate=0, cut_rate=0))] * 12,
-        rng=np.random.default_rng(3),
+        [LapSpec("flying", replace(skill, mistake_rate=0, cut_rate=0), (3, k)) for k in range(12)],
     )
     risky = plan_laps(
         track,
-        [("flying", replace(skill, mistake_rate=1, cut_rate=0))] * 12,
-        rng=np.random.default_rng(3),
+        [LapSpec("flying", replace(skill, mistake_rate=1, cut_rate=0), (3, k)) for k in range(12)],
     )
     cutting = plan_laps(
         track,
-        [("flying", replace(skill, mistake_rate=0, cut_rate=1))] * 12,
-        rng=np.random.default_rng(3),
+        [LapSpec("flying", replace(skill, mistake_rate=0, cut_rate=1), (3, k)) for k in range(12)],
     )
     clean = np.mean([lap.seconds for lap in clean_only])
     assert np.mean([lap.seconds for lap in risky]) > clean + 0.1
     assert np.mean([lap.seconds for lap in cutting]) < clean
     assert all(lap.cuts >= 1 for lap in cutting) and all(lap.cuts == 0 for lap in clean_only)
     assert all(len(lap.mistakes) == 1 for lap in risky)
+
+
+def test_the_same_seed_drives_the_same_laps_however_they_are_batched() -> None:
+    track = load_track("ks_red_bull_ring")
+    specs = [LapSpec("flying", FIELD[k % 8], (11, 1, k % 8, k // 8)) for k in range(16)]
+    together = plan_laps(track, specs)
+    alone = [plan_laps(track, [spec])[0] for spec in specs[::5]]
+    assert [lap.lap_ms for lap in together[::5]] == [lap.lap_ms for lap in alone]
+    assert len({lap.lap_ms for lap in together}) == 16
+    server = DrivenCar(Circuit("ks_red_bull_ring"), skill=FIELD[2], seed=(11, 1, 2))
+    game = DrivenCar(Circuit("ks_red_bull_ring"), skill=FIELD[2], seed=(11, 1, 2))
+    server.plan_until(500)
+    game.plan_until(100)
+    game.plan_until(500)
+    assert [lap.lap_ms for lap in server.laps[:5]] == [lap.lap_ms for lap in game.laps[:5]]
 
 
 def test_a_standing_start_and_an_out_lap_are_slower_than_flying_laps() -> None:
@@ -97,7 +112,7 @@ def test_a_standing_start_and_an_out_lap_are_slower_than_flying_laps() -> None:
 
 
 def _channels(track: str, *, seconds: float = 400.0, hz: float = 50.0) -> dict[str, np.ndarray]:
-    car = DrivenCar(Circuit(track), skill=FIELD[5], start="standing", seed=5)
+    car = DrivenCar(Circuit(track), skill=FIELD[5], start="standing", seed=(5,))
     return car.channels(np.arange(0.0, seconds, 1 / hz)) | {"_hz": np.array([hz])}
 
 
@@ -149,8 +164,7 @@ def test_a_cut_takes_the_car_off_the_track() -> None:
     skill = FIELD[3]
     [lap] = plan_laps(
         track,
-        [("flying", replace(skill, cut_rate=1, mistake_rate=0))],
-        rng=np.random.default_rng(9),
+        [LapSpec("flying", replace(skill, cut_rate=1, mistake_rate=0), (9,))],
     )
     edge = np.where(lap.offset > 0, track.width_left, track.width_right)
     assert lap.cuts >= 1 and (np.abs(lap.offset) > edge + 0.5).any()

@@ -2,8 +2,9 @@
 
 Everything runs through the ``telemetry-capture`` CLI as subprocesses on loopback (ephemeral
 ports): a fake acServer with the whole field, captured by a server daemon, and one fake game
-per sim rig (players who are also in the server's field, in the same car model), each captured
-by its own game daemon; completed Parquet files land under
+per sim rig (players who are also in the server's field, in the same car model, driving the
+very laps the server times for them), each captured by its own game daemon; completed Parquet
+files land under
 ``<landing_dir>/assetto/{server,game-<n>}``. Simulated time runs fast enough for the event to
 take about ``seconds`` of wall time.
 """
@@ -31,6 +32,7 @@ __all__ = ["record_demo_session"]
 log = logging.getLogger(__name__)
 PRACTICE_LAPS = 3.0  # a practice lasts this many typical laps (out-lap + ~2 flying laps)
 WIRE_RATE = 3000.0  # RTCarInfo datagrams per wall-clock second a rig sends at most
+SEED = 11
 CAPTURE_OPTIONS = {"status": "never", "roll_seconds": 3600}
 
 
@@ -160,7 +162,8 @@ def record_demo_session(
                     driver=NAMES[car % len(NAMES)],
                     car=MODELS[car % len(MODELS)],
                     skill=car,
-                    seed=100 + car,
+                    seed=SEED,  # with the car id: the same laps as that car on the server
+                    car_id=car,
                     sessions=",".join(
                         [f"practice:{p}" for p in practice_only] + [f"race:{race_laps}"]
                     ),
@@ -179,6 +182,7 @@ def record_demo_session(
                 bind=f"127.0.0.1:{server_port}",
                 plugin=f"127.0.0.1:{plugin_port}",
                 cars=cars,
+                seed=SEED,
                 sessions=",".join(
                     [f"Practice:1:{p}" for p in practice_only] + [f"Race:3:0:{race_laps}"]
                 ),

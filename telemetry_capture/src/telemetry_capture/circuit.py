@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from telemetry_capture.channels import LapPoints, lap_channels, lap_points, position_channels
-from telemetry_capture.driving import FIELD, DriverSkill, LapKind, LapPlan, plan_laps
+from telemetry_capture.driving import FIELD, DriverSkill, LapKind, LapPlan, LapSpec, plan_laps
 from telemetry_capture.physics import GT3, CarSpec
 from telemetry_capture.track import Track, load_track
 
-__all__ = ["DEFAULT_TRACK", "CarState", "Circuit", "DrivenCar", "plan_ahead"]
+__all__ = ["DEFAULT_TRACK", "CarState", "Circuit", "DrivenCar", "plan_ahead", "start_delay"]
 
 DEFAULT_TRACK = "ks_monza"
 PLAN_BATCH = 6
@@ -63,7 +63,7 @@ class Circuit:
     @functools.cached_property
     def lap_time(self) -> float:
         """A typical flying lap of a mid-field driver, seconds (for session timing)."""
-        [lap] = plan_laps(self.track, [("flying", FIELD[3])], rng=np.random.default_rng(0))
+        [lap] = plan_laps(self.track, [LapSpec("flying", FIELD[3], (0,))])
         return lap.seconds
 
 
@@ -73,29 +73,31 @@ class DrivenCar:
 
     The first lap is ``start`` (``standing`` for a race start, ``out`` from the pit lane, or
     ``flying``), the rest are flying laps. ``advance(now)`` reports the laps completed by then.
+    Lap ``k`` is planned from the seed ``(*seed, k)``: the same seed drives the same laps.
     """
 
     circuit: Circuit
     skill: DriverSkill = FIELD[0]
     start: LapKind = "flying"
     start_delay: float = 0.0
-    seed: int = 0
+    seed: tuple[int, ...] = (0,)
     laps: list[LapPlan] = field(default_factory=list, repr=False)
     starts: list[float] = field(default_factory=list, repr=False)  # session time of each lap start
     lap_count: int = 0
     last_lap_ms: int = 0
     best_lap_ms: int = 0
-    rng: np.random.Generator = field(init=False, repr=False)
     _points: dict[int, LapPoints] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.rng = np.random.default_rng(self.seed)
         self.starts = [self.start_delay]
 
-    def next_kinds(self, count: int) -> list[tuple[LapKind, DriverSkill]]:
-        """The kind and skill of the next ``count`` laps to plan."""
+    def next_laps(self, count: int) -> list[LapSpec]:
+        """What to plan for the next ``count`` laps."""
         first = len(self.laps)
-        return [(self.start if first + i == 0 else "flying", self.skill) for i in range(count)]
+        return [
+            LapSpec("flying" if first + i else self.start, self.skill, (*self.seed, first + i))
+            for i in range(count)
+        ]
 
     def add_laps(self, laps: Sequence[LapPlan]) -> None:
         for lap in laps:
@@ -105,7 +107,7 @@ class DrivenCar:
     def plan_until(self, until: float) -> None:
         """Plan laps (in batches) until the car's planned laps run past session time ``until``."""
         while not self.laps or self.starts[-1] <= until:
-            self.add_laps(plan_laps(self.circuit.track, self.next_kinds(PLAN_BATCH), rng=self.rng))
+            self.add_laps(plan_laps(self.circuit.track, self.next_laps(PLAN_BATCH)))
 
     def lap_ms(self, index: int) -> int:
         """The time of lap ``index``: a race's first lap counts from the start signal, so it
@@ -219,12 +221,18 @@ class DrivenCar:
         )
 
 
-def plan_ahead(cars: Sequence[DrivenCar], laps: int, *, rng: np.random.Generator) -> None:
+def start_delay(start: LapKind, slot: int) -> float:
+    """Seconds after the session start a car in grid/pit slot ``slot`` crosses the line or
+    leaves the pits: race cars roll a quarter second apart, practice cars leave 6 s apart."""
+    return {"standing": 0.25, "out": 6.0}.get(start, 0.0) * slot
+
+
+def plan_ahead(cars: Sequence[DrivenCar], laps: int) -> None:
     """Plan the next ``laps`` laps of every car in one numpy pass (a session start)."""
     if not cars or laps < 1:
         return
     track = cars[0].circuit.track
-    specs = [spec for car in cars for spec in car.next_kinds(laps)]
-    planned = plan_laps(track, specs, rng=rng)
+    specs = [spec for car in cars for spec in car.next_laps(laps)]
+    planned = plan_laps(track, specs)
     for i, car in enumerate(cars):
         car.add_laps(planned[i * laps : (i + 1) * laps])

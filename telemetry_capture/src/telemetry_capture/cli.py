@@ -215,6 +215,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                 track_name=args.track,
                 skill=args.skill,
                 seed=args.seed,
+                car_id=args.car_id,
                 sessions=_game_sessions(args.sessions),
                 wait_for_subscriber=args.wait_for_subscriber,
             ),
@@ -352,7 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument("--driver", default="Sim Driver")
     fg.add_argument("--car", default="ks_ferrari_488_gt3")
     fg.add_argument("--skill", type=int, default=0, help="0 = the fastest driver of the field")
-    fg.add_argument("--seed", type=int, default=7)
+    fg.add_argument("--seed", type=int, default=11, help="a fake server's --seed ...")
+    fg.add_argument("--car-id", type=int, default=0, help="... and car: drive the same laps")
     fg.add_argument(
         "--sessions", default="practice", help="practice[:seconds] or race:laps, comma-separated"
     )

@@ -19,7 +19,7 @@ import numpy as np
 from telemetry_capture.physics import GT3, CarSpec, speed_profiles
 from telemetry_capture.track import Track
 
-__all__ = ["FIELD", "DriverSkill", "LapKind", "LapPlan", "field_skill", "plan_laps"]
+__all__ = ["FIELD", "DriverSkill", "LapKind", "LapPlan", "LapSpec", "field_skill", "plan_laps"]
 
 LapKind = Literal["flying", "standing", "out"]
 PIT_SPEED_MS = 80 / 3.6
@@ -81,13 +81,12 @@ class LapPlan:
         return round(self.seconds * 1000)
 
 
-def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
-    """Unit-variance noise correlated over ``sigma`` points along each row (circular)."""
-    white = rng.standard_normal(shape)
-    freqs = np.fft.rfftfreq(shape[1])
-    kernel = np.exp(-2 * (np.pi * freqs * sigma) ** 2)
-    smooth = np.fft.irfft(np.fft.rfft(white, axis=1) * kernel, shape[1], axis=1)
-    return smooth / np.maximum(smooth.std(axis=1, keepdims=True), 1e-12)
+def _smooth_noise(white: np.ndarray, sigma: float) -> np.ndarray:
+    """Unit-variance noise correlated over ``sigma`` points along the last axis (circular)."""
+    n = white.shape[-1]
+    kernel = np.exp(-2 * (np.pi * np.fft.rfftfreq(n) * sigma) ** 2)
+    smooth = np.fft.irfft(np.fft.rfft(white, axis=-1) * kernel, n, axis=-1)
+    return smooth / np.maximum(smooth.std(axis=-1, keepdims=True), 1e-12)
 
 
 @functools.lru_cache(maxsize=16)
@@ -121,39 +120,48 @@ def _column(skills: Sequence[DriverSkill], name: str) -> np.ndarray:
     return np.array([getattr(skill, name) for skill in skills], dtype=np.float64)[:, None]
 
 
-def plan_laps(
-    track: Track,
-    laps: Sequence[tuple[LapKind, DriverSkill]],
-    *,
-    rng: np.random.Generator,
-    car: CarSpec = GT3,
-) -> list[LapPlan]:
-    """Plan laps, each ``(kind, skill)``, of any drivers: all profiles in one numpy pass."""
+@dataclass(frozen=True)
+class LapSpec:
+    """A lap to plan: its kind, the driver's skill and its own random seed (the same seed
+    plans the same lap, however the laps are batched: the fake game and the fake server
+    drive identical laps for a player who is in both)."""
+
+    kind: LapKind
+    skill: DriverSkill
+    seed: tuple[int, ...]
+
+
+def plan_laps(track: Track, laps: Sequence[LapSpec], *, car: CarSpec = GT3) -> list[LapPlan]:
+    """Plan laps of any drivers: each lap's randomness from its seed, profiles in one pass."""
     count, n = len(laps), track.n
     if count == 0:
         return []
-    kinds = [kind for kind, _ in laps]
-    skills = [skill for _, skill in laps]
-    lap_noise = rng.normal(0.0, 1.0, size=(count, 3)) * _column(skills, "consistency")
+    kinds = [lap.kind for lap in laps]
+    skills = [lap.skill for lap in laps]
+    rngs = [np.random.default_rng(lap.seed) for lap in laps]
+    lap_noise = np.stack([rng.normal(0.0, 1.0, 3) for rng in rngs]) * _column(skills, "consistency")
+    white = np.stack([rng.standard_normal((3, n)) for rng in rngs])
+    corner_noise = _smooth_noise(white[:, 0], 25.0 / track.step)
+    brake_noise = _smooth_noise(white[:, 1], 60.0 / track.step)
     grip = (
         _column(skills, "grip")
         * (1 + lap_noise[:, :1])
-        * (1 + _column(skills, "corner_spread") * _smooth_noise(rng, (count, n), 25.0 / track.step))
+        * (1 + _column(skills, "corner_spread") * corner_noise)
     )
     brake = (
         _column(skills, "brake")
         * (1 + lap_noise[:, 1:2])
-        * (1 + _column(skills, "brake_spread") * _smooth_noise(rng, (count, n), 60.0 / track.step))
+        * (1 + _column(skills, "brake_spread") * brake_noise)
     )
     throttle = _column(skills, "throttle") * (1 + lap_noise[:, 2:3]) * np.ones((count, n))
     curvature = np.tile(track.curvature, (count, 1))
-    offset = 0.25 * _smooth_noise(rng, (count, n), 40.0 / track.step)  # the line varies a little
+    offset = 0.25 * _smooth_noise(white[:, 2], 40.0 / track.step)  # the line varies a little
     dirt = np.zeros((count, n))
     cuts = np.zeros(count, dtype=np.int64)
     mistakes: list[list[float]] = [[] for _ in range(count)]
     apexes = _apexes(track)
     s = track.s
-    for lap, skill in enumerate(skills):
+    for lap, (skill, rng) in enumerate(zip(skills, rngs, strict=True)):
         if rng.random() < skill.mistake_rate:  # too fast into a corner: slow and wide
             apex = int(rng.choice(apexes))
             bump = _bump(track, apex, before_m=40, after_m=120)

@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from telemetry_capture.circuit import DEFAULT_TRACK, Circuit, DrivenCar
+from telemetry_capture.circuit import DEFAULT_TRACK, Circuit, DrivenCar, start_delay
 from telemetry_capture.driving import field_skill
 from telemetry_capture.game_protocol import (
     OP_DISMISS,
@@ -62,7 +62,8 @@ class GameSetup:
     rate_hz: float = 333.0  # per simulated second
     time_scale: float = 1.0
     skill: int = 0  # index into driving.FIELD (0 = the fastest)
-    seed: int = 7
+    seed: int = 11  # with car_id: the same laps as that car of a fake server with this seed
+    car_id: int = 0  # the player's grid and pit slot on the server
     sessions: list[GameSession] = field(default_factory=lambda: [GameSession()])
     pause_s: float = 20.0  # simulated seconds between two sessions (results screen)
     wait_for_subscriber: bool = False  # start driving once a client subscribed to updates
@@ -108,12 +109,14 @@ class FakeGame:
         return self.setup.sessions[self.session_index]
 
     def _new_car(self, index: int) -> DrivenCar:
-        kind = self.setup.sessions[index].kind
+        setup = self.setup
+        start = "standing" if setup.sessions[index].kind == "race" else "out"
         return DrivenCar(
             self.circuit,
-            skill=field_skill(self.setup.skill),
-            start="standing" if kind == "race" else "out",
-            seed=self.setup.seed * 1000 + index,
+            skill=field_skill(setup.skill),
+            start=start,
+            start_delay=start_delay(start, setup.car_id),
+            seed=(setup.seed, index, setup.car_id),
         )
 
     def stop(self) -> None:

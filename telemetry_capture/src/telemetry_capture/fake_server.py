@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from telemetry_capture.circuit import DEFAULT_TRACK, Circuit, DrivenCar, plan_ahead
+from telemetry_capture.circuit import DEFAULT_TRACK, Circuit, DrivenCar, plan_ahead, start_delay
 from telemetry_capture.driving import field_skill
 from telemetry_capture.server_protocol import NO_TIME, decode_request, encode_server_message
 from telemetry_capture.wire import ProtocolError
@@ -225,20 +225,20 @@ class FakeServer:
         self.session_index = index
         self._session_start = self._sim
         self._flag_at = None
-        race = self.session.type == 3
+        start = "standing" if self.session.type == 3 else "out"  # a race from the grid
         for car in self.cars:
             car.laps = []
             car.finished = False
             car.driven = DrivenCar(
                 self.circuit,
                 skill=car.driven.skill,
-                # race: from the grid (a rolling car every quarter second); else from the pits
-                start="standing" if race else "out",
-                start_delay=(0.25 if race else 6.0) * car.car_id,
+                start=start,
+                start_delay=start_delay(start, car.car_id),
+                seed=(self.setup.seed, index, car.car_id),
             )
         spec = self.session
         laps = spec.laps + 1 if spec.laps else int(spec.seconds / self.circuit.lap_time) + 2
-        plan_ahead([c.driven for c in self.cars], min(laps, 12), rng=self.rng)
+        plan_ahead([c.driven for c in self.cars], min(laps, 12))
         self.send("new_session", self.session_message(index))
 
     def _end_session(self) -> None:
