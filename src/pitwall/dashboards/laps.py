@@ -234,18 +234,23 @@ def read_lap_set(con: Connection, laps: pl.DataFrame, *, channels: Sequence[str]
     early = (pl.col("normalized_pos") > 0.5) & (
         pl.col("lap_time_ms") < 0.25 * pl.col("lap_time_ms").max().over(LAP_KEY)
     )
-    return samples.join(laps.select(*LAP_KEY, "label", "is_reference"), on=list(LAP_KEY)).select(
-        "label",
-        "is_reference",
-        *LAP_KEY,
-        (pl.col("lap_time_ms") / 1000).alias("time_s"),
-        (pl.when(early).then(pl.col("normalized_pos") - 1).otherwise("normalized_pos") * length)
-        .cum_max()
-        .over(LAP_KEY)
-        .alias("position_m"),
-        pl.col("x").alias("world_x"),
-        pl.col("z").alias("world_z"),
-        *[c for c in columns if c not in BASE_COLUMNS],
+    order = laps.select(*LAP_KEY, "label", "is_reference").with_row_index("_order")
+    return (
+        samples.join(order, on=list(LAP_KEY))
+        .sort("_order", maintain_order=True)
+        .select(
+            "label",
+            "is_reference",
+            *LAP_KEY,
+            (pl.col("lap_time_ms") / 1000).alias("time_s"),
+            (pl.when(early).then(pl.col("normalized_pos") - 1).otherwise("normalized_pos") * length)
+            .cum_max()
+            .over(LAP_KEY)
+            .alias("position_m"),
+            pl.col("x").alias("world_x"),
+            pl.col("z").alias("world_z"),
+            *[c for c in columns if c not in BASE_COLUMNS],
+        )
     )
 
 

@@ -51,7 +51,7 @@ def ingestion_chart(summary: pl.DataFrame, *, width: int = 520) -> alt.LayerChar
             pl.col("source").str.split("/").list.slice(-2).list.join("/").alias("label"),
         )
     )
-    base = alt.Chart(long).encode(
+    base = alt.Chart().encode(
         y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)),
         yOffset=alt.YOffset("outcome:N", sort=["landed", "quarantined"]),
         x=alt.X("rows:Q", title="rows (symlog scale)", scale=alt.Scale(type="symlog")),
@@ -73,7 +73,9 @@ def ingestion_chart(summary: pl.DataFrame, *, width: int = 520) -> alt.LayerChar
         .mark_text(align="left", dx=3, fontSize=10)
         .encode(text=alt.Text("rows:Q", format=","))
     )
-    return alt.layer(bars, counts).properties(width=width, height=max(80, 30 * summary.height))
+    return alt.layer(bars, counts, data=long).properties(
+        width=width, height=max(80, 30 * summary.height)
+    )
 
 
 def quarantine_reasons_chart(summary: pl.DataFrame, *, width: int = 520) -> alt.Chart:

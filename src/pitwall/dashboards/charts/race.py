@@ -58,7 +58,7 @@ def lap_times_chart(laps: pl.DataFrame, *, width: int = 620) -> alt.LayerChart:
         pl.col("valid").fill_null(True),
     )
     color = alt.Color("driver_name:N", title="driver", scale=alt.Scale(domain=_drivers(laps)))
-    base = alt.Chart(frame).encode(
+    base = alt.Chart().encode(
         x=alt.X("lap_number:O", title="lap"),
         y=alt.Y(
             "lap_time_s:Q",
@@ -72,7 +72,7 @@ def lap_times_chart(laps: pl.DataFrame, *, width: int = 620) -> alt.LayerChart:
     lines = base.mark_line(strokeWidth=1.5)
     valid = base.transform_filter("datum.valid").mark_circle(size=60, opacity=1)
     invalid = base.transform_filter("!datum.valid").mark_point(size=60, filled=False)
-    return alt.layer(lines, valid, invalid).properties(width=width, height=220)
+    return alt.layer(lines, valid, invalid, data=frame).properties(width=width, height=220)
 
 
 def gaps_chart(lap_positions: pl.DataFrame, *, width: int = 620) -> alt.Chart:

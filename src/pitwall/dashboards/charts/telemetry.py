@@ -95,7 +95,7 @@ def stack_chart(
     wide, labels = _wide(aligned, channels)
     fields = [f"L{i}" for i in range(len(labels))]
     reference = _reference(aligned)
-    mapping = json.dumps(dict(zip(fields, labels, strict=True)))
+    mapping = json.dumps(dict(zip(fields, labels, strict=True)), ensure_ascii=False)
     colors = lap_colors(fields, reference=fields[labels.index(reference)] if reference else None)
     x_scale = alt.Scale(domain=list(window), nice=False) if window else alt.Scale(nice=False)
     x = alt.X("x:Q", title=AXIS_TITLES[axis], scale=x_scale)
