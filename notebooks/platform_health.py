@@ -69,16 +69,12 @@ def _(con, dash, lake, mo, now):
 
 @app.cell
 def _(charts, dash, health, mo):
-    table_chart = mo.ui.altair_chart(
-        charts.table_rows_chart(health, width=360), legend_selection=False
-    )
+    table_chart = mo.ui.altair_chart(charts.table_rows_chart(health), legend_selection=False)
     mo.vstack(
         [
             mo.md(f"## Lake tables ({health.height})"),
-            mo.hstack(
-                [table_chart, mo.ui.table(dash.tables_table(health), selection=None)],
-                widths=[1, 1],
-            ),
+            table_chart,
+            mo.ui.table(dash.tables_table(health), selection=None),
         ]
     )
     return (table_chart,)
@@ -197,7 +193,7 @@ def _(dash, lake):
 
 
 @app.cell
-def _(mirror, mo):
+def _(dash, mirror, mo):
     mo.vstack(
         [
             mo.md("## PostgreSQL mirror"),
@@ -205,7 +201,9 @@ def _(mirror, mo):
                 mo.md(mirror.message),
                 kind=mirror.callout_kind,
             ),
-            mo.ui.table(mirror.tables, selection=None) if mirror.tables.height else mo.md(""),
+            mo.ui.table(dash.mirror_table(mirror.tables), selection=None)
+            if mirror.tables.height
+            else mo.md(""),
         ]
     )
     return

@@ -147,6 +147,8 @@ def record_demo_session(
                 game=f"127.0.0.1:{port}",
                 out=out / f"game-{n}",
                 retry_interval=0.2,
+                # a new session shows in the lap counter; a busy machine must not split one
+                silence_timeout=10,
                 **CAPTURE_OPTIONS,
             ),
         )

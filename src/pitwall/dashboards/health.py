@@ -135,6 +135,18 @@ def quarantined_table(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def mirror_table(tables: pl.DataFrame) -> pl.DataFrame:
+    """The mirror status for display: each table's Delta and mirrored versions and freshness."""
+    return tables.select(
+        pl.concat_str("schema", pl.lit("."), "table").alias("table"),
+        pl.col("delta_version").alias("delta"),
+        pl.col("mirrored_version").alias("mirrored"),
+        "rows",
+        pl.col("mirrored_at").dt.strftime("%Y-%m-%d %H:%M:%S").alias("at"),
+        "freshness",
+    )
+
+
 def list_quarantine_tables(con: Connection) -> list[str]:
     """Names of the quarantine tables in the catalog."""
     return [name for layer, name in list_catalog_tables(con) if layer == "quarantine"]
