@@ -93,6 +93,8 @@ def stack_chart(
     tooltip with every lap's value at that ``x``; a click pins the cursor (param ``cursor``).
     ``window`` zooms the x axis."""
     wide, labels = _wide(aligned, channels)
+    if window:  # only the zoomed stretch: marks outside the axis would widen the chart
+        wide = wide.filter(pl.col("x").is_between(*window))
     fields = [f"L{i}" for i in range(len(labels))]
     reference = _reference(aligned)
     mapping = json.dumps(dict(zip(fields, labels, strict=True)), ensure_ascii=False)
