@@ -32,6 +32,7 @@ __all__ = ["record_demo_session"]
 log = logging.getLogger(__name__)
 PRACTICE_LAPS = 3.0  # a practice lasts this many typical laps (out-lap + ~2 flying laps)
 WIRE_RATE = 3000.0  # RTCarInfo datagrams per wall-clock second a rig sends at most
+COLLISIONS = 10  # contacts and hits the whole field has in an event, on average
 SEED = 11
 CAPTURE_OPTIONS = {"status": "never", "roll_seconds": 3600}
 
@@ -185,6 +186,7 @@ def record_demo_session(
                 plugin=f"127.0.0.1:{plugin_port}",
                 cars=cars,
                 seed=SEED,
+                collision_rate=f"{COLLISIONS / event_s:.5f}",
                 sessions=",".join(
                     [f"Practice:1:{p}" for p in practice_only] + [f"Race:3:0:{race_laps}"]
                 ),
