@@ -40,7 +40,9 @@ def _data(chart: Any) -> pl.DataFrame:
 def aligned(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     circuit = read_telemetry_laps(con, track="pitwall_ring", layout="gp")
     shown = dash.selected_laps(
-        circuit, [f"{HOTLAP}|0|3", f"{HOTLAP2}|0|2"], reference=f"{HOTLAP}|0|4"
+        circuit,
+        [dash.lap_key(HOTLAP, 0, "guid-dana", 3), dash.lap_key(HOTLAP2, 0, "guid-eve", 2)],
+        reference=dash.lap_key(HOTLAP, 0, "guid-dana", 4),
     )
     channels = ["speed_kmh", "throttle", "brake", "g_lateral", "g_longitudinal"]
     samples = dash.read_lap_set(con, shown, channels=channels)
@@ -97,7 +99,11 @@ def test_gg_histograms_and_sectors(con: duckdb.DuckDBPyConnection, aligned: pl.D
         shares = _data(sub).group_by("label").agg(pl.col("share").sum())["share"]
         assert all(abs(v - 100) < 1e-6 for v in shares)  # each lap's time sums to 100 %
     circuit = read_telemetry_laps(con, track="pitwall_ring", layout="gp")
-    shown = dash.selected_laps(circuit, [f"{HOTLAP}|0|3"], reference=f"{HOTLAP}|0|4")
+    shown = dash.selected_laps(
+        circuit,
+        [dash.lap_key(HOTLAP, 0, "guid-dana", 3)],
+        reference=dash.lap_key(HOTLAP, 0, "guid-dana", 4),
+    )
     times, _ = dash.sector_summary(con, shown, lines=[1 / 3, 2 / 3])
     sectors = charts.sectors_chart(times, laps=shown)
     sectors.to_dict()
@@ -136,9 +142,20 @@ def test_health_charts_pick_tables_sources_and_reasons(con: duckdb.DuckDBPyConne
         "table"
     }
     ingestion = charts.ingestion_chart(dash.read_source_summary(con))
-    assert _params(ingestion.to_dict()) == {"source"}
+    spec = ingestion.to_dict()
+    assert _params(spec) == {"source"}
     assert set(_data(ingestion)["outcome"]) == {"landed", "quarantined"}
     assert "lap_times/round1.csv" in set(_data(ingestion)["label"])
+    # quarantined rows get their own bar beside the landed ones, on a scale that shows 3 of 120
+    bars, counts = spec["layer"]
+    assert bars["encoding"]["yOffset"]["field"] == "outcome"
+    assert bars["encoding"]["x"]["scale"]["type"] == "symlog"
+    assert counts["mark"]["type"] == "text"
+    round1 = _data(ingestion).filter(pl.col("label") == "lap_times/round1.csv")
+    assert dict(zip(round1["outcome"], round1["rows"], strict=True)) == {
+        "landed": 117,
+        "quarantined": 3,
+    }
     reasons = charts.quarantine_reasons_chart(read_quarantine_summary(con))
     assert _params(reasons.to_dict()) == {"reason"}
 

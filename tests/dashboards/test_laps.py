@@ -89,8 +89,12 @@ def test_reference_choices_offer_the_bests_of_every_kind(con: duckdb.DuckDBPyCon
     eve_best = circuit.filter(pl.col("driver_name") == "Eve").sort("lap_time_ms")["lap_number"][0]
     options = dash.reference_choices(circuit, session_id=HOTLAP2, driver_key="guid-eve")
     labels, keys = list(options), list(options.values())
-    assert labels[0].startswith("All-time best") and keys[0] == f"{HOTLAP}|0|{dana_best}"
-    assert labels[1].startswith("Session best") and keys[1] == f"{HOTLAP2}|0|{eve_best}"
+    assert labels[0].startswith("All-time best") and keys[0] == dash.lap_key(
+        HOTLAP, 0, "guid-dana", dana_best
+    )
+    assert labels[1].startswith("Session best") and keys[1] == dash.lap_key(
+        HOTLAP2, 0, "guid-eve", eve_best
+    )
     assert labels[2].startswith("Personal best") and keys[2] == keys[1]
     assert len(set(keys)) == circuit.height  # every lap on the circuit can be the reference
     assert any("invalid" in label for label in labels)
@@ -100,7 +104,13 @@ def test_reference_choices_offer_the_bests_of_every_kind(con: duckdb.DuckDBPyCon
 def shown(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     circuit = read_telemetry_laps(con, track="pitwall_ring", layout="gp")
     return dash.selected_laps(
-        circuit, [f"{HOTLAP2}|0|2", f"{HOTLAP2}|0|3", f"{HOTLAP}|0|3"], reference=f"{HOTLAP}|0|3"
+        circuit,
+        [
+            dash.lap_key(HOTLAP2, 0, "guid-eve", 2),
+            dash.lap_key(HOTLAP2, 0, "guid-eve", 3),
+            dash.lap_key(HOTLAP, 0, "guid-dana", 3),
+        ],
+        reference=dash.lap_key(HOTLAP, 0, "guid-dana", 3),
     )
 
 

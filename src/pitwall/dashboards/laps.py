@@ -35,6 +35,7 @@ __all__ = [
     "default_lap_keys",
     "gg_points",
     "lap_choices",
+    "lap_key",
     "lap_summary",
     "nearest_x",
     "read_lap_set",
@@ -83,8 +84,9 @@ def available_channels(con: Connection) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- laps
-def _key(session_id: object, car_id: object, lap_number: object) -> str:
-    return f"{session_id}|{car_id}|{lap_number}"
+def lap_key(session_id: str, car_id: int, driver_key: str, lap_number: int) -> str:
+    """A lap's identity as one string (pickers' values): session, car, driver and lap."""
+    return f"{session_id}|{car_id}|{driver_key}|{lap_number}"
 
 
 def _with_keys(laps: pl.DataFrame) -> pl.DataFrame:
@@ -92,6 +94,7 @@ def _with_keys(laps: pl.DataFrame) -> pl.DataFrame:
         pl.concat_str(
             pl.col("session_id"),
             pl.col("car_id").cast(pl.String),
+            pl.col("driver_key"),
             pl.col("lap_number").cast(pl.String),
             separator="|",
         ).alias("key")
