@@ -62,4 +62,4 @@ def driver_laps_sql(con: Connection) -> str:
                    GROUP BY track HAVING count(DISTINCT track_config) = 1) lay
           ON lay.track = s.track AND (s.track_config IS NULL OR s.track_config = '')
         {joins}
-    """  # nosec B608 - fixed text; the only variables are the column choices above
+    """  # nosec B608

@@ -70,7 +70,7 @@ def read_season_circuits(con: Connection) -> pl.DataFrame:
         WHERE track IS NOT NULL
         GROUP BY track, layout, car_model
         ORDER BY laps DESC, track, layout, car_model NULLS LAST
-        """,  # nosec B608 - fixed text
+        """,  # nosec B608
     )
 
 
@@ -99,7 +99,7 @@ def read_season_laps(
         WHERE NOT EXISTS (SELECT 1 FROM twice t WHERE t.session_id = c.session_id
                           AND t.car_id = c.car_id AND t.lap_number = c.lap_number)
         ORDER BY c.completed_at, c.session_id, c.car_id, c.lap_number
-        """,  # nosec B608 - fixed text and filters on fixed columns; values are bound
+        """,  # nosec B608
         {"track": track, "window": MATCH_WINDOW_S, **params},
     )
 
@@ -126,7 +126,7 @@ def read_season_incidents(
         SELECT c.driver_key, CAST(count(*) AS BIGINT) AS incidents
         FROM hits h JOIN cars c ON c.session_id = h.session_id AND c.car_id = h.car_id
         GROUP BY c.driver_key
-        """,  # nosec B608 - fixed text and filters on fixed columns; values are bound
+        """,  # nosec B608
         {"track": track, **params},
     )
 

@@ -50,7 +50,7 @@ def read_session_progress(con: Connection, session_ids: Sequence[str]) -> pl.Dat
         SELECT session_id, car_id, lap_number, lap_time_ms, normalized_pos
         FROM clean.ac_telemetry WHERE session_id IN ({marks})
         ORDER BY session_id, car_id, lap_number, ts, lap_time_ms
-        """,  # nosec B608 - only placeholders are interpolated
+        """,  # nosec B608
         params,
     )
 
