@@ -11,18 +11,15 @@ def _():
     from pitwall import dashboards as dash
     from pitwall.dashboards import charts
     from pitwall.dashboards.laps import REQUIRED_TABLES
-    from pitwall.dashboards.math_channels import add_math_channels, parse_math_channels
     from pitwall.queries import read_circuit_sectors, read_telemetry_laps
     from pitwall.sql import connect
 
     return (
         REQUIRED_TABLES,
-        add_math_channels,
         charts,
         connect,
         dash,
         mo,
-        parse_math_channels,
         read_circuit_sectors,
         read_telemetry_laps,
     )
@@ -127,19 +124,14 @@ def _(con, mo, read_circuit_sectors, session):
 
 
 @app.cell
-def _(con, dash, math_text, mo, parse_math_channels):
-    try:
-        math_channels = parse_math_channels(math_text.value)
-        math_problem = None
-    except ValueError as exc:
-        math_channels, math_problem = [], str(exc)
-    channel_options = dash.available_channels(con) + [m.name for m in math_channels]
+def _(con, dash, math_text, mo):
+    channel_options, _problems = dash.channel_options(con, math_text.value)
     channel_picker = mo.ui.multiselect(
         options=channel_options,
         value=[c for c in dash.DEFAULT_CHANNELS if c in channel_options],
         label="Channels",
     )
-    return channel_picker, math_channels, math_problem
+    return (channel_picker,)
 
 
 @app.cell
@@ -165,28 +157,29 @@ def _(
 
 @app.cell
 def _(
-    add_math_channels,
     axis_picker,
     channel_picker,
     circuit_laps,
     con,
     dash,
     lap_picker,
-    math_channels,
-    math_problem,
+    math_text,
     reference_picker,
 ):
-    shown = dash.selected_laps(circuit_laps, lap_picker.value, reference=reference_picker.value)
-    math_names = {m.name for m in math_channels}
-    stored = [c for c in dash.available_channels(con)]
-    samples = dash.read_lap_set(con, shown, channels=stored)
-    samples, math_errors = add_math_channels(samples, math_channels, over="label")
-    math_errors = ([math_problem] if math_problem else []) + math_errors
-    plotted = [c for c in channel_picker.value if c in stored or c in samples.columns]
-    aligned = dash.align_laps(
-        samples,
+    analysis = dash.analyse_laps(
+        con,
+        circuit_laps,
+        keys=lap_picker.value,
+        reference=reference_picker.value,
         axis=axis_picker.value,
-        channels=list(dict.fromkeys([*stored, *[m for m in math_names if m in samples.columns]])),
+        channels=channel_picker.value,
+        math=math_text.value,
+    )
+    shown, aligned, plotted, math_errors = (
+        analysis.shown,
+        analysis.aligned,
+        analysis.plotted,
+        analysis.problems,
     )
     return aligned, math_errors, plotted, shown
 
@@ -300,7 +293,7 @@ def _(aligned, dash, mo, shown, window):
 @app.cell
 def _(con, dash, sector_text, shown):
     try:
-        lines = [float(v) for v in sector_text.value.replace(";", ",").split(",") if v.strip()]
+        lines = dash.parse_sector_lines(sector_text.value)
         sector_times, sector_table = dash.sector_summary(con, shown, lines=lines)
         sector_problem = None
     except ValueError as exc:

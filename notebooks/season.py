@@ -125,15 +125,11 @@ def _(mo, season, year):
 @app.cell
 def _(driver_picker, head_to_head, mo, rival_picker, season, season_charts, year):
     duel = head_to_head(year.laps, driver=driver_picker.value, rival=rival_picker.value)
-    ahead = int((duel["gap_ms"] < 0).sum())
     mo.vstack(
         [
             mo.md("## Head-to-head"),
             mo.hstack([driver_picker, rival_picker], justify="start"),
-            mo.md(
-                f"**{duel.height}** sessions together: the driver was faster in **{ahead}**, "
-                f"the rival in **{int((duel['gap_ms'] > 0).sum())}**."
-            ),
+            mo.md(season.head_to_head_summary(duel)),
             mo.ui.altair_chart(season_charts.head_to_head_chart(duel), chart_selection=False)
             if duel.height
             else mo.md("_No session with a counted lap of both._"),

@@ -201,3 +201,31 @@ def test_available_channels_and_titles(con: duckdb.DuckDBPyConnection) -> None:
     assert dash.channel_title("speed_kmh") == "speed (km/h)"
     assert dash.channel_title("tyre_load_fl") == "vertical load on the tyre, FL wheel (N)"
     assert dash.channel_title("my_math") == "my_math"
+
+
+def test_one_call_reads_aligns_and_adds_math_channels(con: duckdb.DuckDBPyConnection) -> None:
+    circuit = read_telemetry_laps(con, track="pitwall_ring", layout="gp")
+    math = "speed_ms = speed_kmh / 3.6\nbad = pl.col('nope') * 2"
+    options, problems = dash.channel_options(con, math)
+    assert {"speed_ms", "bad", "speed_kmh"} <= set(options) and problems == []
+    analysis = dash.analyse_laps(
+        con,
+        circuit,
+        keys=[dash.lap_key(HOTLAP2, 0, "guid-eve", 2)],
+        reference=dash.lap_key(HOTLAP, 0, "guid-dana", 3),
+        axis="distance",
+        channels=["speed_kmh", "speed_ms", "bad", "rpm"],
+        math=math,
+    )
+    assert analysis.shown.height == 2
+    assert analysis.plotted == ["speed_kmh", "speed_ms", "rpm"]  # "bad" could not be computed
+    assert analysis.problems == ["bad: unknown channel 'nope'"]
+    ratio = (analysis.aligned["speed_kmh"] / analysis.aligned["speed_ms"]).drop_nans().drop_nulls()
+    assert ratio.min() == pytest.approx(3.6) and ratio.max() == pytest.approx(3.6)
+    broken = dash.analyse_laps(
+        con, circuit, keys=[], reference=None, axis="time", channels=["speed_kmh"], math="= x"
+    )
+    assert broken.aligned.is_empty() and broken.problems and "line 1" in broken.problems[0]
+    assert dash.parse_sector_lines("0.3; 0.6,") == [0.3, 0.6]
+    with pytest.raises(ValueError):
+        dash.parse_sector_lines("a third")

@@ -11,6 +11,7 @@ than the reference.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -18,6 +19,11 @@ import polars as pl
 
 from pitwall.assetto.telemetry import column_docs
 from pitwall.dashboards.formatting import format_delta, format_lap_time
+from pitwall.dashboards.math_channels import (
+    MathChannelError,
+    add_math_channels,
+    parse_math_channels,
+)
 from pitwall.queries.circuits import read_circuit_sectors
 from pitwall.queries.frames import Connection
 from pitwall.queries.reference import LAP_KEY, read_lap_samples, read_telemetry_laps
@@ -28,8 +34,11 @@ __all__ = [
     "DEFAULT_CHANNELS",
     "REQUIRED_TABLES",
     "Axis",
+    "LapAnalysis",
     "align_laps",
+    "analyse_laps",
     "available_channels",
+    "channel_options",
     "channel_title",
     "cursor_readout",
     "default_lap_keys",
@@ -38,6 +47,7 @@ __all__ = [
     "lap_key",
     "lap_summary",
     "nearest_x",
+    "parse_sector_lines",
     "read_lap_set",
     "read_session_laps_with_telemetry",
     "read_telemetry_sessions",
@@ -354,6 +364,63 @@ def window_from(selected: pl.DataFrame | None) -> tuple[float, float] | None:
     xs = selected.get_column("x")
     lo, hi = float(xs.min()), float(xs.max())  # type: ignore[arg-type]
     return (lo, hi) if hi > lo else None
+
+
+# ----------------------------------------------------------------------------- one call
+@dataclass(frozen=True)
+class LapAnalysis:
+    """What the lap analysis shows for the picked laps and reference."""
+
+    shown: pl.DataFrame  # the laps (:func:`selected_laps`)
+    aligned: pl.DataFrame  # their channels on one axis (:func:`align_laps`)
+    plotted: list[str]  # the channels to stack
+    problems: list[str]  # math channels that could not be computed, and why
+
+
+def channel_options(con: Connection, math: str) -> tuple[list[str], list[str]]:
+    """The channels one may stack (the table's and the math channels of ``math``) and the
+    math channels' parse problems."""
+    try:
+        names, problems = [m.name for m in parse_math_channels(math)], []
+    except MathChannelError as exc:
+        names, problems = [], [str(exc)]
+    return available_channels(con) + names, problems
+
+
+def analyse_laps(
+    con: Connection,
+    circuit_laps: pl.DataFrame,
+    *,
+    keys: Sequence[str],
+    reference: str | None,
+    axis: Axis,
+    channels: Sequence[str],
+    math: str = "",
+) -> LapAnalysis:
+    """Read the picked laps and the reference, add the math channels, align them on ``axis``."""
+    shown = selected_laps(circuit_laps, keys, reference=reference)
+    stored = available_channels(con)
+    samples = read_lap_set(con, shown, channels=stored)
+    try:
+        defined, problems = parse_math_channels(math), []
+    except MathChannelError as exc:
+        defined, problems = [], [str(exc)]
+    if samples.height:
+        samples, errors = add_math_channels(samples, defined, over="label")
+        problems += errors
+    computed = [m.name for m in defined if m.name in samples.columns]
+    aligned = align_laps(samples, axis=axis, channels=[*stored, *computed])
+    plotted = [c for c in channels if c in stored or c in computed]
+    return LapAnalysis(shown=shown, aligned=aligned, plotted=plotted, problems=problems)
+
+
+def parse_sector_lines(text: str) -> list[float]:
+    """``"0.356, 0.661"`` -> ``[0.356, 0.661]`` (commas or semicolons).
+
+    Raises:
+        ValueError: not numbers.
+    """
+    return [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
 
 
 # ----------------------------------------------------------------------------- tables

@@ -27,6 +27,7 @@ __all__ = [
     "circuit_choices",
     "driver_choices",
     "drivers_table",
+    "head_to_head_summary",
     "head_to_head_table",
     "racing_laps",
     "read_season",
@@ -120,6 +121,16 @@ def drivers_table(drivers: pl.DataFrame) -> pl.DataFrame:
             }
         )
     return pl.DataFrame(rows)
+
+
+def head_to_head_summary(duel: pl.DataFrame) -> str:
+    """``"2 sessions together: the driver was faster in 1, the rival in 1."`` (markdown)."""
+    ahead = int((duel.get_column("gap_ms") < 0).sum())
+    behind = int((duel.get_column("gap_ms") > 0).sum())
+    return (
+        f"**{duel.height}** sessions together: the driver was faster in **{ahead}**, "
+        f"the rival in **{behind}**."
+    )
 
 
 def head_to_head_table(laps: pl.DataFrame, *, driver: str, rival: str) -> pl.DataFrame:
