@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from deltalake import DeltaTable
 from telemetry_capture.fake_game import FakeGame, GameSetup
 from telemetry_capture.game_protocol import RT_CAR_INFO_FIELDS, decode_rt_car_info
 
 from pitwall.assetto.clean import game_telemetry
-from pitwall.assetto.telemetry import CHANNELS, WHEELS, column_docs
+from pitwall.assetto.telemetry import CHANNELS, WHEELS, column_docs, comment_delta_columns
+from pitwall.lake.delta import write_table
 from tests.conftest import REPO_ROOT
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -90,3 +93,17 @@ def test_the_doc_table_lists_every_column_with_its_unit() -> None:
         for name in names:
             documented[name] = cells[1]
     assert documented == {name: unit for name, (unit, _) in column_docs().items()}
+
+
+def test_column_comments_go_into_the_delta_schema_once(
+    raw_cars: pl.DataFrame, tmp_path: Path
+) -> None:
+    uri = str(tmp_path / "ac_telemetry")
+    write_table(game_telemetry(raw_cars.head(20), _sessions()), uri)
+    changed = comment_delta_columns(uri)
+    assert set(changed) == set(column_docs())
+    fields = {f.name: f.metadata for f in DeltaTable(uri).schema().fields}
+    assert fields["tyre_load_fl"]["comment"] == "vertical load on the tyre, FL wheel (N)"
+    assert fields["speed_kmh"]["comment"] == "speed (km/h)"
+    version = DeltaTable(uri).version()
+    assert comment_delta_columns(uri) == [] and DeltaTable(uri).version() == version

@@ -10,12 +10,22 @@ not kept; the lap clock becomes ``lap_number``, ``lap_time_ms`` and ``distance_m
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
+from deltalake import DeltaTable
 
-__all__ = ["CHANNELS", "KEY_COLUMNS", "WHEELS", "Channel", "channel_columns", "column_docs"]
+__all__ = [
+    "CHANNELS",
+    "KEY_COLUMNS",
+    "WHEELS",
+    "Channel",
+    "channel_columns",
+    "column_docs",
+    "comment_delta_columns",
+]
 
 WHEELS: Final = ("fl", "fr", "rl", "rr")
 
@@ -129,3 +139,26 @@ def column_docs() -> dict[str, tuple[str, str]]:
             suffix = f", {wheel.upper()} wheel" if channel.wheels else ""
             docs[name] = (channel.unit, f"{channel.description}{suffix}")
     return docs
+
+
+def comment_delta_columns(
+    uri: str, *, storage_options: Mapping[str, str] | None = None
+) -> list[str]:
+    """Write each ``ac_telemetry`` column's unit and description into the Delta schema as its
+    ``comment`` (field metadata), where it is missing or different; return the columns changed.
+
+    Idempotent: a second call changes nothing and commits nothing. Each changed column is one
+    Delta commit (``set_column_metadata``), so this belongs after the table's first write.
+    """
+    table = DeltaTable(uri, storage_options=dict(storage_options or {}))
+    docs = column_docs()
+    changed = []
+    for field in table.schema().fields:
+        if field.name not in docs:
+            continue
+        unit, description = docs[field.name]
+        comment = f"{description} ({unit})" if unit else description
+        if (field.metadata or {}).get("comment") != comment:
+            table.alter.set_column_metadata(field.name, {"comment": comment})
+            changed.append(field.name)
+    return changed
