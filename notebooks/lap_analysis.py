@@ -224,7 +224,7 @@ def _(aligned, axis_picker, charts, mo, plotted, window):
                 "## Channels and time delta"
                 + (f" · zoomed on {window[0]:,.0f} to {window[1]:,.0f}" if window else "")
             ),
-            mo.md("_Hover for every lap's values; click to pin the cursor below._"),
+            mo.md("_Hover for every lap's values, here and below; click to pin the cursor._"),
             stack,
         ]
     )
@@ -234,12 +234,13 @@ def _(aligned, axis_picker, charts, mo, plotted, window):
 @app.cell
 def _(aligned, charts, dash, mo, plotted, stack, window):
     pinned = dash.selected_point(stack.selections, param=charts.CURSOR, field="x")
-    cursor = pinned if pinned is not None else (window[0] if window else 0.0)
+    hovered = dash.selected_point(stack.selections, param=charts.HOVER, field="x")
+    cursor = next((x for x in (pinned, hovered) if x is not None), window[0] if window else 0.0)
     mo.vstack(
         [
             mo.md(
                 f"## Cursor at {dash.nearest_x(aligned, cursor):,.1f}"
-                + ("" if pinned is not None else " (click the traces to move it)")
+                + ("" if pinned is not None else " (hover the traces; click to pin it)")
             ),
             mo.ui.table(
                 dash.cursor_readout(aligned, at=cursor, channels=plotted),

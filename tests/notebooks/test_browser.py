@@ -170,13 +170,18 @@ def test_the_cursor_reads_every_lap_on_hover_and_pins_on_click(lap_analysis: App
     labels = page.locator("body").inner_text()
     assert tips[0] != tips[1]
     assert all("Ref · " in tip and "speed (km/h)" in tip for tip in tips)
-    page.mouse.move(5, 5)
     heading = page.get_by_role("heading", name="Cursor at")
+    table = page.locator("table").filter(has_text="track position (m)").first
+    hovered = table.inner_text()
+    page.mouse.move(5, 5)
+    deadline = time.monotonic() + 60
+    while table.inner_text() == hovered and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
     before = heading.inner_text()
-    assert "click the traces" in before
+    assert "click to pin" in before and table.inner_text() != hovered  # the readout followed
     page.mouse.click(stack["x"] + stack["width"] * 0.5, stack["y"] + 100)
     deadline = time.monotonic() + 60
-    while "click the traces" in heading.inner_text() and time.monotonic() < deadline:
+    while "click to pin" in heading.inner_text() and time.monotonic() < deadline:
         page.wait_for_timeout(250)
     after = heading.inner_text()
     assert after != before and "Ref · " in labels

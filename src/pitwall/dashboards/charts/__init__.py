@@ -9,6 +9,7 @@ from pitwall.dashboards.charts.quick import QuickPlan, plan_quick_chart, quick_c
 from pitwall.dashboards.charts.race import gaps_chart, lap_times_chart, positions_chart
 from pitwall.dashboards.charts.telemetry import (
     CURSOR,
+    HOVER,
     ZOOM,
     gg_chart,
     histograms_chart,
@@ -20,6 +21,7 @@ from pitwall.dashboards.charts.track import collisions_map_chart, speed_map_char
 
 __all__ = [
     "CURSOR",
+    "HOVER",
     "ZOOM",
     "QuickPlan",
     "collisions_map_chart",
