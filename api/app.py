@@ -26,7 +26,17 @@ from api.problems import (
     use_problem_media_type,
 )
 from api.readers import Readers, open_readers
-from api.routers import admin, feeds, health, ingestion, leaderboard, sessions, tables
+from api.routers import (
+    admin,
+    circuits,
+    feeds,
+    health,
+    ingestion,
+    leaderboard,
+    season,
+    sessions,
+    tables,
+)
 from api.settings import ApiSettings
 from pitwall.production import require_real_secrets
 from pitwall.queries import QueryError, TableNotFoundError
@@ -38,6 +48,8 @@ ROUTERS = (
     tables.router,
     sessions.router,
     leaderboard.router,
+    season.router,
+    circuits.router,
     ingestion.router,
     feeds.router,
     admin.router,

@@ -68,12 +68,13 @@ def _(con, dash, lake, mo, now):
 
 
 @app.cell
-def _(charts, health, mo):
+def _(charts, dash, health, mo):
     table_chart = mo.ui.altair_chart(charts.table_rows_chart(health), legend_selection=False)
     mo.vstack(
         [
             mo.md(f"## Lake tables ({health.height})"),
-            mo.hstack([table_chart, mo.ui.table(health, selection=None)], widths=[2, 3]),
+            table_chart,
+            mo.ui.table(dash.tables_table(health), selection=None),
         ]
     )
     return (table_chart,)
@@ -107,13 +108,13 @@ def _(con, dash, mo):
 
 
 @app.cell
-def _(charts, mo, sources):
+def _(charts, dash, mo, sources):
     source_chart = mo.ui.altair_chart(charts.ingestion_chart(sources), legend_selection=False)
     mo.vstack(
         [
             mo.md("## Ingestion per source"),
             source_chart,
-            mo.ui.table(sources, selection=None),
+            mo.ui.table(dash.sources_table(sources), selection=None, wrapped_columns=["source"]),
         ]
     )
     return (source_chart,)
@@ -126,7 +127,7 @@ def _(con, dash, mo, read_ingestion_log, source_chart):
     mo.vstack(
         [
             mo.md(f"### Ingestion log · {picked_source or 'all sources'} ({batches.height})"),
-            mo.ui.table(batches, selection=None),
+            mo.ui.table(dash.batches_table(batches), selection=None, wrapped_columns=["source"]),
         ]
     )
     return
@@ -177,7 +178,9 @@ def _(con, dash, mo, picked_reason, quarantine_picker, reason_chart):
             reason_chart,
             quarantine_picker,
             mo.md(f"_Reason: {picked_reason or 'all (click a bar to filter)'}_"),
-            mo.ui.table(rejected, selection=None),
+            mo.ui.table(
+                dash.quarantined_table(rejected), selection=None, wrapped_columns=["reason"]
+            ),
         ]
     )
     return
@@ -190,7 +193,7 @@ def _(dash, lake):
 
 
 @app.cell
-def _(mirror, mo):
+def _(dash, mirror, mo):
     mo.vstack(
         [
             mo.md("## PostgreSQL mirror"),
@@ -198,7 +201,9 @@ def _(mirror, mo):
                 mo.md(mirror.message),
                 kind=mirror.callout_kind,
             ),
-            mo.ui.table(mirror.tables, selection=None) if mirror.tables.height else mo.md(""),
+            mo.ui.table(dash.mirror_table(mirror.tables), selection=None)
+            if mirror.tables.height
+            else mo.md(""),
         ]
     )
     return

@@ -82,9 +82,14 @@ def _(con, dash, mo, read_sessions, session_picker):
 
 
 @app.cell
-def _(con, mo, read_session_leaderboard, session_picker):
+def _(con, dash, mo, read_session_leaderboard, session_picker):
     leaderboard = read_session_leaderboard(con, session_picker.value)
-    mo.vstack([mo.md("## Leaderboard"), mo.ui.table(leaderboard, selection=None)])
+    mo.vstack(
+        [
+            mo.md("## Leaderboard"),
+            mo.ui.table(dash.leaderboard_table(leaderboard), selection=None, page_size=24),
+        ]
+    )
     return
 
 
@@ -151,7 +156,10 @@ def _(collision_map, collisions, dash, mo):
         [
             mo.md(f"## Collisions ({collisions.height})"),
             mo.hstack(
-                [collision_map, mo.ui.table(picked_collisions, selection=None)],
+                [
+                    collision_map,
+                    mo.ui.table(dash.collisions_table(picked_collisions), selection=None),
+                ],
                 widths=[1, 1],
             ),
         ]

@@ -45,9 +45,10 @@ def test_session_flow_laps_leaderboard_collisions_and_requests(tmp_path: Path) -
     setup = ServerSetup(
         cars=4,
         empty_slots=2,
-        sessions=[SessionSpec("Qualify", 2, seconds=6.0), SessionSpec("Race", 3, laps=2)],
-        time_scale=6.0,
-        collision_rate=3.0,
+        sessions=[SessionSpec("Qualify", 2, seconds=60.0), SessionSpec("Race", 3, laps=2)],
+        track="ks_red_bull_ring",
+        time_scale=30.0,
+        collision_rate=0.3,
     )
     bind = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     bind.bind(("127.0.0.1", 0))
@@ -98,7 +99,7 @@ def test_session_flow_laps_leaderboard_collisions_and_requests(tmp_path: Path) -
     assert first["client_loaded"] <= first["car_update"]
     sessions = rows["new_session"].column("session_name").to_pylist()
     assert sessions == ["Qualify", "Race"]
-    assert rows["new_session"].column("track_config").to_pylist() == ["gp", "gp"]
+    assert rows["new_session"].column("track_config").to_pylist() == ["layout_gp"] * 2
     ends = rows["end_session"].column("received_at").to_pylist()
     starts = rows["new_session"].column("received_at").to_pylist()
     assert starts[0] < ends[0] < starts[1] < ends[1]

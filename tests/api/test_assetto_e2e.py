@@ -42,7 +42,9 @@ def pipeline_lake(tmp_path_factory: pytest.TempPathFactory) -> str:
     from kedro.framework.startup import bootstrap_project
 
     root = tmp_path_factory.mktemp("assetto-e2e")
-    record_demo_session(root / "landing", seconds=6, cars=3, time_scale=6.0)
+    record_demo_session(
+        root / "landing", seconds=6, cars=3, track="ks_brands_hatch", practice=False, rigs=1
+    )
     lake_root = str(root / "lake")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PITWALL_ASSETTO_LANDING", str(root / "landing" / "assetto"))

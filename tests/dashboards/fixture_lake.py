@@ -3,6 +3,8 @@
 - ``hotlap-1`` (protocol ``game``, track ``pitwall_ring``): car 0 driven by Dana, an out-lap
   (lap 0, telemetry only) and laps 1-4 with telemetry at 20 Hz; lap 3 is the fastest, lap 2
   is invalid, lap 4 holds the best first sector (so the theoretical best beats lap 3).
+- ``hotlap-2`` (game, an hour later, same track and car): Eve, laps 1-3, all slower than
+  Dana's best; her lap 3 holds her best third sector.
 - ``race-1`` (protocol ``server``): cars 0-3 race 6 laps; car positions, a leaderboard
   snapshot after every lap, two car/car collisions and one with the wall.
 - ``raw.ingestion_log`` with three batches of two sources and ``quarantine.csv_lap_times``.
@@ -38,6 +40,12 @@ HOTLAP_PACES: dict[int, tuple[float, int | None]] = {
     4: (0.985, 0),
 }
 HOTLAP_INVALID = {2}
+HOTLAP2 = "hotlap-2"
+HOTLAP2_PACES: dict[int, tuple[float, int | None]] = {
+    1: (0.95, None),
+    2: (0.97, None),
+    3: (0.96, 2),
+}
 RACE_DRIVERS = {0: "Ana", 1: "Ben", 2: "Cleo", 3: "Dev"}
 RACE_PACE = {0: 1.0, 1: 0.985, 2: 0.97, 3: 0.955}
 RACE_TREND = {0: -0.004, 1: 0.0, 2: 0.0, 3: 0.012}  # pace change per lap: Dev climbs the order
@@ -97,6 +105,7 @@ def drive_lap(
     speed = state["speed"] * np.interp(distance, fine, profile)
     accel = np.gradient(speed, times)
     heading = np.unwrap(np.arctan2(np.gradient(state["z"]), np.gradient(state["x"])))
+    yaw_rate = np.gradient(heading, times)
     return {
         "t_ms": np.round(times * 1000).astype(np.int64),
         "distance": distance,
@@ -108,21 +117,30 @@ def drive_lap(
         "steer": np.clip(np.gradient(heading) * 25, -1, 1),
         "gear": np.clip((speed * 3.6 // 45).astype(np.int64) + 2, 2, 7),
         "rpm": 3000 + (speed * 3.6 % 45) / 45 * 4500,
+        "g_lateral": speed * yaw_rate / 9.81,
+        "g_longitudinal": accel / 9.81,
         "lap_time_ms": round(float(t[-1]) * 1000),
     }
 
 
-def hotlap_frames(track: Track) -> dict[str, pl.DataFrame]:
+def hotlap_frames(
+    track: Track,
+    *,
+    session: str = HOTLAP,
+    driver: str = "Dana",
+    paces: dict[int, tuple[float, int | None]] = HOTLAP_PACES,
+    invalid: set[int] = HOTLAP_INVALID,
+    start: datetime = T0,
+) -> dict[str, pl.DataFrame]:
     telemetry, laps = [], []
-    start = T0
-    for lap, (pace, fast_sector) in HOTLAP_PACES.items():
+    for lap, (pace, fast_sector) in paces.items():
         run = drive_lap(track, pace=pace, fast_sector=fast_sector)
         n = len(run["t_ms"])
         ts = [start + timedelta(milliseconds=int(ms)) for ms in run["t_ms"]]
         telemetry.append(
             pl.DataFrame(
                 {
-                    "session_id": HOTLAP,
+                    "session_id": session,
                     "car_id": 0,
                     "lap_number": lap,
                     "ts": ts,
@@ -136,6 +154,8 @@ def hotlap_frames(track: Track) -> dict[str, pl.DataFrame]:
                     "steer": run["steer"],
                     "gear": run["gear"],
                     "rpm": run["rpm"],
+                    "g_lateral": run["g_lateral"],
+                    "g_longitudinal": run["g_longitudinal"],
                     "x": run["x"],
                     "y": np.zeros(n),
                     "z": run["z"],
@@ -147,15 +167,15 @@ def hotlap_frames(track: Track) -> dict[str, pl.DataFrame]:
         if lap > 0:
             laps.append(
                 {
-                    "session_id": HOTLAP,
+                    "session_id": session,
                     "car_id": 0,
                     "lap_number": lap,
                     "lap_time_ms": run["lap_time_ms"],
                     "cuts": None,
-                    "valid": lap not in HOTLAP_INVALID,
+                    "valid": lap not in invalid,
                     "top_speed_kmh": None,
                     "completed_at": start,
-                    "driver_name": "Dana",
+                    "driver_name": driver,
                     "protocol": "game",
                 }
             )
@@ -272,22 +292,22 @@ def race_frames(track: Track) -> dict[str, pl.DataFrame]:
 def sessions_frame() -> pl.DataFrame:
     return pl.DataFrame(
         {
-            "session_id": [HOTLAP, RACE],
-            "protocol": ["game", "server"],
-            "track": ["pitwall_ring", "pitwall_ring"],
-            "track_config": ["", "gp"],
-            "session_name": [None, "Sunday Race"],
-            "session_type": ["hotlap", "race"],
-            "server_name": [None, "Pitwall Cup"],
-            "started_at": [T0, T0 + timedelta(hours=2)],
-            "capture_id": ["cap-game", "cap-server"],
+            "session_id": [HOTLAP, HOTLAP2, RACE],
+            "protocol": ["game", "game", "server"],
+            "track": ["pitwall_ring"] * 3,
+            "track_config": ["", None, "gp"],
+            "session_name": [None, None, "Sunday Race"],
+            "session_type": ["hotlap", "hotlap", "race"],
+            "server_name": [None, None, "Pitwall Cup"],
+            "started_at": [T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2)],
+            "capture_id": ["cap-game", "cap-game-2", "cap-server"],
         },
         schema_overrides={"started_at": TS},
     )
 
 
 def drivers_frame() -> pl.DataFrame:
-    cars = [(HOTLAP, 0, "Dana", "ks_mazda_mx5_cup")] + [
+    cars = [(HOTLAP, 0, "Dana", "ks_mazda_mx5_cup"), (HOTLAP2, 0, "Eve", "ks_mazda_mx5_cup")] + [
         (RACE, car, name, ["ks_bmw_m4_gt3", "ks_audi_r8_gt3"][car % 2])
         for car, name in RACE_DRIVERS.items()
     ]
@@ -308,11 +328,19 @@ def write_fixture_lake(lake: Lake, *, with_bookkeeping: bool = True) -> None:
     """Write every AC CLEAN table (and the bookkeeping tables) into ``lake``."""
     track = make_track()
     hot, race = hotlap_frames(track), race_frames(track)
+    eve = hotlap_frames(
+        track,
+        session=HOTLAP2,
+        driver="Eve",
+        paces=HOTLAP2_PACES,
+        invalid=set(),
+        start=T0 + timedelta(hours=1),
+    )
     tables = {
         "ac_sessions": sessions_frame(),
         "ac_drivers": drivers_frame(),
-        "ac_laps": pl.concat([hot["ac_laps"], race["ac_laps"]]),
-        "ac_telemetry": hot["ac_telemetry"],
+        "ac_laps": pl.concat([hot["ac_laps"], eve["ac_laps"], race["ac_laps"]]),
+        "ac_telemetry": pl.concat([hot["ac_telemetry"], eve["ac_telemetry"]]),
         "ac_car_positions": race["ac_car_positions"],
         "ac_collisions": race["ac_collisions"],
         "ac_leaderboard": race["ac_leaderboard"],

@@ -7,11 +7,12 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pytest
 
 from pitwall import dashboards as dash
 from pitwall.dashboards import charts
-from pitwall.queries import read_quarantine_summary, read_session_laps
-from tests.dashboards.fixture_lake import HOTLAP, RACE
+from pitwall.queries import read_quarantine_summary, read_session_laps, read_telemetry_laps
+from tests.dashboards.fixture_lake import HOTLAP, HOTLAP2, RACE
 
 
 def _params(spec: dict[str, Any]) -> set[str]:
@@ -35,42 +36,78 @@ def _data(chart: Any) -> pl.DataFrame:
     return chart.data if isinstance(chart.data, pl.DataFrame) else pl.DataFrame(chart.data)
 
 
-def test_channels_chart_has_one_row_per_channel_and_a_distance_brush(
-    con: duckdb.DuckDBPyConnection,
+@pytest.fixture
+def aligned(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    circuit = read_telemetry_laps(con, track="pitwall_ring", layout="gp")
+    shown = dash.selected_laps(
+        circuit,
+        [dash.lap_key(HOTLAP, 0, "guid-dana", 3), dash.lap_key(HOTLAP2, 0, "guid-eve", 2)],
+        reference=dash.lap_key(HOTLAP, 0, "guid-dana", 4),
+    )
+    channels = ["speed_kmh", "throttle", "brake", "g_lateral", "g_longitudinal"]
+    samples = dash.read_lap_set(con, shown, channels=channels)
+    return dash.align_laps(samples, axis="distance", channels=channels)
+
+
+def test_overview_zooms_and_the_stack_shares_its_axis_with_the_signed_delta(
+    aligned: pl.DataFrame,
 ) -> None:
-    traces = dash.read_lap_traces(con, HOTLAP, car_id=0, laps=[3, 4], points=200)
-    chart = charts.channels_chart(traces)
+    overview = charts.overview_chart(aligned, axis="distance").to_dict()
+    assert _params(overview) == {"zoom"}
+    chart = charts.stack_chart(aligned, channels=["speed_kmh", "throttle"], axis="distance")
     spec = chart.to_dict()
-    assert _params(spec) == {"distance"}
-    assert spec["facet"]["row"]["field"] == "channel"
-    long = _data(chart)
-    assert long.height == 2 * 200 * len(dash.CHANNELS)
-    assert set(long["channel"]) == {"speed (km/h)", "throttle", "brake", "steering", "gear", "rpm"}
-    assert set(long["lap"]) == {"Lap 3", "Lap 4"}
+    assert _params(spec) == {"hover", "cursor"}
+    assert spec["facet"]["row"]["field"] == "panel"
+    panels = spec["facet"]["row"]["sort"]
+    assert panels == ["speed (km/h)", "throttle", "Δt vs ref (s) · + = slower than reference"]
+    wide = _data(chart)
+    assert set(wide["panel"]) == set(panels)
+    assert {"L0", "L1", "L2"} <= set(wide.columns)  # one value column per lap
+    legend = spec["spec"]["layer"][0]["encoding"]["color"]["legend"]["labelExpr"]
+    assert all(label in legend for label in aligned["label"].unique())
+    zoomed = charts.stack_chart(
+        aligned, channels=["speed_kmh"], axis="distance", window=(500.0, 900.0)
+    ).to_dict()
+    assert zoomed["spec"]["layer"][0]["encoding"]["x"]["scale"]["domain"] == [500.0, 900.0]
 
 
-def test_speed_map_highlights_the_window(con: duckdb.DuckDBPyConnection) -> None:
-    lap = dash.select_lap(dash.read_lap_traces(con, HOTLAP, car_id=0, laps=[3]), 3)
-    chart = charts.speed_map_chart(lap, window=(100.0, 300.0))
-    spec = chart.to_dict()
-    assert spec["encoding"]["color"]["field"] == "speed_kmh"
-    x, y = spec["encoding"]["x"]["scale"]["domain"], spec["encoding"]["y"]["scale"]["domain"]
+def test_speed_map_zooms_on_the_window(aligned: pl.DataFrame) -> None:
+    lap = aligned.filter(pl.col("is_reference"))
+    whole = charts.speed_map_chart(lap).to_dict()
+    zoomed = charts.speed_map_chart(lap, window=(100.0, 300.0)).to_dict()
+    assert whole["encoding"]["color"]["field"] == "speed_kmh"
+    x, y = whole["encoding"]["x"]["scale"]["domain"], whole["encoding"]["y"]["scale"]["domain"]
     assert abs((x[1] - x[0]) - (y[1] - y[0])) < 1e-6  # same span: the track keeps its shape
-    flagged = _data(chart).filter("in_window")["lap_distance_m"]
-    assert flagged.min() >= 100 and flagged.max() <= 300 and flagged.len() > 0
-    assert _data(charts.speed_map_chart(lap))["in_window"].all()
+    zx = zoomed["encoding"]["x"]["scale"]["domain"]
+    assert zx[1] - zx[0] < (x[1] - x[0]) / 2
+    flagged = _data(charts.speed_map_chart(lap, window=(100.0, 300.0))).filter("in_window")
+    assert flagged["x"].min() >= 100 and flagged["x"].max() <= 300 and flagged.height > 0
 
 
-def test_delta_and_sector_charts(con: duckdb.DuckDBPyConnection) -> None:
-    traces = dash.read_lap_traces(con, HOTLAP, car_id=0, laps=[3, 4])
-    delta = dash.lap_delta(dash.select_lap(traces, 3), dash.select_lap(traces, 4))
-    spec = charts.delta_chart(delta, title="vs lap 3").to_dict()
-    assert spec["encoding"]["y"]["field"] == "delta_s"
-    progress = dash.read_lap_progress(con, HOTLAP, car_id=0)
-    sectors = dash.sector_times(progress, read_session_laps(con, HOTLAP, car_id=0))
-    chart = charts.sectors_chart(sectors)
-    chart.to_dict()
-    assert set(_data(chart)["sector"]) == {"S1", "S2", "S3"}
+def test_gg_histograms_and_sectors(con: duckdb.DuckDBPyConnection, aligned: pl.DataFrame) -> None:
+    gg = charts.gg_chart(dash.gg_points(aligned, None))
+    spec = gg.to_dict()
+    assert (spec["encoding"]["x"]["field"], spec["encoding"]["y"]["field"]) == (
+        "g_lateral",
+        "g_longitudinal",
+    )
+    assert spec["encoding"]["color"]["field"] == "speed_kmh" and _data(gg).height > 100
+    histograms = charts.histograms_chart(aligned)
+    titles = [c.title for c in histograms.hconcat]
+    assert titles == ["throttle (%)", "brake (%)", "speed (km/h)"]
+    for sub in histograms.hconcat:
+        shares = _data(sub).group_by("label").agg(pl.col("share").sum())["share"]
+        assert all(abs(v - 100) < 1e-6 for v in shares)  # each lap's time sums to 100 %
+    circuit = read_telemetry_laps(con, track="pitwall_ring", layout="gp")
+    shown = dash.selected_laps(
+        circuit,
+        [dash.lap_key(HOTLAP, 0, "guid-dana", 3)],
+        reference=dash.lap_key(HOTLAP, 0, "guid-dana", 4),
+    )
+    times, _ = dash.sector_summary(con, shown, lines=[1 / 3, 2 / 3])
+    sectors = charts.sectors_chart(times, laps=shown)
+    sectors.to_dict()
+    assert set(_data(sectors)["sector"]) == {"S1", "S2", "S3"}
 
 
 def test_race_charts_pick_drivers(con: duckdb.DuckDBPyConnection) -> None:
@@ -83,8 +120,11 @@ def test_race_charts_pick_drivers(con: duckdb.DuckDBPyConnection) -> None:
     gaps.to_dict()
     assert _data(gaps).filter(pl.col("position") == 1)["gap_s"].to_list() == [0.0] * 6
     laps = charts.lap_times_chart(read_session_laps(con, RACE))
-    laps.to_dict()
+    spec = laps.to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["line", "circle", "point"]
+    assert "strokeDash" not in spec["layer"][0]["encoding"]  # one line per driver, all laps
     assert _data(laps)["lap_time_s"].max() < 60
+    assert all(":" in t for t in _data(laps)["time"])
 
 
 def test_collisions_map_layers_track_and_picks(con: duckdb.DuckDBPyConnection) -> None:
@@ -102,9 +142,20 @@ def test_health_charts_pick_tables_sources_and_reasons(con: duckdb.DuckDBPyConne
         "table"
     }
     ingestion = charts.ingestion_chart(dash.read_source_summary(con))
-    assert _params(ingestion.to_dict()) == {"source"}
+    spec = ingestion.to_dict()
+    assert _params(spec) == {"source"}
     assert set(_data(ingestion)["outcome"]) == {"landed", "quarantined"}
     assert "lap_times/round1.csv" in set(_data(ingestion)["label"])
+    # quarantined rows get their own bar beside the landed ones, on a scale that shows 3 of 120
+    bars, counts = spec["layer"]
+    assert bars["encoding"]["yOffset"]["field"] == "outcome"
+    assert bars["encoding"]["x"]["scale"]["type"] == "symlog"
+    assert counts["mark"]["type"] == "text"
+    round1 = _data(ingestion).filter(pl.col("label") == "lap_times/round1.csv")
+    assert dict(zip(round1["outcome"], round1["rows"], strict=True)) == {
+        "landed": 117,
+        "quarantined": 3,
+    }
     reasons = charts.quarantine_reasons_chart(read_quarantine_summary(con))
     assert _params(reasons.to_dict()) == {"reason"}
 

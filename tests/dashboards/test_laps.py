@@ -1,4 +1,5 @@
-"""Lap analysis: traced laps, traces by distance, running delta, sectors, theoretical best."""
+"""Lap analysis: telemetry laps across sessions, reference picks, laps aligned on one axis with
+their delta, the cursor readout, sector times and the theoretical best."""
 
 from __future__ import annotations
 
@@ -7,175 +8,224 @@ import polars as pl
 import pytest
 
 from pitwall import dashboards as dash
-from pitwall.dashboards.interpolate import interpolate_at
-from pitwall.lake.delta import write_table
-from pitwall.lake.layout import get_lake
-from pitwall.queries import read_session_laps
-from pitwall.sql import connect
-from tests.dashboards.fixture_lake import HOTLAP, hotlap_frames, make_track, sessions_frame
+from pitwall.queries import read_telemetry_laps, sector_times
+from tests.dashboards.fixture_lake import HOTLAP, HOTLAP2
 
 
-def test_interpolate_is_linear_between_samples_and_flat_outside() -> None:
-    samples = pl.DataFrame({"x": [20.0, 0.0, 10.0, 10.0], "y": [400.0, 0.0, 100.0, 999.0]})
-    at = pl.Series([5.0, 15.0, -1.0, 25.0, 10.0, None])
-    values = interpolate_at(samples, at, x="x", y="y").to_list()
-    assert values == [50.0, 250.0, 0.0, 400.0, 100.0, None]
-
-
-def _constant_speed_lap(speed_ms: float, *, step_m: float, length_m: float = 300.0) -> pl.DataFrame:
-    distance = pl.Series([i * step_m for i in range(int(length_m / step_m) + 1)], dtype=pl.Float64)
-    return pl.DataFrame({"lap_distance_m": distance, "lap_time_ms": distance / speed_ms * 1000})
-
-
-def test_lap_delta_is_the_time_lost_at_each_distance() -> None:
-    reference = _constant_speed_lap(10.0, step_m=10.0)
-    compared = _constant_speed_lap(8.0, step_m=7.0)
-    delta = dash.lap_delta(reference, compared)
-    assert delta.height == compared.height
-    expected = delta["lap_distance_m"] * 25.0  # 1/8 - 1/10 s per metre
-    assert (delta["delta_ms"] - expected).abs().max() < 1e-9
-
-
-def _progress(lap: int, speeds: tuple[float, float, float]) -> pl.DataFrame:
-    """A 300 m lap sampled every metre, driven at one speed (m/s) per 100 m sector."""
-    rows, t = [], 0.0
-    for d in range(301):
-        rows.append({"lap_number": lap, "lap_distance_m": float(d), "lap_time_ms": t})
-        t += 1000.0 / speeds[min(d // 100, 2)]
+def _progress(lap: int, seconds: tuple[float, float, float], *, start: float = 0.0) -> pl.DataFrame:
+    """A lap sampled every 1 % of the track, time linear within each third (given seconds)."""
+    bounds = [0.0, seconds[0], seconds[0] + seconds[1], sum(seconds)]
+    rows = []
+    for i in range(100):
+        pos = i / 100
+        third = min(int(pos * 3), 2)
+        t = bounds[third] + (pos - third / 3) * 3 * seconds[third]
+        if pos >= start:
+            rows.append(
+                {
+                    "session_id": "s",
+                    "car_id": 0,
+                    "lap_number": lap,
+                    "lap_time_ms": round(t * 1000),
+                    "normalized_pos": pos,
+                }
+            )
     return pl.DataFrame(rows)
 
 
-def test_sector_times_split_equal_lengths_and_end_at_the_official_time() -> None:
-    progress = pl.concat([_progress(1, (10, 10, 10)), _progress(2, (10, 20, 10))])
+def test_sector_times_split_at_the_lines_and_end_at_the_official_time() -> None:
+    progress = pl.concat([_progress(1, (10, 10, 10)), _progress(2, (10, 5, 10))])
     laps = pl.DataFrame(
-        {"lap_number": [1, 2], "lap_time_ms": [30_000, 25_000], "valid": [True, True]}
+        {"session_id": "s", "car_id": 0, "lap_number": [1, 2], "lap_time_ms": [30_000, 25_000]}
     )
-    sectors = dash.sector_times(progress, laps)
+    times = sector_times(progress, laps, lines=[1 / 3, 2 / 3])
     by_lap = {
         lap: part.sort("sector")["sector_ms"].to_list()
-        for (lap,), part in sectors.partition_by("lap_number", as_dict=True).items()
+        for (lap,), part in times.partition_by("lap_number", as_dict=True).items()
     }
-    assert by_lap[1] == pytest.approx([10_000, 10_000, 10_000])
-    assert by_lap[2] == pytest.approx([10_000, 5_000, 10_000])
+    # interpolated between samples 1 % of the lap apart: within 0.1 s at a change of pace
+    assert by_lap[1] == pytest.approx([10_000, 10_000, 10_000], abs=1)
+    assert by_lap[2] == pytest.approx([10_000, 5_000, 10_000], abs=100)
+    assert sum(by_lap[2]) == pytest.approx(25_000)
 
 
-def test_a_lap_captured_late_keeps_its_distances_and_sectors() -> None:
-    late = _progress(1, (10, 10, 10)).filter(pl.col("lap_distance_m") >= 50)  # from 50 m on
-    laps = pl.DataFrame({"lap_number": [1], "lap_time_ms": [30_000], "valid": [True]})
-    sectors = dash.sector_times(late, laps, length_m=300.0)
-    assert sectors["sector_ms"].to_list() == pytest.approx([10_000, 10_000, 10_000])
-
-
-def test_theoretical_best_takes_each_sector_from_valid_laps_only() -> None:
-    sectors = pl.DataFrame(
-        {
-            "lap_number": [1, 1, 1, 2, 2, 2, 3, 3, 3],
-            "sector": [1, 2, 3] * 3,
-            "sector_ms": [10.0, 12.0, 9.0, 11.0, 11.0, 9.5, 1.0, 1.0, 1.0],
-            "valid": [True] * 6 + [False] * 3,
-        }
+def test_a_line_the_telemetry_missed_gives_no_sector_time() -> None:
+    late = _progress(1, (10, 10, 10), start=0.4)  # captured from 40 % of the lap on
+    laps = pl.DataFrame(
+        {"session_id": "s", "car_id": 0, "lap_number": [1], "lap_time_ms": [30_000]}
     )
-    best = dash.theoretical_best(sectors)
-    assert best.rows() == [(1, 10.0, 1), (2, 11.0, 2), (3, 9.0, 1)]
-    laps = pl.DataFrame({"lap_time_ms": [31.0, 31.5, 3.0], "valid": [True, True, False]})
-    assert dash.best_lap_summary(laps, best) == {
-        "best_lap_ms": 31.0,
-        "theoretical_best_ms": 30.0,
-        "gain_ms": 1.0,
-    }
+    times = sector_times(late, laps, lines=[1 / 3, 2 / 3]).sort("sector")
+    assert times["sector_ms"][0] is None and times["sector_ms"][1] is None
+    assert times["sector_ms"][2] == pytest.approx(10_000, abs=50)
 
 
-def test_sector_count_is_validated() -> None:
-    with pytest.raises(ValueError, match="sectors"):
-        dash.sector_times(pl.DataFrame(), pl.DataFrame(), sectors=0)
-
-
-def test_telemetry_sessions(con: duckdb.DuckDBPyConnection) -> None:
+def test_telemetry_sessions_newest_first_with_driver_and_best(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
     sessions = dash.read_telemetry_sessions(con)
-    assert sessions.select("session_id", "track", "cars", "laps").rows() == [
-        (HOTLAP, "pitwall_ring", 1, 5)
-    ]
-    assert dash.session_choices(sessions) == {"2025-06-01 14:00 · pitwall_ring · hotlap-1": HOTLAP}
+    assert sessions["session_id"].to_list() == [HOTLAP2, HOTLAP]
+    assert sessions["driver_name"].to_list() == ["Eve", "Dana"]
+    assert set(sessions["layout"]) == {"gp"}  # Remote Telemetry has no layout: the server's
+    dana = sessions.row(1, named=True)
+    assert "Dana" in dana["label"] and "4 laps" in dana["label"]
 
 
-def test_traced_laps_tell_complete_invalid_and_incomplete_laps(
-    con: duckdb.DuckDBPyConnection,
-) -> None:
-    traced = dash.read_traced_laps(con, HOTLAP)
-    official = dict(read_session_laps(con, HOTLAP).select("lap_number", "lap_time_ms").iter_rows())
-    assert traced["lap_number"].to_list() == [0, 1, 2, 3, 4]
-    assert traced["complete"].to_list() == [False, True, True, True, True]
-    assert traced["car_model"].unique().to_list() == ["ks_mazda_mx5_cup"]
-    labels = dict(zip(traced["lap_number"], traced["label"], strict=True))
-    assert labels[0] == "Lap 0 · incomplete"
-    assert labels[2] == f"Lap 2 · {dash.format_lap_time(official[2])} · invalid"
-    assert labels[3] == f"Lap 3 · {dash.format_lap_time(official[3])}"
-    assert dash.car_choices(traced) == {"car 0 · Dana · ks_mazda_mx5_cup": 0}
-    assert list(dash.lap_choices(traced, car_id=0).values()) == [0, 1, 2, 3, 4]
-    assert dash.default_laps(traced, car_id=0) == (3, 4)
+def test_session_laps_and_the_default_comparison(con: duckdb.DuckDBPyConnection) -> None:
+    laps = dash.read_session_laps_with_telemetry(con, HOTLAP)
+    assert laps["lap_number"].to_list() == [1, 2, 3, 4]  # complete laps only
+    labels = dict(zip(laps["lap_number"], laps["label"], strict=True))
+    assert labels[2].endswith("· invalid")
+    assert labels[3] == f"L3 · {dash.format_lap_time(laps['lap_time_ms'][2])}"
+    fastest = laps.filter(pl.col("counted")).sort("lap_time_ms")["key"].head(2).to_list()
+    assert dash.default_lap_keys(laps) == fastest
+    assert list(dash.lap_choices(laps).values()) == laps["key"].to_list()
 
 
-def test_default_laps_fall_back_to_the_last_lap_without_valid_ones() -> None:
-    traced = pl.DataFrame(
-        {
-            "car_id": [0, 0],
-            "lap_number": [0, 1],
-            "complete": [False, True],
-            "valid": [None, False],
-            "lap_time_ms": [None, 1000],
-        }
+def test_reference_choices_offer_the_bests_of_every_kind(con: duckdb.DuckDBPyConnection) -> None:
+    circuit = read_telemetry_laps(con, track="pitwall_ring", layout="gp")
+    dana_best = circuit.filter(pl.col("driver_name") == "Dana", pl.col("counted")).sort(
+        "lap_time_ms"
+    )["lap_number"][0]
+    eve_best = circuit.filter(pl.col("driver_name") == "Eve").sort("lap_time_ms")["lap_number"][0]
+    options = dash.reference_choices(circuit, session_id=HOTLAP2, driver_key="guid-eve")
+    labels, keys = list(options), list(options.values())
+    assert labels[0].startswith("All-time best") and keys[0] == dash.lap_key(
+        HOTLAP, 0, "guid-dana", dana_best
     )
-    assert dash.default_laps(traced, car_id=0) == (1, None)
-    assert dash.default_laps(traced, car_id=9) == (None, None)
+    assert labels[1].startswith("Session best") and keys[1] == dash.lap_key(
+        HOTLAP2, 0, "guid-eve", eve_best
+    )
+    assert labels[2].startswith("Personal best") and keys[2] == keys[1]
+    assert len(set(keys)) == circuit.height  # every lap on the circuit can be the reference
+    assert any("invalid" in label for label in labels)
 
 
-def test_traced_laps_without_lap_table_are_all_incomplete(tmp_path) -> None:
-    lake = get_lake(str(tmp_path / "lake"))
-    frames = hotlap_frames(make_track())
-    write_table(frames["ac_telemetry"], lake.table_uri("clean", "ac_telemetry"))
-    write_table(sessions_frame(), lake.table_uri("clean", "ac_sessions"))
-    traced = dash.read_traced_laps(connect(lake), HOTLAP)
-    assert traced.height == 5
-    assert not traced["complete"].any()
-    assert traced["car_model"].is_null().all()
+@pytest.fixture
+def shown(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    circuit = read_telemetry_laps(con, track="pitwall_ring", layout="gp")
+    return dash.selected_laps(
+        circuit,
+        [
+            dash.lap_key(HOTLAP2, 0, "guid-eve", 2),
+            dash.lap_key(HOTLAP2, 0, "guid-eve", 3),
+            dash.lap_key(HOTLAP, 0, "guid-dana", 3),
+        ],
+        reference=dash.lap_key(HOTLAP, 0, "guid-dana", 3),
+    )
 
 
-def test_lap_traces_are_downsampled_and_start_at_zero(con: duckdb.DuckDBPyConnection) -> None:
-    traces = dash.read_lap_traces(con, HOTLAP, car_id=0, laps=[3, 1, None, 3], points=100)
-    assert traces.group_by("lap_number").len().sort("lap_number").rows() == [(1, 100), (3, 100)]
-    starts = traces.group_by("lap_number").agg(pl.col("lap_distance_m").min())
-    assert starts["lap_distance_m"].to_list() == [0.0, 0.0]
-    assert set(dash.CHANNELS) <= set(traces.columns)
-    assert dash.read_lap_traces(con, HOTLAP, car_id=7, laps=[1]).is_empty()
-    assert dash.select_lap(traces, 1)["lap_number"].unique().to_list() == [1]
-    assert dash.select_lap(traces, None).is_empty()
+def test_selected_laps_show_the_reference_once_and_label_every_lap(shown: pl.DataFrame) -> None:
+    assert shown["is_reference"].to_list() == [False, False, True]
+    assert shown["label"].n_unique() == 3 and shown["label"][2].startswith("Ref · L3")
+    assert shown["driver_name"].to_list() == ["Eve", "Eve", "Dana"]
 
 
-def test_sectors_of_the_fixture_add_up_and_lap_4_has_the_best_first_sector(
-    con: duckdb.DuckDBPyConnection,
+def test_laps_aligned_on_track_position_with_the_delta_to_the_reference(
+    con: duckdb.DuckDBPyConnection, shown: pl.DataFrame
 ) -> None:
-    progress = dash.read_lap_progress(con, HOTLAP, car_id=0)
-    laps = read_session_laps(con, HOTLAP, car_id=0)
-    assert progress.height == con.sql("SELECT count(*) FROM clean.ac_telemetry").fetchall()[0][0]
-    sectors = dash.sector_times(progress, laps)
-    totals = sectors.group_by("lap_number").agg(pl.col("sector_ms").sum()).sort("lap_number")
-    official = laps.sort("lap_number").select("lap_number", "lap_time_ms")
-    assert totals["lap_number"].to_list() == official["lap_number"].to_list() == [1, 2, 3, 4]
-    assert (totals["sector_ms"] - official["lap_time_ms"]).abs().max() < 1e-6
-    best = dash.theoretical_best(sectors)
-    assert best["lap_number"].to_list() == [4, 3, 3]
-    summary = dash.best_lap_summary(laps, best)
-    assert summary["best_lap_ms"] == official.filter(pl.col("lap_number") == 3)["lap_time_ms"][0]
-    assert 0 < summary["gain_ms"] < 1000
+    samples = dash.read_lap_set(con, shown, channels=["speed_kmh", "throttle", "g_lateral"])
+    aligned = dash.align_laps(samples, axis="distance", channels=["speed_kmh", "throttle"])
+    grids = aligned.group_by("label").agg(pl.col("x").min().alias("first"))
+    assert grids["first"].to_list() == [0.0] * 3  # one shared axis, every lap from the line
+    ref = aligned.filter(pl.col("is_reference"))
+    assert ref["delta_s"].abs().max() < 1e-9
+    times = dict(zip(shown["label"], shown["lap_time_ms"], strict=True))
+    ref_ms = times[ref["label"][0]]
+    for label, lap in (
+        aligned.filter(~pl.col("is_reference")).partition_by("label", as_dict=True).items()
+    ):
+        end = lap.sort("x")["delta_s"].drop_nulls()[-1] * 1000
+        assert end == pytest.approx(times[label[0]] - ref_ms, abs=150)  # + = slower
+        assert end > 0
+    by_time = dash.align_laps(samples, axis="time", channels=["speed_kmh"])
+    slowest = by_time.group_by("label").agg(pl.col("x").max())["x"].max()
+    assert slowest == pytest.approx(max(times.values()) / 1000, abs=0.1)
 
 
-def test_window_summary_and_distance_window(con: duckdb.DuckDBPyConnection) -> None:
-    traces = dash.read_lap_traces(con, HOTLAP, car_id=0, laps=[3, 4])
-    inside = dash.window_summary(traces, (500.0, 900.0))
-    assert inside["lap_number"].to_list() == [3, 4]
-    assert inside["from_m"].min() >= 500 and inside["to_m"].max() <= 900
-    whole = dash.window_summary(traces, None)
-    assert (whole["time_ms"] > inside["time_ms"]).all()
-    assert dash.distance_window(pl.DataFrame()) is None
-    picked = pl.DataFrame({"lap_distance_m": [50.0, 5.0, 20.0], "value": [1.0, 2.0, 3.0]})
-    assert dash.distance_window(picked) == (5.0, 50.0)
+def test_the_cursor_reads_every_channel_of_every_lap(
+    con: duckdb.DuckDBPyConnection, shown: pl.DataFrame
+) -> None:
+    samples = dash.read_lap_set(con, shown, channels=["speed_kmh", "brake"])
+    aligned = dash.align_laps(samples, axis="distance", channels=["speed_kmh", "brake"])
+    here = dash.cursor_readout(aligned, at=500.0, channels=["speed_kmh", "brake"])
+    there = dash.cursor_readout(aligned, at=1200.0, channels=["speed_kmh", "brake"])
+    assert here.columns == ["channel", *shown["label"].to_list()]
+    assert here["channel"].to_list() == [
+        "speed (km/h)", "brake", "lap time", "track position (m)", "Δt vs ref (s)"
+    ]  # fmt: skip
+    assert here.row(0) != there.row(0)
+    lap_time = here.filter(pl.col("channel") == "lap time").row(0)[1:]
+    assert all(":" in value for value in lap_time)  # m:ss.mmm, never a raw float
+    delta = here.filter(pl.col("channel") == "Δt vs ref (s)").row(0)
+    assert delta[-1] == "+0.000" and all(v[0] in "+-" for v in delta[1:])
+    assert dash.nearest_x(aligned, 501.7) == 500.0
+
+
+def test_window_gg_points_and_lap_summary(
+    con: duckdb.DuckDBPyConnection, shown: pl.DataFrame
+) -> None:
+    samples = dash.read_lap_set(con, shown, channels=["speed_kmh", "g_lateral", "g_longitudinal"])
+    aligned = dash.align_laps(
+        samples, axis="distance", channels=["speed_kmh", "g_lateral", "g_longitudinal"]
+    )
+    assert dash.window_from(pl.DataFrame()) is None
+    window = dash.window_from(pl.DataFrame({"x": [400.0, 800.0, 600.0]}))
+    assert window == (400.0, 800.0)
+    inside = dash.gg_points(aligned, window)
+    assert 0 < inside.height < dash.gg_points(aligned, None).height
+    summary = dash.lap_summary(shown, aligned, window=window)
+    assert summary["vs ref"].to_list()[-1] == "+0.000"
+    assert all(v.startswith("+") for v in summary["vs ref"].to_list()[:2])
+    assert all(":" in v for v in summary["stretch"].to_list())
+
+
+def test_sector_summary_adds_up_and_gives_the_theoretical_best(
+    con: duckdb.DuckDBPyConnection, shown: pl.DataFrame
+) -> None:
+    times, table = dash.sector_summary(con, shown, lines=[1 / 3, 2 / 3])
+    totals = times.group_by("label").agg(pl.col("sector_ms").sum())
+    official = dict(zip(shown["label"], shown["lap_time_ms"], strict=True))
+    for label, total in totals.iter_rows():
+        assert total == pytest.approx(official[label], abs=1)
+    assert table.columns == ["lap", "S1", "S2", "S3"]
+    best_row = table.row(-1, named=True)
+    assert best_row["lap"].startswith("theoretical best ")
+    best = times.group_by("sector").agg(pl.col("sector_ms").min()).sort("sector")
+    assert best_row["lap"].endswith(dash.format_lap_time(best["sector_ms"].sum()))
+
+
+def test_available_channels_and_titles(con: duckdb.DuckDBPyConnection) -> None:
+    channels = dash.available_channels(con)
+    assert {"speed_kmh", "throttle", "g_lateral", "rpm"} <= set(channels)
+    assert "lap_time_ms" not in channels and "x" not in channels
+    assert dash.channel_title("speed_kmh") == "speed (km/h)"
+    assert dash.channel_title("tyre_load_fl") == "vertical load on the tyre, FL wheel (N)"
+    assert dash.channel_title("my_math") == "my_math"
+
+
+def test_one_call_reads_aligns_and_adds_math_channels(con: duckdb.DuckDBPyConnection) -> None:
+    circuit = read_telemetry_laps(con, track="pitwall_ring", layout="gp")
+    math = "speed_ms = speed_kmh / 3.6\nbad = pl.col('nope') * 2"
+    options, problems = dash.channel_options(con, math)
+    assert {"speed_ms", "bad", "speed_kmh"} <= set(options) and problems == []
+    analysis = dash.analyse_laps(
+        con,
+        circuit,
+        keys=[dash.lap_key(HOTLAP2, 0, "guid-eve", 2)],
+        reference=dash.lap_key(HOTLAP, 0, "guid-dana", 3),
+        axis="distance",
+        channels=["speed_kmh", "speed_ms", "bad", "rpm"],
+        math=math,
+    )
+    assert analysis.shown.height == 2
+    assert analysis.plotted == ["speed_kmh", "speed_ms", "rpm"]  # "bad" could not be computed
+    assert analysis.problems == ["bad: unknown channel 'nope'"]
+    ratio = (analysis.aligned["speed_kmh"] / analysis.aligned["speed_ms"]).drop_nans().drop_nulls()
+    assert ratio.min() == pytest.approx(3.6) and ratio.max() == pytest.approx(3.6)
+    broken = dash.analyse_laps(
+        con, circuit, keys=[], reference=None, axis="time", channels=["speed_kmh"], math="= x"
+    )
+    assert broken.aligned.is_empty() and broken.problems and "line 1" in broken.problems[0]
+    assert dash.parse_sector_lines("0.3; 0.6,") == [0.3, 0.6]
+    with pytest.raises(ValueError):
+        dash.parse_sector_lines("a third")

@@ -1,7 +1,8 @@
 """A ``make demo``-style home for the apps, made by the real parts end to end:
 
-- an Assetto Corsa session recorded from both simulators by two capture daemons
-  (:func:`pitwall.assetto.demo.record_demo_session`, the same as ``make demo``);
+- an Assetto Corsa event (a practice and a race at Monza, two sim rigs beside the server)
+  recorded from the simulators by capture daemons (:func:`pitwall.assetto.demo.
+  record_demo_session`, the same as ``make demo``);
 - ``kedro run --pipelines ingest_csv,ingest_assetto`` over those captures and the committed
   sample CSVs (AC and CSV CLEAN tables, the ingestion log, real quarantine rows);
 - an embedded PostgreSQL (pgserver) private to this session under ``<home>/data/pg``, with the
@@ -32,7 +33,8 @@ from pitwall.settings import get_settings
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
-APPS = ("lap_analysis", "race_session", "platform_health", "sql_explorer")
+APPS = ("lap_analysis", "race_session", "season", "platform_health", "sql_explorer")
+DEMO_CARS = 6
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def demo_home() -> Iterator[DemoHome]:
     demo = DemoHome(home=home, lake=lake)
     landing = home / "landing"
     shutil.copytree(REPO / "data" / "samples" / "csv", landing / "csv")
-    record_demo_session(landing, seconds=10, cars=4, time_scale=6.0)
+    record_demo_session(landing, seconds=12, cars=DEMO_CARS)
     run = subprocess.run(
         [
             str(Path(sys.executable).parent / "kedro"),

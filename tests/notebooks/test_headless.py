@@ -14,7 +14,7 @@ import pytest
 
 from pitwall.settings import get_settings
 from pitwall.sql import connect
-from tests.notebooks.conftest import APPS, NOTEBOOKS, REPO, DemoHome, load_app
+from tests.notebooks.conftest import APPS, DEMO_CARS, NOTEBOOKS, REPO, DemoHome, load_app
 
 
 def test_every_app_passes_marimo_check() -> None:
@@ -66,40 +66,71 @@ def _sql(demo: DemoHome, query: str, **params: object) -> list[tuple]:
         con.close()
 
 
-def test_lap_analysis_computes_traces_delta_and_theoretical_best(demo_env: DemoHome) -> None:
-    _, defs = _run("lap_analysis")
-    [(game,)] = _sql(demo_env, "SELECT session_id FROM clean.ac_sessions WHERE protocol = 'game'")
-    assert defs["session_picker"].value == game
-    fastest = _sql(
+def test_the_demo_holds_a_practice_and_a_race_on_a_real_circuit(demo_env: DemoHome) -> None:
+    sessions = _sql(
         demo_env,
-        "SELECT lap_number FROM clean.ac_laps WHERE session_id = $s AND valid "
-        "ORDER BY lap_time_ms, lap_number",
-        s=game,
+        "SELECT protocol, track, session_type, count(*) FROM clean.ac_sessions "
+        "GROUP BY ALL ORDER BY ALL",
     )
-    assert len(fastest) >= 2, "the recorded session should complete two valid laps"
-    assert (defs["lap_picker"].value, defs["compare_picker"].value) == (
-        fastest[0][0],
-        fastest[1][0],
+    assert sessions == [
+        ("game", "ks_monza", None, 4),  # two rigs, each a practice then a race
+        ("server", "ks_monza", "practice", 1),
+        ("server", "ks_monza", "race", 1),
+    ]
+    [(cars, laps, best)] = _sql(
+        demo_env,
+        "SELECT count(DISTINCT car_id), count(*), min(lap_time_ms) FROM clean.ac_laps l "
+        "JOIN clean.ac_sessions s USING (session_id) "
+        "WHERE s.protocol = 'server' AND s.session_type = 'race'",
     )
-    traces = defs["traces"]
-    assert set(traces["lap_number"]) == {fastest[0][0], fastest[1][0]}
-    assert defs["delta"].height == defs["compared"].height > 0
-    sectors = defs["sectors"]
-    totals = sectors.group_by("lap_number").agg(pl.col("sector_ms").sum())
-    official = defs["official_laps"].select("lap_number", "lap_time_ms")
-    joined = totals.join(official, on="lap_number")
-    assert joined.height == official.height
-    assert (joined["sector_ms"] - joined["lap_time_ms"]).abs().max() < 1e-6
-    best = defs["best"]
-    assert best["theoretical_best_ms"] <= best["best_lap_ms"] + 1e-6
+    assert cars == DEMO_CARS and laps >= 3 * DEMO_CARS and 106_000 < best < 111_000
+    # a rig's game laps are the very laps the server timed for that driver
+    rig = _sql(
+        demo_env,
+        "SELECT list(lap_time_ms ORDER BY completed_at) FROM clean.ac_laps "
+        "WHERE driver_name = 'Ayrton Vale' GROUP BY protocol ORDER BY protocol",
+    )
+    assert rig[0][0] == rig[1][0] and len(rig[0][0]) >= 5
+    channels = _sql(demo_env, "SELECT max(tyre_load_rl), max(g_lateral) FROM clean.ac_telemetry")
+    assert 2_000 < channels[0][0] < 15_000 and 1.0 < channels[0][1] < 3.0
+
+
+def test_lap_analysis_overlays_laps_with_a_reference_and_its_delta(demo_env: DemoHome) -> None:
+    _, defs = _run("lap_analysis")
+    [(newest,)] = _sql(
+        demo_env,
+        "SELECT session_id FROM clean.ac_sessions WHERE protocol = 'game' "
+        "ORDER BY started_at DESC LIMIT 1",
+    )
+    assert defs["session_picker"].value == newest
+    shown = defs["shown"]
+    picked = set(defs["lap_picker"].value) | {defs["reference_picker"].value}
+    assert shown.height == len(picked) >= 2  # a picked lap that is the reference shows once
+    assert shown["is_reference"].to_list() == [False] * (shown.height - 1) + [True]
+    # the all-time best: the rigs' fastest lap the server did not find a cut in
+    [(best,)] = _sql(
+        demo_env,
+        "SELECT min(lap_time_ms) FROM clean.ac_laps WHERE protocol = 'server' AND valid "
+        "AND driver_name IN (SELECT driver_name FROM clean.ac_laps WHERE protocol = 'game')",
+    )
+    assert shown.filter("is_reference")["lap_time_ms"][0] == best
+    aligned = defs["aligned"]
+    assert aligned.filter("is_reference")["delta_s"].abs().max() < 1e-9
+    assert set(defs["plotted"]) == {"speed_kmh", "throttle", "brake", "steer", "gear", "rpm"}
+    assert {"speed_ms", "brake_bias"} <= set(aligned.columns)  # the default math channels
+    assert defs["math_errors"] == []
     assert defs["window"] is None  # nothing brushed yet
+    table = defs["sector_table"]
+    assert table.columns == ["lap", "S1", "S2", "S3"]
+    assert all(":" in v for v in table["S1"].to_list())
 
 
 def test_race_view_shows_positions_collisions_and_leaderboard(demo_env: DemoHome) -> None:
     texts, defs = _run("race_session")
     [(race, server)] = _sql(
         demo_env,
-        "SELECT session_id, server_name FROM clean.ac_sessions WHERE protocol = 'server'",
+        "SELECT session_id, server_name FROM clean.ac_sessions WHERE protocol = 'server' "
+        "ORDER BY started_at DESC LIMIT 1",
     )
     assert defs["session_picker"].value == race
     positions = defs["lap_positions"]
@@ -110,11 +141,35 @@ def test_race_view_shows_positions_collisions_and_leaderboard(demo_env: DemoHome
     [(collisions,)] = _sql(
         demo_env, "SELECT count(*) FROM clean.ac_collisions WHERE session_id = $s", s=race
     )
-    assert defs["picked_collisions"].height == defs["collisions"].height == collisions > 0
+    assert defs["picked_collisions"].height == defs["collisions"].height == collisions
     board = defs["leaderboard"]
     assert board["position"].to_list() == list(range(1, board.height + 1))
     assert defs["outline"].height > 100
     assert any(server in t for t in texts)
+
+
+def test_season_view_ranks_every_driver_of_the_event(demo_env: DemoHome) -> None:
+    _, defs = _run("season")
+    drivers = defs["year"].drivers
+    assert drivers.height == DEMO_CARS
+    assert drivers["best_lap_ms"].is_sorted()
+    [(best,)] = _sql(
+        demo_env,
+        "SELECT min(lap_time_ms) FROM clean.ac_laps WHERE protocol = 'server' AND valid",
+    )
+    assert drivers["best_lap_ms"][0] == best
+    rigs = drivers.filter(pl.col("theoretical_best_ms").is_not_null())
+    assert rigs.height == 2  # the two drivers with telemetry
+    assert (rigs["theoretical_best_ms"] <= rigs["best_lap_ms"] + 1).all()
+    assert drivers["reported_km"].min() > 5  # cuts and incidents rates cover real distances
+    table = season_table(defs)
+    assert all(":" in v for v in table["best lap"].to_list())
+
+
+def season_table(defs: dict[str, object]) -> pl.DataFrame:
+    from pitwall.dashboards.season import drivers_table
+
+    return drivers_table(defs["year"].drivers)  # type: ignore[attr-defined]
 
 
 def test_platform_health_sees_every_table_the_log_and_a_live_mirror(
@@ -149,6 +204,7 @@ def test_sql_explorer_runs_the_default_query_and_charts_it(demo_env: DemoHome) -
     [
         ("lap_analysis", "No data yet for lap analysis."),
         ("race_session", "No data yet for race sessions."),
+        ("season", "No data yet for the season view."),
         ("platform_health", "The lake is empty."),
         ("sql_explorer", None),
     ],

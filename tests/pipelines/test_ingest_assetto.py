@@ -23,9 +23,11 @@ from tests.conftest import REPO_ROOT
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """A short demo session: fake game + fake acServer (3 cars) into two capture daemons."""
+    """A short demo race: fake game + fake acServer (3 cars) into two capture daemons."""
     root = tmp_path_factory.mktemp("landing")
-    summary = record_demo_session(root, seconds=6, cars=3, time_scale=6.0)
+    summary = record_demo_session(
+        root, seconds=6, cars=3, track="ks_brands_hatch", practice=False, race_laps=2, rigs=1
+    )
     return root / "assetto", summary
 
 
@@ -79,12 +81,12 @@ def test_captures_land_once_and_build_clean(
     assert sorted(sessions["protocol"]) == ["game", "server"]
     server = sessions.filter(pl.col("protocol") == "server").row(0, named=True)
     assert (server["track"], server["track_config"], server["session_type"]) == (
-        "pitwall_ring",
+        "ks_brands_hatch",
         "gp",
         "race",
     )
     game = sessions.filter(pl.col("protocol") == "game").row(0, named=True)
-    assert game["track"] == "pitwall_ring" and game["track_config"] is None
+    assert game["track"] == "ks_brands_hatch" and game["track_config"] is None
 
     sent = summary["server_sim"]["sent"]
     laps = table(lake, "clean", "ac_laps")
@@ -100,15 +102,15 @@ def test_captures_land_once_and_build_clean(
     telemetry = table(lake, "clean", "ac_telemetry")
     assert telemetry.height == summary["game"]["rows"]["rt_car_info"]
     full_lap = telemetry.filter(pl.col("lap_number") == 2)
-    # distance along the lap ends near the circuit's 600 m and grows with time
-    assert full_lap["distance_m"].max() == pytest.approx(600, rel=0.03)
+    # distance along the lap ends near the race line's 3.88 km and grows with time
+    assert full_lap["distance_m"].max() == pytest.approx(3883, rel=0.03)
     assert full_lap.sort("ts")["distance_m"].diff().drop_nulls().min() >= 0
     top = game_laps.filter(pl.col("lap_number") == 2)["top_speed_kmh"].item()
     assert top == pytest.approx(full_lap["speed_kmh"].max())
 
     positions = table(lake, "clean", "ac_car_positions")
     assert positions.height == sent["car_update"]
-    assert positions["speed_kmh"].max() < 250 and positions["gear"].min() >= -1
+    assert positions["speed_kmh"].max() < 320 and positions["gear"].min() >= -1
 
     drivers = table(lake, "clean", "ac_drivers")
     assert drivers.filter(pl.col("session_id") == server["session_id"]).height == 3
@@ -280,7 +282,7 @@ def test_a_session_message_landing_late_moves_rows_without_leaving_copies(
     shutil.copytree(landing / "server" / "new_session", staged / "server" / "new_session")
     run_ingest_assetto(staged, monkeypatch)
     sessions = table(lake, "clean", "ac_sessions")
-    assert sessions["track"].to_list() == ["pitwall_ring"]
+    assert sessions["track"].to_list() == ["ks_brands_hatch"]
     laps = table(lake, "clean", "ac_laps")
     assert laps.height == summary["server_sim"]["sent"]["lap_completed"]
     assert set(laps["session_id"]) == set(sessions["session_id"])

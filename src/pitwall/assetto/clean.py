@@ -14,6 +14,7 @@ import polars as pl
 from pitwall.assetto.dedupe import dedupe_by_keys, dedupe_collisions, drop_duplicate_datagrams
 from pitwall.assetto.sessions import assign_sessions, game_sessions, server_drivers, server_sessions
 from pitwall.assetto.tables import CLEAN_KEYS, SOURCE
+from pitwall.assetto.telemetry import channel_columns
 from pitwall.lake.ingest import TIMESTAMP, empty_quarantine, make_batch_id, quarantine_rows
 
 __all__ = ["CleanParams", "build_clean"]
@@ -62,9 +63,9 @@ def _split_bad(
 
 # ----------------------------------------------------------------------------- game
 def game_telemetry(cars: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
-    """One row per RTCarInfo with lap number and distance along the lap."""
+    """One row per RTCarInfo with lap number, distance along the lap and every channel
+    (see :mod:`pitwall.assetto.telemetry` for the columns and their units)."""
     rows = assign_sessions(cars, sessions).sort("session_id", "received_at")
-    coords = pl.col("car_coordinates")
     speed_ms = pl.col("speed_ms").cast(pl.Float64)
     lap_s = pl.col("lap_time").cast(pl.Float64) / 1000
     step = (lap_s - lap_s.shift(1)).clip(lower_bound=0.0)
@@ -85,18 +86,7 @@ def game_telemetry(cars: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
             pl.col("lap_time").cast(pl.Int64).alias("lap_time_ms"),
             pl.col("_part").cum_sum().over(lap).alias("distance_m"),
             pl.col("car_position_normalized").cast(pl.Float64).alias("normalized_pos"),
-            pl.col("speed_kmh").cast(pl.Float64),
-            pl.col("gas").cast(pl.Float64).alias("throttle"),
-            pl.col("brake").cast(pl.Float64),
-            pl.col("clutch").cast(pl.Float64),
-            pl.col("steer").cast(pl.Float64),
-            (pl.col("gear") - 1).cast(pl.Int64).alias("gear"),
-            pl.col("engine_rpm").cast(pl.Float64).alias("rpm"),
-            coords.list.get(0).cast(pl.Float64).alias("x"),
-            coords.list.get(1).cast(pl.Float64).alias("y"),
-            coords.list.get(2).cast(pl.Float64).alias("z"),
-            pl.col("is_in_pit"),
-            pl.col("last_lap").cast(pl.Int64),
+            *channel_columns(rows),
         )
     )
 
@@ -109,7 +99,7 @@ def game_laps(
 ) -> pl.DataFrame:
     """Laps of the player's car from its telemetry, plus RTLap events the telemetry lacks."""
     per_lap = telemetry.group_by("session_id", "lap_number").agg(
-        top_speed_kmh=pl.col("speed_kmh").max(), in_pit=pl.col("is_in_pit").any()
+        top_speed_kmh=pl.col("speed_kmh").max(), in_pit=pl.col("in_pit").any()
     )
     done = (
         telemetry.sort("session_id", "lap_number", "ts")  # lap order first: UDP reorders
@@ -119,7 +109,7 @@ def game_laps(
             "session_id",
             pl.lit(0, pl.Int64).alias("car_id"),
             (pl.col("lap_number") - 1).alias("lap_number"),
-            pl.col("last_lap").alias("lap_time_ms"),
+            pl.col("last_lap_ms").alias("lap_time_ms"),
             pl.col("ts").alias("completed_at"),
         )
         .join(per_lap, on=["session_id", "lap_number"], how="left")
@@ -420,16 +410,16 @@ def build_clean(
         )
         telemetry = game_telemetry(cars, sessions)
         parts_laps.append(game_laps(telemetry, rt_laps, sessions, g_drivers))
-        tables["ac_telemetry"] = telemetry.drop("is_in_pit", "last_lap")
+        tables["ac_telemetry"] = telemetry
     elif rt_laps is not None:
         empty = pl.DataFrame(
             schema={
                 "session_id": pl.String(),
                 "lap_number": pl.Int64(),
                 "speed_kmh": pl.Float64(),
-                "is_in_pit": pl.Boolean(),
+                "in_pit": pl.Boolean(),
                 "ts": TIMESTAMP,
-                "last_lap": pl.Int64(),
+                "last_lap_ms": pl.Int64(),
             }
         )
         parts_laps.append(game_laps(empty, rt_laps, sessions, g_drivers))

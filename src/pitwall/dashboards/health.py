@@ -87,6 +87,66 @@ def read_source_summary(con: Connection) -> pl.DataFrame:
     )
 
 
+def _short(column: str) -> pl.Expr:
+    """A landing path's last two segments (the file and its folder)."""
+    return pl.col(column).str.split("/").list.slice(-2).list.join("/")
+
+
+def tables_table(health: pl.DataFrame) -> pl.DataFrame:
+    """The lake tables for display: name, rows, Delta version, age and freshness."""
+    return health.select("table", "rows", "version", "age", "freshness")
+
+
+def sources_table(summary: pl.DataFrame) -> pl.DataFrame:
+    """The ingestion summary for display (short source names)."""
+    return summary.select(
+        "pipeline",
+        _short("source").alias("source"),
+        "batches",
+        pl.col("rows_in").alias("in"),
+        pl.col("rows_landed").alias("landed"),
+        pl.col("rows_quarantined").alias("quarantined"),
+        pl.col("reconciles").replace_strict({True: "yes", False: "NO"}, return_dtype=pl.String),
+    )
+
+
+def batches_table(batches: pl.DataFrame) -> pl.DataFrame:
+    """Ingestion log batches for display."""
+    return batches.select(
+        pl.col("finished_at").dt.strftime("%Y-%m-%d %H:%M:%S").alias("finished"),
+        "pipeline",
+        _short("source").alias("source"),
+        "status",
+        pl.col("rows_in").alias("in"),
+        pl.col("rows_landed").alias("landed"),
+        pl.col("rows_quarantined").alias("quarantined"),
+    )
+
+
+def quarantined_table(rows: pl.DataFrame) -> pl.DataFrame:
+    """Quarantined rows for display: where they came from and why."""
+    if rows.is_empty():
+        return rows
+    return rows.select(
+        _short("_source").alias("source"),
+        pl.col("_source_row").alias("row"),
+        "stage",
+        "reason",
+    )
+
+
+def mirror_table(tables: pl.DataFrame) -> pl.DataFrame:
+    """The mirror status for display: each table's Delta and mirrored versions and freshness."""
+    return tables.select(
+        pl.concat_str("schema", pl.lit("."), "table").alias("table"),
+        pl.col("delta_version").alias("delta"),
+        pl.col("mirrored_version").alias("mirrored"),
+        "rows",
+        pl.col("mirrored_at").dt.strftime("%Y-%m-%d %H:%M:%S").alias("at"),
+        "freshness",
+    )
+
+
 def list_quarantine_tables(con: Connection) -> list[str]:
     """Names of the quarantine tables in the catalog."""
     return [name for layer, name in list_catalog_tables(con) if layer == "quarantine"]

@@ -1,296 +1,505 @@
-"""Lap analysis of game telemetry: traced laps, traces by distance, deltas and sectors."""
+"""Lap analysis of game telemetry, the way MoTeC i2 does it.
+
+Laps of a session are overlaid with a reference lap taken from any session or driver on the same
+circuit and car (all-time best, session best, personal best, or any other lap). Every lap is
+resampled onto one shared axis: the track position (the spline position times the lap length,
+so corners line up whatever the distance drift) or each lap's own elapsed time. The time delta
+to the reference is ``lap time - reference time`` at the same track position: ``+`` means slower
+than the reference.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
+import numpy as np
 import polars as pl
 
-from pitwall.dashboards.formatting import format_lap_time
-from pitwall.dashboards.interpolate import interpolate_at
-from pitwall.queries.frames import Connection, fetch_frame
-from pitwall.queries.laps import car_model_join
-from pitwall.queries.schema import has_table
-from pitwall.queries.telemetry import read_lap_trace
+from pitwall.assetto.telemetry import column_docs
+from pitwall.dashboards.formatting import format_delta, format_lap_time
+from pitwall.dashboards.math_channels import (
+    MathChannelError,
+    add_math_channels,
+    parse_math_channels,
+)
+from pitwall.queries.circuits import read_circuit_sectors
+from pitwall.queries.frames import Connection
+from pitwall.queries.reference import LAP_KEY, read_lap_samples, read_telemetry_laps
+from pitwall.queries.schema import read_columns
+from pitwall.queries.sectors import best_sectors, read_session_progress, sector_times
 
-CHANNELS: tuple[str, ...] = ("speed_kmh", "throttle", "brake", "steer", "gear", "rpm")
+__all__ = [
+    "DEFAULT_CHANNELS",
+    "REQUIRED_TABLES",
+    "Axis",
+    "LapAnalysis",
+    "align_laps",
+    "analyse_laps",
+    "available_channels",
+    "channel_options",
+    "channel_title",
+    "cursor_readout",
+    "default_lap_keys",
+    "gg_points",
+    "lap_choices",
+    "lap_key",
+    "lap_summary",
+    "nearest_x",
+    "parse_sector_lines",
+    "read_lap_set",
+    "read_session_laps_with_telemetry",
+    "read_telemetry_sessions",
+    "reference_choices",
+    "sector_summary",
+    "selected_laps",
+    "window_from",
+]
+
+Axis = Literal["distance", "time"]
 REQUIRED_TABLES: tuple[str, ...] = ("clean.ac_sessions", "clean.ac_laps", "clean.ac_telemetry")
+DEFAULT_CHANNELS: tuple[str, ...] = ("speed_kmh", "throttle", "brake", "steer", "gear", "rpm")
+GRID_STEP: dict[str, float] = {"distance": 4.0, "time": 0.05}
+BASE_COLUMNS: tuple[str, ...] = ("normalized_pos", "distance_m", "x", "z")
+_NOT_CHANNELS = {
+    "session_id", "car_id", "lap_number", "ts", "lap_time_ms", "distance_m",
+    "normalized_pos", "x", "y", "z", "capture_id",
+}  # fmt: skip
+_DOCS = column_docs()
 
-SECTOR_SCHEMA: dict[str, pl.DataType] = {
-    "lap_number": pl.Int64(),
-    "sector": pl.Int64(),
-    "sector_ms": pl.Float64(),
-    "valid": pl.Boolean(),
-}
+
+_TITLES = {"throttle": "throttle", "brake": "brake", "gear": "gear", "steer": "steering (deg)"}
+
+
+def channel_title(channel: str) -> str:
+    """``speed_kmh`` -> ``speed (km/h)``; a math channel keeps its name."""
+    if channel in _TITLES:
+        return _TITLES[channel]
+    if channel not in _DOCS:
+        return channel
+    unit, description = _DOCS[channel]
+    label = description.split(" (", 1)[0].split(":", 1)[0]
+    return f"{label} ({unit})" if unit and unit not in ("bool", "0..1", "ratio") else label
+
+
+def available_channels(con: Connection) -> list[str]:
+    """The numeric ``clean.ac_telemetry`` channels that can be plotted, in table order."""
+    numeric = ("DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "DOUBLE PRECISION")
+    return [
+        c.name
+        for c in read_columns(con, layer="clean", table="ac_telemetry")
+        if c.name not in _NOT_CHANNELS and c.sql_type.upper() in numeric
+    ]
+
+
+# ----------------------------------------------------------------------------- laps
+def lap_key(session_id: str, car_id: int, driver_key: str, lap_number: int) -> str:
+    """A lap's identity as one string (pickers' values): session, car, driver and lap."""
+    return f"{session_id}|{car_id}|{driver_key}|{lap_number}"
+
+
+def _with_keys(laps: pl.DataFrame) -> pl.DataFrame:
+    return laps.with_columns(
+        pl.concat_str(
+            pl.col("session_id"),
+            pl.col("car_id").cast(pl.String),
+            pl.col("driver_key"),
+            pl.col("lap_number").cast(pl.String),
+            separator="|",
+        ).alias("key")
+    )
 
 
 def read_telemetry_sessions(con: Connection) -> pl.DataFrame:
-    """Sessions with telemetry, newest first (with their cars, laps and samples)."""
-    return fetch_frame(
-        con,
-        """
-        SELECT t.session_id, s.track, s.track_config, s.session_type, s.started_at,
-               t.cars, t.laps, t.samples
-        FROM (
-            SELECT session_id, count(DISTINCT car_id) AS cars,
-                   count(DISTINCT (car_id, lap_number)) AS laps, count(*) AS samples
-            FROM clean.ac_telemetry GROUP BY session_id
-        ) t
-        LEFT JOIN clean.ac_sessions s ON s.session_id = t.session_id
-        ORDER BY s.started_at DESC NULLS LAST, t.session_id
-        """,
-    )
-
-
-def read_traced_laps(con: Connection, session_id: str) -> pl.DataFrame:
-    """Every (car, lap) with telemetry in a session, with the lap's official time if any.
-
-    ``complete`` tells whether ``clean.ac_laps`` holds the lap (out-laps and the lap in
-    progress are not complete); ``label`` reads e.g. ``"Lap 3 · 1:30.951"``.
-    """
-    if has_table(con, layer="clean", table="ac_laps"):
-        laps = "clean.ac_laps"
-    else:
-        laps = (
-            "(SELECT NULL::VARCHAR AS session_id, NULL::INTEGER AS car_id, "
-            "NULL::INTEGER AS lap_number, NULL::BIGINT AS lap_time_ms, NULL::BOOLEAN AS valid, "
-            "NULL::VARCHAR AS driver_name WHERE false)"
-        )
-    car_model, join = car_model_join(con, alias="t")
-    frame = fetch_frame(
-        con,
-        f"""
-        SELECT t.car_id, t.lap_number, l.driver_name, {car_model}, t.samples,
-               t.lap_distance_m, l.lap_time_ms, l.valid, l.lap_number IS NOT NULL AS complete
-        FROM (
-            SELECT session_id, car_id, lap_number, count(*) AS samples,
-                   max(distance_m) AS lap_distance_m
-            FROM clean.ac_telemetry WHERE session_id = $session_id
-            GROUP BY session_id, car_id, lap_number
-        ) t
-        LEFT JOIN {laps} l
-          ON l.session_id = t.session_id AND l.car_id = t.car_id AND l.lap_number = t.lap_number
-        {join}
-        ORDER BY t.car_id, t.lap_number
-        """,  # nosec B608
-        {"session_id": session_id},
-    )
-    return frame.with_columns(
-        pl.Series("label", [_lap_label(row) for row in frame.iter_rows(named=True)], pl.String)
-    )
-
-
-def _lap_label(lap: dict[str, object]) -> str:
-    label = f"Lap {lap['lap_number']}"
-    if not lap["complete"]:
-        return f"{label} · incomplete"
-    label += f" · {format_lap_time(lap['lap_time_ms'])}"  # type: ignore[arg-type]
-    return label if lap["valid"] else f"{label} · invalid"
-
-
-def read_lap_traces(
-    con: Connection,
-    session_id: str,
-    *,
-    car_id: int,
-    laps: Sequence[int | None],
-    points: int | None = 1500,
-) -> pl.DataFrame:
-    """Traces of some laps of one car (``read_lap_trace`` per lap, downsampled to ``points``),
-    with ``lap_number`` and ``lap_distance_m``; None and repeated laps are skipped.
-
-    ``lap_distance_m`` is the contract's ``distance_m``: the distance along the lap since the
-    line, so a lap whose capture started late begins past zero and still lines up with others.
-    """
-    frames = [
-        read_lap_trace(con, session_id, car_id=car_id, lap_number=lap, points=points).with_columns(
-            pl.lit(lap, pl.Int64).alias("lap_number")
-        )
-        for lap in dict.fromkeys(laps)
-        if lap is not None
-    ]
-    frames = [f for f in frames if f.height]
-    if not frames:
-        return pl.DataFrame()
-    return pl.concat(frames, how="vertical_relaxed").with_columns(
-        pl.col("distance_m").alias("lap_distance_m")
-    )
-
-
-def lap_delta(reference: pl.DataFrame, compared: pl.DataFrame) -> pl.DataFrame:
-    """Running time delta of ``compared`` against ``reference`` along the lap.
-
-    Both frames hold one lap each with ``lap_distance_m`` and ``lap_time_ms``. At each sample of
-    ``compared``, ``delta_ms`` is its lap time minus the reference's lap time interpolated at the
-    same distance: positive means ``compared`` is behind.
-    """
-    compared = compared.sort("lap_distance_m")
-    at = compared.get_column("lap_distance_m")
-    ref_ms = interpolate_at(reference, at, x="lap_distance_m", y="lap_time_ms")
-    return pl.DataFrame(
-        {
-            "lap_distance_m": at.cast(pl.Float64),
-            "delta_ms": compared.get_column("lap_time_ms").cast(pl.Float64) - ref_ms,
-        }
-    )
-
-
-def read_lap_progress(con: Connection, session_id: str, *, car_id: int) -> pl.DataFrame:
-    """Every sample's lap number, lap time and distance along the lap for one car (for sector
-    times)."""
-    return fetch_frame(
-        con,
-        """
-        SELECT lap_number, lap_time_ms, distance_m AS lap_distance_m
-        FROM clean.ac_telemetry
-        WHERE session_id = $session_id AND car_id = $car_id
-        ORDER BY lap_number, ts
-        """,
-        {"session_id": session_id, "car_id": car_id},
-    )
-
-
-def track_length(progress: pl.DataFrame, laps: pl.DataFrame) -> float | None:
-    """The lap length: the median distance covered in complete laps (all laps if none)."""
-    covered = progress.group_by("lap_number").agg(pl.col("lap_distance_m").max().alias("d"))
-    complete = covered.join(laps.select("lap_number").unique(), on="lap_number", how="semi")
-    value = (complete if complete.height else covered).get_column("d").median()
-    return float(value) if value is not None else None  # type: ignore[arg-type]
-
-
-def sector_times(
-    progress: pl.DataFrame,
-    laps: pl.DataFrame,
-    *,
-    sectors: int = 3,
-    length_m: float | None = None,
-) -> pl.DataFrame:
-    """Times of ``sectors`` equal-length sectors for each lap of ``laps`` having telemetry.
-
-    Args:
-        progress: samples with ``lap_number``, ``lap_time_ms`` and ``lap_distance_m``.
-        laps: complete laps with ``lap_number``, ``lap_time_ms`` (official) and ``valid``.
-        sectors: number of sectors.
-        length_m: lap length; by default :func:`track_length`.
-
-    A sector boundary is crossed at the lap time interpolated at its distance; the last
-    sector ends at the official lap time, so the sectors of a lap add up to it.
-    """
-    if sectors < 1:
-        raise ValueError("sectors must be positive")
-    length = length_m or track_length(progress, laps)
-    rows: list[dict[str, object]] = []
-    if length is None:
-        return pl.DataFrame(schema=SECTOR_SCHEMA)
-    bounds = pl.Series([length * k / sectors for k in range(1, sectors)], dtype=pl.Float64)
-    by_lap = progress.partition_by("lap_number", as_dict=True)
-    for lap_number, lap_ms, valid in laps.select("lap_number", "lap_time_ms", "valid").iter_rows():
-        samples = by_lap.get((lap_number,))
-        if samples is None or lap_ms is None:
-            continue
-        crossings = [0.0, *interpolate_at(samples, bounds, x="lap_distance_m", y="lap_time_ms")]
-        crossings.append(float(lap_ms))
-        for k in range(sectors):
-            rows.append(
-                {
-                    "lap_number": lap_number,
-                    "sector": k + 1,
-                    "sector_ms": crossings[k + 1] - crossings[k],
-                    "valid": valid,
-                }
-            )
-    return pl.DataFrame(rows, schema=SECTOR_SCHEMA)
-
-
-def theoretical_best(sectors: pl.DataFrame) -> pl.DataFrame:
-    """Best time of each sector over the valid laps, and the lap it came from."""
-    return (
-        sectors.filter(pl.col("valid").fill_null(False))
-        .sort("sector_ms", "lap_number")
-        .group_by("sector", maintain_order=True)
-        .first()
-        .select("sector", pl.col("sector_ms").alias("best_ms"), "lap_number")
-        .sort("sector")
-    )
-
-
-def distance_window(selected: pl.DataFrame) -> tuple[float, float] | None:
-    """The distance range brushed on a chart (its selected rows), or None when nothing is."""
-    if selected.is_empty() or "lap_distance_m" not in selected.columns:
-        return None
-    column = selected.get_column("lap_distance_m")
-    return float(column.min()), float(column.max())  # type: ignore[arg-type]
-
-
-def car_choices(traced: pl.DataFrame) -> dict[str, int]:
-    """Picker options ``"car 0 · Dana · ks_mazda_mx5" -> car_id`` of a session's traced laps."""
-    cars = (
-        traced.group_by("car_id")
-        .agg(pl.col("driver_name").drop_nulls().first(), pl.col("car_model").drop_nulls().first())
-        .sort("car_id")
-    )
-    return {
-        " · ".join(str(p) for p in (f"car {car}", driver, model) if p is not None): int(car)
-        for car, driver, model in cars.select("car_id", "driver_name", "car_model").iter_rows()
-    }
-
-
-def lap_choices(traced: pl.DataFrame, *, car_id: int) -> dict[str, int]:
-    """Picker options ``label -> lap_number`` for one car's traced laps, in lap order."""
-    laps = traced.filter(pl.col("car_id") == car_id).sort("lap_number")
-    return dict(zip(laps.get_column("label"), laps.get_column("lap_number"), strict=True))
-
-
-def default_laps(traced: pl.DataFrame, *, car_id: int) -> tuple[int | None, int | None]:
-    """The fastest valid complete lap and the next fastest one (the default comparison)."""
-    ranked = (
-        traced.filter(
-            (pl.col("car_id") == car_id) & pl.col("complete") & pl.col("valid").fill_null(False)
-        )
-        .sort("lap_time_ms", "lap_number")
-        .get_column("lap_number")
-        .to_list()
-    )
-    if not ranked:
-        fallback = traced.filter(pl.col("car_id") == car_id).get_column("lap_number").to_list()
-        return (fallback[-1] if fallback else None), None
-    return ranked[0], (ranked[1] if len(ranked) > 1 else None)
-
-
-def select_lap(traces: pl.DataFrame, lap_number: int | None) -> pl.DataFrame:
-    """The samples of one lap of :func:`read_lap_traces` (empty for None)."""
-    if lap_number is None or traces.is_empty():
-        return traces.clear()
-    return traces.filter(pl.col("lap_number") == lap_number)
-
-
-def window_summary(traces: pl.DataFrame, window: tuple[float, float] | None) -> pl.DataFrame:
-    """Per lap, over the distance ``window`` (the whole lap when None): time spent, minimum,
-    mean and maximum speed, and the share of full throttle and of braking."""
-    if traces.is_empty():
-        return pl.DataFrame()
-    inside = traces.filter(pl.col("lap_distance_m").is_between(*window)) if window else traces
-    return (
-        inside.group_by("lap_number")
+    """Sessions with complete telemetry laps, newest first: ``session_id, track, layout,
+    car_model, driver_key, driver_name, started_at, laps, label``."""
+    laps = read_telemetry_laps(con)
+    if laps.is_empty():
+        return laps.select("session_id").with_columns(pl.lit("").alias("label")).clear()
+    sessions = (
+        laps.group_by("session_id")
         .agg(
-            pl.col("lap_distance_m").min().alias("from_m"),
-            pl.col("lap_distance_m").max().alias("to_m"),
-            (pl.col("lap_time_ms").max() - pl.col("lap_time_ms").min()).alias("time_ms"),
-            pl.col("speed_kmh").min().alias("min_speed_kmh"),
-            pl.col("speed_kmh").mean().alias("mean_speed_kmh"),
-            pl.col("speed_kmh").max().alias("max_speed_kmh"),
-            (pl.col("throttle") >= 0.98).mean().alias("full_throttle_share"),
-            (pl.col("brake") > 0.05).mean().alias("braking_share"),
+            pl.col("track", "layout", "car_model", "driver_key", "driver_name", "started_at")
+            .drop_nulls()
+            .first(),
+            pl.len().alias("laps"),
+            pl.col("lap_time_ms").filter(pl.col("counted")).min().alias("best_ms"),
         )
-        .with_columns(pl.selectors.float().round(2))
-        .sort("lap_number")
+        .sort("started_at", "session_id", descending=True, nulls_last=True)
+    )
+    labels = [
+        " · ".join(
+            p
+            for p in (
+                r["started_at"].strftime("%Y-%m-%d %H:%M") if r["started_at"] else "undated",
+                r["track"] or "unknown track",
+                r["driver_name"] or r["driver_key"],
+                f"{r['laps']} laps, best {format_lap_time(r['best_ms'])}",
+            )
+            if p
+        )
+        for r in sessions.iter_rows(named=True)
+    ]
+    return sessions.with_columns(pl.Series("label", labels, dtype=pl.String))
+
+
+def read_session_laps_with_telemetry(con: Connection, session_id: str) -> pl.DataFrame:
+    """The session's complete telemetry laps in lap order with ``key`` and ``label``
+    (``L3 · 1:47.073`` plus ``invalid`` and its cuts when the lap does not count)."""
+    laps = _with_keys(read_telemetry_laps(con, session_id=session_id)).sort("lap_number")
+    labels = []
+    for r in laps.iter_rows(named=True):
+        label = f"L{r['lap_number']} · {format_lap_time(r['lap_time_ms'])}"
+        if not r["counted"]:
+            label += f" · invalid ({r['cuts']} cuts)" if r["cuts"] else " · invalid"
+        labels.append(label)
+    return laps.with_columns(pl.Series("label", labels, dtype=pl.String))
+
+
+def lap_choices(laps: pl.DataFrame) -> dict[str, str]:
+    """Picker options ``label -> key`` of a session's laps, in lap order."""
+    return dict(zip(laps.get_column("label"), laps.get_column("key"), strict=True))
+
+
+def default_lap_keys(laps: pl.DataFrame, *, count: int = 2) -> list[str]:
+    """The ``count`` fastest counted laps (else the fastest laps)."""
+    ranked = laps.sort(~pl.col("counted"), "lap_time_ms", "lap_number")
+    return ranked.get_column("key").head(count).to_list()
+
+
+def reference_choices(
+    circuit_laps: pl.DataFrame, *, session_id: str, driver_key: str | None
+) -> dict[str, str]:
+    """Picker options ``label -> key`` for the reference lap: the all-time best, the session
+    best and the driver's personal best first, then every lap on the circuit and car."""
+    laps = _with_keys(circuit_laps)
+
+    def describe(row: dict[str, object]) -> str:
+        when = row["started_at"].strftime("%m-%d %H:%M") if row["started_at"] else "undated"  # type: ignore[attr-defined]
+        valid = "" if row["counted"] else " · invalid"
+        return (
+            f"{format_lap_time(row['lap_time_ms'])} · {row['driver_name'] or row['driver_key']}"  # type: ignore[arg-type]
+            f" · L{row['lap_number']} · {when}{valid}"
+        )
+
+    options: dict[str, str] = {}
+    for title, flag, where in (
+        ("All-time best", "all_time_best", pl.lit(True)),
+        ("Session best", "session_best", pl.col("session_id") == session_id),
+        ("Personal best", "personal_best", pl.col("driver_key") == (driver_key or "")),
+    ):
+        best = laps.filter(pl.col(flag) & where).head(1)
+        if best.height:
+            options[f"{title} · {describe(best.row(0, named=True))}"] = best["key"][0]
+    for row in laps.iter_rows(named=True):
+        options[describe(row)] = row["key"]
+    return options
+
+
+def selected_laps(
+    circuit_laps: pl.DataFrame, keys: Sequence[str], *, reference: str | None
+) -> pl.DataFrame:
+    """The laps to show (``keys``, then the reference), each with a unique ``label`` and
+    ``is_reference``. A lap both picked and the reference is shown once, as the reference."""
+    laps = _with_keys(circuit_laps)
+    wanted = [k for k in dict.fromkeys(keys) if k != reference]
+    rows = []
+    for key in [*wanted, *([reference] if reference else [])]:
+        found = laps.filter(pl.col("key") == key)
+        if found.height:
+            row = found.row(0, named=True)
+            name = row["driver_name"] or row["driver_key"]
+            prefix = "Ref · " if key == reference else ""
+            row["label"] = (
+                f"{prefix}L{row['lap_number']} {format_lap_time(row['lap_time_ms'])} {name}"
+            )
+            row["is_reference"] = key == reference
+            rows.append(row)
+    if not rows:
+        return laps.head(0).with_columns(
+            pl.lit(None, pl.String).alias("label"), pl.lit(None, pl.Boolean).alias("is_reference")
+        )
+    out = pl.DataFrame(rows, schema={**laps.schema, "label": pl.String, "is_reference": pl.Boolean})
+    # two laps may read alike (same lap number, time and driver): number them apart
+    dupes = pl.col("label").cum_count().over("label")
+    return out.with_columns(
+        pl.when(dupes > 1).then(pl.col("label") + " #" + dupes.cast(pl.String)).otherwise("label")
     )
 
 
-def best_lap_summary(laps: pl.DataFrame, best_sectors: pl.DataFrame) -> dict[str, float | None]:
-    """The best valid lap, the theoretical best (sum of best sectors) and the gain between."""
-    valid = laps.filter(pl.col("valid").fill_null(False)).get_column("lap_time_ms")
-    best_lap = float(valid.min()) if valid.len() else None  # type: ignore[arg-type]
-    theoretical = float(best_sectors.get_column("best_ms").sum()) if best_sectors.height else None
-    gain = best_lap - theoretical if best_lap is not None and theoretical is not None else None
-    return {"best_lap_ms": best_lap, "theoretical_best_ms": theoretical, "gain_ms": gain}
+# ----------------------------------------------------------------------------- samples
+def read_lap_set(con: Connection, laps: pl.DataFrame, *, channels: Sequence[str]) -> pl.DataFrame:
+    """Telemetry of the ``laps`` of :func:`selected_laps` with the lap's ``label`` and
+    ``position_m`` (track position: the spline position, unwrapped at the line, times the
+    lap length) and ``time_s`` (seconds into the lap)."""
+    if laps.is_empty():
+        return pl.DataFrame()
+    columns = list(dict.fromkeys([*BASE_COLUMNS, *channels]))
+    samples = read_lap_samples(con, laps, columns=columns)
+    track = laps.get_column("track")[0]
+    layout = laps.get_column("layout")[0] or None
+    length = read_circuit_sectors(con, track, track_config=layout).get_column("length_m")[0]
+    if length is None:  # a circuit without conf: the median distance of these laps
+        median = samples.group_by(LAP_KEY).agg(pl.col("distance_m").max())["distance_m"].median()
+        length = float(median)  # type: ignore[arg-type]
+    early = (pl.col("normalized_pos") > 0.5) & (
+        pl.col("lap_time_ms") < 0.25 * pl.col("lap_time_ms").max().over(LAP_KEY)
+    )
+    order = laps.select(*LAP_KEY, "label", "is_reference").with_row_index("_order")
+    return (
+        samples.join(order, on=list(LAP_KEY))
+        .sort("_order", maintain_order=True)
+        .select(
+            "label",
+            "is_reference",
+            *LAP_KEY,
+            (pl.col("lap_time_ms") / 1000).alias("time_s"),
+            (pl.when(early).then(pl.col("normalized_pos") - 1).otherwise("normalized_pos") * length)
+            .cum_max()
+            .over(LAP_KEY)
+            .alias("position_m"),
+            pl.col("x").alias("world_x"),
+            pl.col("z").alias("world_z"),
+            *[c for c in columns if c not in BASE_COLUMNS],
+        )
+    )
+
+
+def _resample(
+    lap: pl.DataFrame, *, on: str, grid: np.ndarray, columns: list[str]
+) -> dict[str, np.ndarray]:
+    x = lap.get_column(on).to_numpy()
+    order = np.argsort(x, kind="stable")
+    x = x[order]
+    out = {}
+    for column in columns:
+        y = lap.get_column(column).cast(pl.Float64).to_numpy()[order]
+        inside = (grid >= x[0]) & (grid <= x[-1])
+        out[column] = np.where(inside, np.interp(grid, x, y), np.nan)
+    return out
+
+
+def align_laps(
+    samples: pl.DataFrame, *, axis: Axis, channels: Sequence[str], step: float | None = None
+) -> pl.DataFrame:
+    """Every lap resampled onto one grid of ``x`` (metres of track position, or seconds into
+    each lap), with the channels, ``position_m``, ``time_s``, ``x``/``z`` and ``delta_s``: the
+    lap's time minus the reference lap's at the same track position (``+`` = slower)."""
+    if samples.is_empty():
+        return pl.DataFrame()
+    step = step or GRID_STEP[axis]
+    reference = samples.filter(pl.col("is_reference"))
+    ref_pos = reference.get_column("position_m").to_numpy() if reference.height else None
+    ref_time = reference.get_column("time_s").to_numpy() if reference.height else None
+    on = "position_m" if axis == "distance" else "time_s"
+    columns = list(
+        dict.fromkeys(["position_m", "time_s", "world_x", "world_z", *channels, "delta_s"])
+    )
+    columns = [c for c in columns if c in samples.columns or c == "delta_s"]
+    end = float(samples.get_column(on).max())  # type: ignore[arg-type]
+    grid = np.arange(0.0, end + step, step)
+    parts = []
+    for (label,), lap in samples.partition_by("label", as_dict=True, maintain_order=True).items():
+        lap = lap.sort("time_s")
+        if ref_pos is not None and ref_time is not None:
+            at = lap.get_column("position_m").to_numpy()
+            order = np.argsort(ref_pos, kind="stable")
+            lap = lap.with_columns(
+                delta_s=lap.get_column("time_s") - np.interp(at, ref_pos[order], ref_time[order])
+            )
+        else:
+            lap = lap.with_columns(delta_s=pl.lit(None, pl.Float64))
+        values = _resample(lap, on=on, grid=grid, columns=columns)
+        parts.append(
+            pl.DataFrame({"label": label, "x": grid, **values}).with_columns(
+                pl.lit(bool(lap["is_reference"][0])).alias("is_reference")
+            )
+        )
+    frame = pl.concat(parts).fill_nan(None)
+    return frame.filter(pl.col("time_s").is_not_null())
+
+
+def nearest_x(aligned: pl.DataFrame, at: float) -> float | None:
+    """The grid point of ``aligned`` nearest to ``at``."""
+    if aligned.is_empty():
+        return None
+    xs = aligned.get_column("x").unique().sort().to_numpy()
+    return float(xs[np.argmin(np.abs(xs - at))])
+
+
+def cursor_readout(aligned: pl.DataFrame, *, at: float, channels: Sequence[str]) -> pl.DataFrame:
+    """Every channel of every lap at the cursor ``at`` (an ``x`` of the grid): one row per
+    channel, one column per lap, values formatted (times as m:ss.mmm, delta signed)."""
+    x = nearest_x(aligned, at)
+    if x is None:
+        return pl.DataFrame()
+    here = aligned.filter(pl.col("x") == x)
+    rows = []
+    shown = [*channels, "time_s", "position_m", "delta_s"]
+    for channel in dict.fromkeys(shown):
+        if channel not in here.columns:
+            continue
+        row = {"channel": "Δt vs ref (s)" if channel == "delta_s" else channel_title(channel)}
+        if channel == "time_s":
+            row["channel"] = "lap time"
+        if channel == "position_m":
+            row["channel"] = "track position (m)"
+        for label, value in here.select("label", channel).iter_rows():
+            if value is None:
+                row[label] = "—"
+            elif channel == "time_s":
+                row[label] = format_lap_time(value * 1000)
+            elif channel == "delta_s":
+                row[label] = format_delta(value * 1000)
+            else:
+                row[label] = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+        rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def window_from(selected: pl.DataFrame | None) -> tuple[float, float] | None:
+    """The ``x`` range brushed on the overview (its selected rows), or None."""
+    if selected is None or selected.is_empty() or "x" not in selected.columns:
+        return None
+    xs = selected.get_column("x")
+    lo, hi = float(xs.min()), float(xs.max())  # type: ignore[arg-type]
+    return (lo, hi) if hi > lo else None
+
+
+# ----------------------------------------------------------------------------- one call
+@dataclass(frozen=True)
+class LapAnalysis:
+    """What the lap analysis shows for the picked laps and reference."""
+
+    shown: pl.DataFrame  # the laps (:func:`selected_laps`)
+    aligned: pl.DataFrame  # their channels on one axis (:func:`align_laps`)
+    plotted: list[str]  # the channels to stack
+    problems: list[str]  # math channels that could not be computed, and why
+
+
+def channel_options(con: Connection, math: str) -> tuple[list[str], list[str]]:
+    """The channels one may stack (the table's and the math channels of ``math``) and the
+    math channels' parse problems."""
+    try:
+        names, problems = [m.name for m in parse_math_channels(math)], []
+    except MathChannelError as exc:
+        names, problems = [], [str(exc)]
+    return available_channels(con) + names, problems
+
+
+def analyse_laps(
+    con: Connection,
+    circuit_laps: pl.DataFrame,
+    *,
+    keys: Sequence[str],
+    reference: str | None,
+    axis: Axis,
+    channels: Sequence[str],
+    math: str = "",
+) -> LapAnalysis:
+    """Read the picked laps and the reference, add the math channels, align them on ``axis``."""
+    shown = selected_laps(circuit_laps, keys, reference=reference)
+    stored = available_channels(con)
+    samples = read_lap_set(con, shown, channels=stored)
+    try:
+        defined, problems = parse_math_channels(math), []
+    except MathChannelError as exc:
+        defined, problems = [], [str(exc)]
+    if samples.height:
+        samples, errors = add_math_channels(samples, defined, over="label")
+        problems += errors
+    computed = [m.name for m in defined if m.name in samples.columns]
+    aligned = align_laps(samples, axis=axis, channels=[*stored, *computed])
+    plotted = [c for c in channels if c in stored or c in computed]
+    return LapAnalysis(shown=shown, aligned=aligned, plotted=plotted, problems=problems)
+
+
+def parse_sector_lines(text: str) -> list[float]:
+    """``"0.356, 0.661"`` -> ``[0.356, 0.661]`` (commas or semicolons).
+
+    Raises:
+        ValueError: not numbers.
+    """
+    return [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+
+
+# ----------------------------------------------------------------------------- tables
+def _stretch(aligned: pl.DataFrame, window: tuple[float, float] | None) -> pl.DataFrame:
+    """Per lap: top speed, and the time spent in ``window`` (of track position)."""
+    inside = aligned.filter(pl.col("x").is_between(*window)) if window else aligned
+    return inside.group_by("label").agg(
+        pl.col("speed_kmh").max().alias("top"),
+        (pl.col("time_s").max() - pl.col("time_s").min()).alias("stretch_s"),
+    )
+
+
+def lap_summary(
+    laps: pl.DataFrame, aligned: pl.DataFrame, *, window: tuple[float, float] | None = None
+) -> pl.DataFrame:
+    """One row per shown lap: driver, session, lap time and gap to the reference, the time on
+    the zoomed stretch and its gap, top speed there, validity (times formatted)."""
+    if laps.is_empty() or aligned.is_empty():
+        return pl.DataFrame()
+    stretch = _stretch(aligned, window)
+    reference = laps.filter(pl.col("is_reference"))
+    ref_ms = reference.get_column("lap_time_ms")[0] if reference.height else None
+    ref_stretch = stretch.filter(pl.col("label").is_in(reference.get_column("label").implode()))
+    ref_s = ref_stretch.get_column("stretch_s")[0] if ref_stretch.height else None
+    rows = []
+    for r in laps.join(stretch, on="label", how="left").iter_rows(named=True):
+        on_stretch = r["stretch_s"]
+        rows.append(
+            {
+                "lap": r["label"],
+                "driver": r["driver_name"] or r["driver_key"],
+                "session": r["started_at"].strftime("%Y-%m-%d %H:%M") if r["started_at"] else "—",
+                "lap time": format_lap_time(r["lap_time_ms"]),
+                "vs ref": format_delta(r["lap_time_ms"] - ref_ms) if ref_ms is not None else "—",
+                "stretch": format_lap_time(on_stretch * 1000) if on_stretch is not None else "—",
+                "stretch vs ref": format_delta((on_stretch - ref_s) * 1000)
+                if on_stretch is not None and ref_s is not None
+                else "—",
+                "top speed": f"{r['top']:.1f} km/h" if r["top"] is not None else "—",
+                "valid": "yes" if r["counted"] else f"no ({r['cuts'] or 0} cuts)",
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def sector_summary(
+    con: Connection, laps: pl.DataFrame, *, lines: Sequence[float]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Sector times of the shown laps (raw, for the chart) and a formatted table with a last
+    row: the theoretical best of the shown counted laps (the sum of their best sectors)."""
+    progress = read_session_progress(con, laps.get_column("session_id").unique().to_list())
+    times = sector_times(progress, laps, lines=lines).join(
+        laps.select(*LAP_KEY, "label", "counted"), on=list(LAP_KEY)
+    )
+    if times.is_empty():
+        return times, pl.DataFrame()
+    wide = times.pivot(on="sector", index="label", values="sector_ms", sort_columns=True)
+    sectors = [c for c in wide.columns if c != "label"]
+    best = best_sectors(times.filter(pl.col("counted")))
+    total = best.get_column("best_ms").sum() if best.height == len(sectors) else None
+    table = wide.select(
+        pl.col("label").alias("lap"),
+        *[
+            pl.col(s).map_elements(format_lap_time, return_dtype=pl.String).alias(f"S{s}")
+            for s in sectors
+        ],
+    )
+    best_row = {"lap": "theoretical best"} | {
+        f"S{s}": format_lap_time(v) for s, v in best.select("sector", "best_ms").iter_rows()
+    }
+    best_row["lap"] = f"theoretical best {format_lap_time(total)}" if total else "theoretical best"
+    return times, pl.concat([table, pl.DataFrame([best_row])], how="diagonal")
+
+
+def gg_points(aligned: pl.DataFrame, window: tuple[float, float] | None) -> pl.DataFrame:
+    """Lateral and longitudinal g of the shown laps (within the window), with speed."""
+    needed = {"g_lateral", "g_longitudinal", "speed_kmh"}
+    if aligned.is_empty() or not needed <= set(aligned.columns):
+        return pl.DataFrame(schema={c: pl.Float64 for c in needed} | {"label": pl.String})
+    inside = aligned.filter(pl.col("x").is_between(*window)) if window else aligned
+    return inside.select("label", *sorted(needed)).drop_nulls()

@@ -22,27 +22,28 @@ def read_lap_positions(con: Connection, session_id: str) -> pl.DataFrame:
     """Each car's position after each lap, with gaps, ordered by lap and position.
 
     Cars are ranked among those that completed the lap, by the time they crossed the line
-    (``completed_at``); ``gap_to_leader_ms`` / ``gap_to_ahead_ms`` are the differences of those
-    crossing times (null for the leader). ``race_time_ms`` is the sum of the car's lap times.
+    (``completed_at``). ``race_time_ms`` is the sum of the car's lap times (a race's first lap
+    counts from the start signal), and the gaps are differences of race times: exact whatever
+    the delay between the server and the capture (null for the leader's gap to the car ahead).
     """
     return fetch_frame(
         con,
         """
         SELECT lap_number, car_id, driver_name, lap_time_ms, valid, completed_at,
                CAST(rank() OVER w AS BIGINT) AS position,
-               crossed_ms - min(crossed_ms) OVER (PARTITION BY lap_number) AS gap_to_leader_ms,
-               crossed_ms - lag(crossed_ms) OVER w AS gap_to_ahead_ms,
+               race_time_ms - first_value(race_time_ms) OVER w AS gap_to_leader_ms,
+               race_time_ms - lag(race_time_ms) OVER w AS gap_to_ahead_ms,
                race_time_ms
         FROM (
             SELECT lap_number, car_id, coalesce(driver_name, 'car ' || car_id) AS driver_name,
-                   lap_time_ms, valid, completed_at, epoch_ms(completed_at) AS crossed_ms,
+                   lap_time_ms, valid, completed_at,
                    CAST(sum(lap_time_ms) OVER (
                        PARTITION BY car_id ORDER BY lap_number
                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT
                    ) AS race_time_ms
             FROM clean.ac_laps WHERE session_id = $session_id
         ) laps
-        WINDOW w AS (PARTITION BY lap_number ORDER BY crossed_ms NULLS LAST, car_id)
+        WINDOW w AS (PARTITION BY lap_number ORDER BY completed_at NULLS LAST, car_id)
         ORDER BY lap_number, position
         """,
         {"session_id": session_id},
@@ -118,6 +119,42 @@ def read_track_outline(con: Connection, session_id: str, *, points: int = 800) -
         """,  # nosec B608
         {"session_id": session_id, "points": points},
     ).cast(_OUTLINE_SCHEMA)  # type: ignore[arg-type]
+
+
+def leaderboard_table(leaderboard: pl.DataFrame) -> pl.DataFrame:
+    """The standing for display: position, driver, car, time as m:ss.mmm, laps, finished."""
+    if leaderboard.is_empty():
+        return leaderboard
+    return leaderboard.select(
+        pl.col("position").alias("pos"),
+        pl.coalesce("driver_name", pl.lit("car ") + pl.col("car_id").cast(pl.String)).alias(
+            "driver"
+        ),
+        pl.col("car_model").alias("car"),
+        pl.col("time_ms")
+        .map_elements(format_lap_time, return_dtype=pl.String)
+        .fill_null("—")
+        .alias("time"),
+        "laps",
+        pl.col("has_completed")
+        .replace_strict({True: "yes", False: ""}, default="", return_dtype=pl.String)
+        .alias("finished"),
+    )
+
+
+def collisions_table(collisions: pl.DataFrame) -> pl.DataFrame:
+    """Collisions for display: number, session time, kind, drivers, impact speed."""
+    return collisions.select(
+        pl.col("collision_no").alias("#"),
+        pl.col("session_ms")
+        .map_elements(format_lap_time, return_dtype=pl.String)
+        .fill_null("—")
+        .alias("at"),
+        "kind",
+        pl.col("driver_name").alias("driver"),
+        pl.col("other_driver_name").fill_null("barrier").alias("with"),
+        pl.col("impact_speed").round(0).cast(pl.Int64).alias("km/h"),
+    )
 
 
 def session_facts(session: pl.DataFrame) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -26,6 +26,14 @@ def selected_row(selected: pl.DataFrame | None, *, columns: Sequence[str]) -> di
         return None
     distinct = selected.select(columns).unique()
     return distinct.row(0, named=True) if distinct.height == 1 else None
+
+
+def selected_point(selections: Mapping[str, Any] | None, *, param: str, field: str) -> Any | None:
+    """The value of ``field`` picked by the point selection ``param`` of a chart (its
+    ``selections``), or None when nothing is picked (other selections are ignored)."""
+    picked = (selections or {}).get(param)
+    values = picked.get(field) if isinstance(picked, Mapping) else None
+    return values[0] if isinstance(values, list | tuple) and values else None
 
 
 def selected_value(selected: pl.DataFrame | None, *, column: str) -> Any | None:

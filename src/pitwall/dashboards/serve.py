@@ -33,7 +33,13 @@ from pitwall.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-APPS: tuple[str, ...] = ("lap_analysis", "race_session", "platform_health", "sql_explorer")
+APPS: tuple[str, ...] = (
+    "lap_analysis",
+    "race_session",
+    "season",
+    "platform_health",
+    "sql_explorer",
+)
 APPS_PORT = 2718
 LINEAGE_PORT = 4141
 _KEDRO_PROJECT_FILES = ("pyproject.toml", "conf", "data")

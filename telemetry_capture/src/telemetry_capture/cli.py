@@ -17,14 +17,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from telemetry_capture.circuit import DEFAULT_TRACK
 from telemetry_capture.daemon import Capture, CaptureOptions, open_game_capture, open_server_capture
-from telemetry_capture.fake_game import FakeGame, GameSetup
+from telemetry_capture.fake_game import FakeGame, GameSession, GameSetup
 from telemetry_capture.fake_server import FakeServer, ServerSetup, SessionSpec
 from telemetry_capture.metrics import serve_metrics
 from telemetry_capture.raw_capture import RecordingError, record_server
 from telemetry_capture.replay import read_recording, replay_game, replay_server
 from telemetry_capture.server_plugin import parse_address, send_request
 from telemetry_capture.sink import SinkOptions, recover_journals
+from telemetry_capture.track import CIRCUITS
 from telemetry_capture.upload import add_upload_arguments, add_upload_command, start_uploader
 
 __all__ = ["main"]
@@ -204,11 +206,36 @@ def _sessions(text: str) -> list[SessionSpec]:
     return specs
 
 
+def _game_sessions(text: str) -> list[GameSession]:
+    """``practice[:seconds]`` or ``race:laps`` separated by commas, e.g. ``practice:300,race:3``."""
+    specs = []
+    for part in text.split(","):
+        kind, _, value = part.partition(":")
+        if kind == "race":
+            specs.append(GameSession("race", laps=int(value or 1)))
+        elif kind == "practice":
+            specs.append(GameSession("practice", seconds=float(value) if value else None))
+        else:
+            raise SystemExit(f"unknown game session {part!r}: use practice[:seconds] or race:laps")
+    return specs
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     if args.target == "game":
         game = FakeGame(
             bind=parse_address(args.bind),
-            setup=GameSetup(rate_hz=args.rate, time_scale=args.time_scale, driver_name=args.driver),
+            setup=GameSetup(
+                rate_hz=args.rate,
+                time_scale=args.time_scale,
+                driver_name=args.driver,
+                car_name=args.car,
+                track_name=args.track,
+                skill=args.skill,
+                seed=args.seed,
+                car_id=args.car_id,
+                sessions=_game_sessions(args.sessions),
+                wait_for_subscriber=args.wait_for_subscriber,
+            ),
         )
         game.stop_event = STOP
         if args.port_file:
@@ -221,6 +248,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                     "updates_sent": counters.updates_sent,
                     "laps_sent": counters.laps_sent,
                     "laps": counters.laps,
+                    "sessions": counters.sessions,
                 }
             )
         )
@@ -236,6 +264,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             time_scale=args.time_scale,
             seed=args.seed,
             driver_changes=[DriverChange.parse(c) for c in args.driver_change],
+            track=args.track,
+            collision_rate=args.collision_rate,
         ),
     )
     server.stop_event = STOP
@@ -370,14 +400,26 @@ def build_parser() -> argparse.ArgumentParser:
     ssub = sim.add_subparsers(dest="target", required=True)
     fg = ssub.add_parser("game")
     fg.add_argument("--bind", default="127.0.0.1:9996")
-    fg.add_argument("--rate", type=float, default=333.0, help="RTCarInfo per second")
+    fg.add_argument("--rate", type=float, default=333.0, help="RTCarInfo per simulated second")
     fg.add_argument("--driver", default="Sim Driver")
+    fg.add_argument("--car", default="ks_ferrari_488_gt3")
+    fg.add_argument("--skill", type=int, default=0, help="0 = the fastest driver of the field")
+    fg.add_argument("--seed", type=int, default=11, help="a fake server's --seed ...")
+    fg.add_argument("--car-id", type=int, default=0, help="... and car: drive the same laps")
+    fg.add_argument(
+        "--sessions", default="practice", help="practice[:seconds] or race:laps, comma-separated"
+    )
+    fg.add_argument(
+        "--wait-for-subscriber", action="store_true", help="start driving once a client subscribes"
+    )
     fs = ssub.add_parser("server")
     fs.add_argument("--bind", default="127.0.0.1:11000")
     fs.add_argument("--plugin", default="127.0.0.1:12000")
     fs.add_argument("--cars", type=int, default=6)
     fs.add_argument(
-        "--sessions", default="Race:3:60", help="Name:type:seconds[:laps],... (1 P, 2 Q, 3 R)"
+        "--sessions",
+        default="Practice:1:600,Race:3:0:5",
+        help="Name:type:seconds[:laps],... (1 P, 2 Q, 3 R)",
     )
     fs.add_argument("--seed", type=int, default=11)
     fs.add_argument(
@@ -387,7 +429,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CAR:SECONDS:NAME[:GUID]",
         help="hand a car slot to a new driver after SECONDS simulated seconds (repeatable)",
     )
+    fs.add_argument(
+        "--collision-rate", type=float, default=0.02, help="per simulated second, whole field"
+    )
     for p in (fg, fs):
+        p.add_argument("--track", default=DEFAULT_TRACK, choices=sorted(CIRCUITS))
         p.add_argument(
             "--time-scale", type=float, default=1.0, help=">1 runs the simulation faster"
         )

@@ -1,10 +1,13 @@
-"""A fake acServer speaking the UDP plugin protocol, with N cars on the synthetic circuit.
+"""A fake acServer speaking the UDP plugin protocol, with N cars on a real circuit.
 
 It sends VERSION and NEW_SESSION at start, NEW_CONNECTION then CLIENT_LOADED per car,
-CAR_UPDATE for every loaded car at the interval the plugin requested (off until asked),
-LAP_COMPLETED with a leaderboard following the reference's rules (B.4), car-to-car
-collisions (twice, ids swapped) and environment collisions, END_SESSION then the next
-NEW_SESSION, and CONNECTION_CLOSED at the end. It honours every plugin request (B.5).
+CAR_UPDATE for every loaded car at the interval the plugin requested (off until asked; the
+interval is simulated time, like every time here), LAP_COMPLETED with a leaderboard following
+the reference's rules (B.4) and the cuts of the lap as driven, car-to-car collisions between
+cars close on track (twice, ids swapped) and environment collisions at the track's edge,
+END_SESSION then the next NEW_SESSION, and CONNECTION_CLOSED at the end. It honours every
+plugin request (B.5). The cars are a GT3 field of mixed skill (see :mod:`driving`): a race
+starts from standstill, a practice or qualifying from the pit lane.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from telemetry_capture.circuit import Circuit, DrivenCar
+from telemetry_capture.circuit import DEFAULT_TRACK, Circuit, DrivenCar, plan_ahead, start_delay
+from telemetry_capture.driving import LapKind, field_skill
 from telemetry_capture.server_protocol import NO_TIME, decode_request, encode_server_message
 from telemetry_capture.wire import ProtocolError
 
@@ -85,11 +89,10 @@ class ServerSetup:
     empty_slots: int = 2
     sessions: list[SessionSpec] = field(default_factory=lambda: [SessionSpec()])
     server_name: str = "Pitwall Test Server"
-    track: str = "pitwall_ring"
-    track_config: str = "gp"
+    track: str = DEFAULT_TRACK
+    track_config: str | None = None  # None: the circuit's own layout name
     time_scale: float = 1.0
-    collision_rate: float = 0.3  # per simulated second, whole field
-    cut_probability: float = 0.12
+    collision_rate: float = 0.02  # per simulated second, whole field
     seed: int = 11
     narrow_end_session: bool = False  # AssettoServer variant
     wide_weather: bool = False  # AssettoServer variant
@@ -163,7 +166,7 @@ class FakeServer:
         self.interval_ms = 0
         self.session_index = 0
         self.rng = np.random.default_rng(self.setup.seed)
-        circuit = Circuit()
+        self.circuit = Circuit(self.setup.track)
         self.cars = [
             _Car(
                 car_id=i,
@@ -171,9 +174,7 @@ class FakeServer:
                 driver_guid=str(76561198000000000 + 1000 + i),
                 car_model=MODELS[i % len(MODELS)],
                 car_skin=f"{i:02d}_livery",
-                driven=DrivenCar(
-                    circuit, pace=1.0 + 0.015 * ((i * 7) % 5 - 2), start_delay=0.3 * i, seed=100 + i
-                ),
+                driven=DrivenCar(self.circuit, skill=field_skill(i)),
             )
             for i in range(self.setup.cars)
         ]
@@ -214,7 +215,9 @@ class FakeServer:
             "session_count": len(self.setup.sessions),
             "server_name": self.setup.server_name,
             "track": self.setup.track,
-            "track_config": self.setup.track_config,
+            "track_config": self.circuit.config
+            if self.setup.track_config is None
+            else self.setup.track_config,
             "session_name": spec.name,
             "session_type": spec.type,
             "time": max(1, round(spec.seconds / 60)) if not spec.laps else 0,
@@ -241,13 +244,20 @@ class FakeServer:
         self.session_index = index
         self._session_start = self._sim
         self._flag_at = None
+        start: LapKind = "standing" if self.session.type == 3 else "out"  # a race from the grid
         for car in self.cars:
             car.laps = []
             car.finished = False
-            old = car.driven
             car.driven = DrivenCar(
-                old.circuit, pace=old.pace, start_delay=old.start_delay, seed=old.seed + 1
+                self.circuit,
+                skill=car.driven.skill,
+                start=start,
+                start_delay=start_delay(start, car.car_id),
+                seed=(self.setup.seed, index, car.car_id),
             )
+        spec = self.session
+        laps = spec.laps + 1 if spec.laps else int(spec.seconds / self.circuit.lap_time) + 2
+        plan_ahead([c.driven for c in self.cars], min(laps, 12))
         self.send("new_session", self.session_message(index))
 
     def _end_session(self) -> None:
@@ -382,55 +392,64 @@ class FakeServer:
                 car.loaded = True
                 self.send("client_loaded", {"car_id": car.car_id})
 
-    def _car_update(self, car: _Car, t: float) -> None:
-        st = car.driven.state(t)
-        hx, hy, hz = st.heading
-        self.send(
-            "car_update",
-            {
-                "car_id": car.car_id,
-                "pos": [st.x, st.y, st.z],
-                "velocity": [hx * st.speed_ms, hy * st.speed_ms, hz * st.speed_ms],
-                "gear": st.gear,
-                "engine_rpm": round(st.rpm),
-                "normalized_spline_pos": st.normalized_pos,
-            },
+    def _car_updates(self, car: _Car, times: np.ndarray) -> None:
+        """CAR_UPDATE of one car at each of the session ``times``."""
+        where = car.driven.positions(times)
+        rows = zip(
+            where["car_coordinates"].tolist(),
+            where["velocity"].tolist(),
+            where["gear"].tolist(),
+            where["engine_rpm"].tolist(),
+            where["car_position_normalized"].tolist(),
+            strict=True,
         )
+        for pos, velocity, gear, rpm, spline in rows:
+            self.send(
+                "car_update",
+                {
+                    "car_id": car.car_id,
+                    "pos": pos,
+                    "velocity": velocity,
+                    "gear": gear,
+                    "engine_rpm": round(rpm),
+                    "normalized_spline_pos": spline,
+                },
+            )
 
     def _laps(self, t: float) -> None:
+        """LAP_COMPLETED for every line crossing up to session time ``t``, in crossing order."""
         spec = self.session
-        flag = self._flag_at is not None
+        crossings = []
         for car in self.cars:
             if not car.loaded or car.finished:
                 continue
-            for lap_ms in car.driven.advance(t):
-                cuts = (
-                    int(self.rng.integers(1, 4))
-                    if self.rng.random() < self.setup.cut_probability
-                    else 0
-                )
-                car.laps.append((lap_ms, cuts))
-                if flag or (spec.laps and len(car.laps) >= spec.laps):
-                    car.finished = True
-                    if self._flag_at is None:
-                        self._flag_at = t
-                laps_by_car = {c.car_id: c.laps for c in self.cars}
-                finished = {c.car_id for c in self.cars if c.finished}
-                board = compute_leaderboard(
-                    laps_by_car, slots=self.slots, session_type=spec.type, finished=finished
-                )
-                self.send(
-                    "lap_completed",
-                    {
-                        "car_id": car.car_id,
-                        "lap_time": lap_ms,
-                        "cuts": cuts,
-                        "leaderboard": board,
-                        "grip_level": min(1.0, 0.94 + 0.002 * sum(len(c.laps) for c in self.cars)),
-                    },
-                )
-                if car.finished:
-                    break
+            first = car.driven.lap_count
+            for k, (lap, lap_ms) in enumerate(car.driven.advance(t)):
+                crossings.append((car.driven.starts[first + k + 1], car.car_id, lap.cuts, lap_ms))
+        for at, car_id, cuts, lap_ms in sorted(crossings):
+            car = self.cars[car_id]
+            if car.finished:  # it took the flag earlier in this step: later laps do not count
+                continue
+            car.laps.append((lap_ms, cuts))
+            if self._flag_at is not None or (spec.laps and len(car.laps) >= spec.laps):
+                car.finished = True
+                if self._flag_at is None:
+                    self._flag_at = at
+            laps_by_car = {c.car_id: c.laps for c in self.cars}
+            finished = {c.car_id for c in self.cars if c.finished}
+            board = compute_leaderboard(
+                laps_by_car, slots=self.slots, session_type=spec.type, finished=finished
+            )
+            self.send(
+                "lap_completed",
+                {
+                    "car_id": car.car_id,
+                    "lap_time": lap_ms,
+                    "cuts": cuts,
+                    "leaderboard": board,
+                    "grip_level": min(1.0, 0.94 + 0.002 * sum(len(c.laps) for c in self.cars)),
+                },
+            )
 
     def _collisions(self, dt: float, t: float) -> None:
         loaded = [c for c in self.cars if c.loaded and not c.finished]
@@ -441,7 +460,14 @@ class FakeServer:
         speed = float(self.rng.uniform(5, 60))
         others = [c for c in loaded if c is not car]
         if others and self.rng.random() < 0.5:
-            other = others[int(self.rng.integers(len(others)))]
+            # the car closest on track (around the lap, either way) is the one it touches
+            length = self.circuit.length
+
+            def gap(other: _Car) -> float:
+                apart = abs(other.driven.state(t).distance_m - st.distance_m) % length
+                return min(apart, length - apart)
+
+            other = min(others, key=gap)
             for a, b, rel in ((car, other, [0.0, 0.3, 2.1]), (other, car, [0.0, 0.3, -2.1])):
                 self.send(
                     "client_event",
@@ -455,13 +481,17 @@ class FakeServer:
                     },
                 )
         else:
+            # into the barrier: a few metres off the race line, on the car's left or right
+            side = float(self.rng.choice([-1.0, 1.0])) * float(self.rng.uniform(6.0, 12.0))
+            vx, _, vz = st.velocity
+            norm = max(float(np.hypot(vx, vz)), 1e-6)
             self.send(
                 "client_event",
                 {
                     "event_type": 11,
                     "car_id": car.car_id,
                     "impact_speed": speed,
-                    "world_pos": [st.x + 4.0, st.y, st.z],
+                    "world_pos": [st.x - vz / norm * side, st.y, st.z + vx / norm * side],
                     "rel_pos": [0.9, 0.2, 1.4],
                 },
             )
@@ -489,10 +519,13 @@ class FakeServer:
                 self._collisions(self._sim - last, t)
                 last = self._sim
                 if self.interval_ms and self._sim >= self._next_update:
+                    step = self.interval_ms / 1000
+                    count = min(int((self._sim - self._next_update) / step) + 1, 1000)
+                    ticks = self._next_update + step * np.arange(count) - self._session_start
                     for car in self.cars:
                         if car.loaded:
-                            self._car_update(car, t)
-                    self._next_update = self._sim + self.interval_ms / 1000 * setup.time_scale
+                            self._car_updates(car, ticks)
+                    self._next_update += step * count
                 if self._flag_at is None and not self.session.laps and t >= self.session.seconds:
                     self._flag_at = t
                 done = all(c.finished or not c.loaded for c in self.cars)
@@ -504,7 +537,7 @@ class FakeServer:
                     if self.session_index + 1 >= len(setup.sessions):
                         break
                     self.next_session()
-                time.sleep(0.004)
+                time.sleep(0.005)
             self._end_session()
         finally:
             for car in self.cars:

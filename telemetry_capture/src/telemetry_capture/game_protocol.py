@@ -8,6 +8,7 @@ dtype (the hot path); the rare messages are decoded one by one.
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from typing import Any, Final
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "encode_handshake_response",
     "encode_handshaker",
     "encode_rt_car_info",
+    "encode_rt_car_infos",
     "encode_rt_lap",
     "rt_car_info_dtype",
 ]
@@ -249,13 +251,19 @@ def decode_rt_car_info(data: bytes) -> dict[str, Any]:
     return out
 
 
-def encode_rt_car_info(values: dict[str, Any]) -> bytes:
+def encode_rt_car_infos(values: Mapping[str, Any], *, count: int) -> list[bytes]:
+    """Pack ``count`` RTCarInfo datagrams at once: each field is a scalar (all datagrams) or an
+    array with one value (or one ``[4]``/``[3]`` row) per datagram; missing fields are 0."""
+    records = np.zeros(count, dtype=RT_CAR_INFO_DTYPE)
+    records["identifier"] = ord("a")
+    records["size"] = CAR_INFO_SIZE
+    for name in RT_CAR_INFO_DTYPE.names or ():
+        if name not in ("identifier", "size") and name in values:
+            records[name] = values[name]
+    raw = records.tobytes()
+    return [raw[i : i + CAR_INFO_SIZE] for i in range(0, count * CAR_INFO_SIZE, CAR_INFO_SIZE)]
+
+
+def encode_rt_car_info(values: Mapping[str, Any]) -> bytes:
     """Pack a dict of RTCarInfo fields (missing ones are 0) into 328 bytes."""
-    record = np.zeros(1, dtype=RT_CAR_INFO_DTYPE)
-    record["identifier"] = ord("a")
-    record["size"] = CAR_INFO_SIZE
-    for name, value in values.items():
-        if name in ("identifier", "size"):
-            continue
-        record[name] = value
-    return record.tobytes()
+    return encode_rt_car_infos(values, count=1)[0]

@@ -37,8 +37,10 @@ def table_rows_chart(health: pl.DataFrame, *, width: int = 520) -> alt.Chart:
     )
 
 
-def ingestion_chart(summary: pl.DataFrame, *, width: int = 520) -> alt.Chart:
-    """Rows landed and quarantined per source (stacked); click to pick a source."""
+def ingestion_chart(summary: pl.DataFrame, *, width: int = 520) -> alt.LayerChart:
+    """Rows landed and quarantined per source (file), side by side on a symlog scale with
+    their counts, so a few quarantined rows show beside thousands landed; click a source to
+    pick it."""
     pick = alt.selection_point(name=SOURCE_PICK, fields=["source"], on="click")
     long = (
         summary.select("pipeline", "source", "rows_landed", "rows_quarantined")
@@ -49,21 +51,30 @@ def ingestion_chart(summary: pl.DataFrame, *, width: int = 520) -> alt.Chart:
             pl.col("source").str.split("/").list.slice(-2).list.join("/").alias("label"),
         )
     )
-    return (
-        alt.Chart(long)
-        .mark_bar()
+    base = alt.Chart().encode(
+        y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)),
+        yOffset=alt.YOffset("outcome:N", sort=["landed", "quarantined"]),
+        x=alt.X("rows:Q", title="rows (symlog scale)", scale=alt.Scale(type="symlog")),
+        tooltip=["pipeline:N", "source:N", "outcome:N", "rows:Q"],
+    )
+    bars = (
+        base.mark_bar()
         .encode(
-            y=alt.Y("label:N", title=None, sort=None),
-            x=alt.X("rows:Q", title="rows", stack=True),
             color=alt.Color(
                 "outcome:N",
                 scale=alt.Scale(domain=["landed", "quarantined"], range=["#1a73e8", "#d93025"]),
             ),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.4)),
-            tooltip=["pipeline:N", "source:N", "outcome:N", "rows:Q"],
         )
         .add_params(pick)
-        .properties(width=width, height=max(80, 26 * summary.height))
+    )
+    counts = (
+        base.transform_filter("datum.rows > 0")
+        .mark_text(align="left", dx=3, fontSize=10)
+        .encode(text=alt.Text("rows:Q", format=","))
+    )
+    return alt.layer(bars, counts, data=long).properties(  # type: ignore[return-value]
+        width=width, height=max(80, 30 * summary.height)
     )
 
 

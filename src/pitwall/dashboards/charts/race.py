@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from pitwall.dashboards.formatting import format_lap_time
+
 DRIVER_PICK = "driver"
 
 
@@ -38,33 +40,39 @@ def positions_chart(lap_positions: pl.DataFrame, *, width: int = 620) -> alt.Cha
     )
 
 
-def lap_times_chart(laps: pl.DataFrame, *, width: int = 620) -> alt.Chart:
-    """Lap times (s) per driver and lap; invalid laps are hollow."""
+# axis labels in m:ss.s for values in seconds
+MINUTES_LABEL = (
+    "floor(datum.value / 60) + ':' + (datum.value % 60 < 10 ? '0' : '')"
+    " + format(datum.value % 60, '.1f')"
+)
+
+
+def lap_times_chart(laps: pl.DataFrame, *, width: int = 620) -> alt.LayerChart:
+    """Lap times per driver and lap, each driver's laps joined by a line; laps that do not
+    count are hollow points."""
     frame = laps.select(
         "lap_number",
         "driver_name",
         (pl.col("lap_time_ms") / 1000).alias("lap_time_s"),
-        pl.col("valid").fill_null(False),
+        pl.col("lap_time_ms").map_elements(format_lap_time, return_dtype=pl.String).alias("time"),
+        pl.col("valid").fill_null(True),
     )
-    return (
-        alt.Chart(frame)
-        .mark_line(point=alt.OverlayMarkDef(filled=True, size=60))
-        .encode(
-            x=alt.X("lap_number:O", title="lap"),
-            y=alt.Y("lap_time_s:Q", title="lap time (s)", scale=alt.Scale(zero=False)),
-            color=alt.Color(
-                "driver_name:N", title="driver", scale=alt.Scale(domain=_drivers(laps))
-            ),
-            strokeDash=alt.StrokeDash("valid:N", title="valid", sort="descending"),
-            tooltip=[
-                "driver_name:N",
-                "lap_number:O",
-                alt.Tooltip("lap_time_s:Q", format=".3f"),
-                "valid:N",
-            ],
-        )
-        .properties(width=width, height=220)
+    color = alt.Color("driver_name:N", title="driver", scale=alt.Scale(domain=_drivers(laps)))
+    base = alt.Chart().encode(
+        x=alt.X("lap_number:O", title="lap"),
+        y=alt.Y(
+            "lap_time_s:Q",
+            title="lap time",
+            scale=alt.Scale(zero=False),
+            axis=alt.Axis(labelExpr=MINUTES_LABEL),
+        ),
+        color=color,
+        tooltip=["driver_name:N", "lap_number:O", "time:N", "valid:N"],
     )
+    lines = base.mark_line(strokeWidth=1.5)
+    valid = base.transform_filter("datum.valid").mark_circle(size=60, opacity=1)
+    invalid = base.transform_filter("!datum.valid").mark_point(size=60, filled=False)
+    return alt.layer(lines, valid, invalid, data=frame).properties(width=width, height=220)
 
 
 def gaps_chart(lap_positions: pl.DataFrame, *, width: int = 620) -> alt.Chart:
@@ -81,7 +89,11 @@ def gaps_chart(lap_positions: pl.DataFrame, *, width: int = 620) -> alt.Chart:
         .mark_line(point=True)
         .encode(
             x=alt.X("lap_number:O", title="lap"),
-            y=alt.Y("gap_s:Q", title="gap to leader (s)"),
+            y=alt.Y(
+                "gap_s:Q",
+                title="gap to the leader (s)",
+                axis=alt.Axis(labelExpr="'+' + format(datum.value, '.1f')"),
+            ),
             color=alt.Color(
                 "driver_name:N", title="driver", scale=alt.Scale(domain=_drivers(lap_positions))
             ),

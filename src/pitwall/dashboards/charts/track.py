@@ -26,28 +26,30 @@ def square_domains(
 def speed_map_chart(
     trace: pl.DataFrame, *, window: tuple[float, float] | None = None, size: int = 380
 ) -> alt.Chart:
-    """One lap's positions coloured by speed; with ``window``, that distance range stands out."""
+    """One lap (``world_x``, ``world_z``, ``speed_kmh`` along the axis ``x``) on the track,
+    coloured by speed; with ``window`` (an ``x`` range) the map zooms on that stretch and
+    fades the rest."""
+    inside = pl.col("x").is_between(*window) if window else pl.lit(True)
     frame = trace.select(
-        "x",
-        "z",
-        "speed_kmh",
-        "lap_distance_m",
-        (pl.col("lap_distance_m").is_between(*window) if window else pl.lit(True)).alias(
-            "in_window"
-        ),
+        "world_x", "world_z", "speed_kmh", "x", inside.alias("in_window")
+    ).drop_nulls(["world_x", "world_z"])
+    focus = frame.filter(pl.col("in_window")) if window else frame
+    x_domain, z_domain = square_domains(
+        (focus if focus.height else frame, "world_x", "world_z"), margin=0.3 if window else 0.05
     )
-    x_domain, z_domain = square_domains((frame, "x", "z"))
     return (
-        alt.Chart(frame)
-        .mark_circle()
+        alt.Chart(
+            frame, title="Track map (zoomed on the brushed stretch)" if window else "Track map"
+        )
+        .mark_circle(clip=True)
         .encode(
-            x=alt.X("x:Q", scale=alt.Scale(domain=x_domain), axis=None),
-            y=alt.Y("z:Q", scale=alt.Scale(domain=z_domain, reverse=True), axis=None),
+            x=alt.X("world_x:Q", scale=alt.Scale(domain=x_domain), axis=None),
+            y=alt.Y("world_z:Q", scale=alt.Scale(domain=z_domain, reverse=True), axis=None),
             color=alt.Color("speed_kmh:Q", title="km/h", scale=alt.Scale(scheme="turbo")),
-            size=alt.condition("datum.in_window", alt.value(28), alt.value(6)),
-            opacity=alt.condition("datum.in_window", alt.value(1.0), alt.value(0.25)),
+            size=alt.condition("datum.in_window", alt.value(30), alt.value(6)),
+            opacity=alt.condition("datum.in_window", alt.value(1.0), alt.value(0.2)),
             tooltip=[
-                alt.Tooltip("lap_distance_m:Q", format=".0f"),
+                alt.Tooltip("x:Q", format=",.0f", title="position"),
                 alt.Tooltip("speed_kmh:Q", format=".1f"),
             ],
         )
