@@ -69,9 +69,8 @@ def test_clean_merges_pending_batches_once_and_finalizes_the_log(lake: Lake) -> 
     commit_raw(_batch("b1", [1, 2, 3]), lake=lake)
     pending = scan_unmerged(lake.table_uri("raw", "things"), after_seq=0)
     assert pending is not None
-    rows, after, top = pending
-    assert after == 0
-    frame = rows.collect()
+    assert pending.after == 0
+    frame, top = pending.rows.collect(), pending.top
     write_quarantine(
         pl.DataFrame(
             {
@@ -106,14 +105,17 @@ def test_clean_merges_pending_batches_once_and_finalizes_the_log(lake: Lake) -> 
 
 def test_a_merge_that_changes_nothing_commits_nothing_to_clean(lake: Lake) -> None:
     commit_raw(_batch("b1", [1, 2]), lake=lake)
-    rows, _, top = scan_unmerged(lake.table_uri("raw", "things"))  # type: ignore[misc]
-    CleanWriter("things", lake=lake).write(_clean(rows.collect(), merged={"things": top}, after={}))
+    pending = scan_unmerged(lake.table_uri("raw", "things"))
+    assert pending is not None
+    CleanWriter("things", lake=lake).write(
+        _clean(pending.rows.collect(), merged={"things": pending.top}, after={})
+    )
     version = open_table(lake.table_uri("clean", "things")).version()  # type: ignore[union-attr]
     commit_raw(_batch("b2", [1, 2]), lake=lake)  # the same values again, in a new batch
-    rows, after, top = scan_unmerged(lake.table_uri("raw", "things"))  # type: ignore[misc]
-    assert after == 1
-    assert commit_clean(_clean(rows.collect(), merged={"things": top}, after={"things": 1}),
-                        lake=lake)
+    pending = scan_unmerged(lake.table_uri("raw", "things"))
+    assert pending is not None and pending.after == 1
+    chunk = _clean(pending.rows.collect(), merged={"things": pending.top}, after={"things": 1})
+    assert commit_clean(chunk, lake=lake)
     assert open_table(lake.table_uri("clean", "things")).version() == version  # type: ignore[union-attr]
     assert read_merged_seqs("things", ["things"], lake=lake) == {"things": 2}
     assert scan_unmerged(lake.table_uri("raw", "things")) is None

@@ -48,6 +48,7 @@ from pitwall.lake.files_append import (
     write_files,
 )
 from pitwall.lake.ingest import (
+    QUARANTINE_SCHEMA,
     BatchOutcome,
     batch_status,
     utc_now,
@@ -159,8 +160,13 @@ def commit_raw(batch: LandedBatch, *, lake: Lake) -> BatchOutcome | None:
     outcome.batch_seq = seq
     outcome.finished_at = utc_now()
     write_ingestion_log([outcome], lake=lake)
-    log.info("%s: landed %s rows (batch %s, seq %d)", batch.table, f"{counted.rows:,}",
-             batch.batch_id, seq)
+    log.info(
+        "%s: landed %s rows (batch %s, seq %d)",
+        batch.table,
+        f"{counted.rows:,}",
+        batch.batch_id,
+        seq,
+    )
     return outcome
 
 
@@ -193,8 +199,15 @@ def _commit_staged(
                 return None
             next_seq = raw_seq(table) + 1
             if next_seq != seq:  # another batch of the stream landed first: take the next seq
-                staged = _restamp(staged, uri=uri, schema=schema, seq=next_seq, batch=batch,
-                                  table=table, lake=lake)
+                staged = _restamp(
+                    staged,
+                    uri=uri,
+                    schema=schema,
+                    seq=next_seq,
+                    batch=batch,
+                    table=table,
+                    lake=lake,
+                )
                 seq = next_seq
             commit_files(
                 staged,
@@ -207,8 +220,10 @@ def _commit_staged(
 
 
 def _fetched(batch: LandedBatch, table: DeltaTable | None) -> bool:
-    return batch.since_seq is not None and batch.dedupe_on is not None and raw_seq(table) > (
-        batch.since_seq
+    return (
+        batch.since_seq is not None
+        and batch.dedupe_on is not None
+        and raw_seq(table) > (batch.since_seq)
     )
 
 
@@ -226,8 +241,9 @@ def _drop_landed(batch: LandedBatch, table: DeltaTable | None, *, lake: Lake) ->
     kept = batch.rows.filter(~pl.col(batch.dedupe_on).is_in(held.implode()))
     dropped = batch.rows.height - kept.height
     if dropped:
-        log.info("%s: %d record(s) landed meanwhile by a concurrent run, dropped", batch.table,
-                 dropped)
+        log.info(
+            "%s: %d record(s) landed meanwhile by a concurrent run, dropped", batch.table, dropped
+        )
     return kept
 
 
@@ -300,6 +316,24 @@ class _Counter:
             yield batch
 
 
+@dataclass(frozen=True)
+class QuarantineRows:
+    """Rows a CLEAN node rejected (:data:`~pitwall.lake.ingest.QUARANTINE_SCHEMA`).
+
+    The first chunk of a merge replaces every earlier quarantine row of its ``batches`` (so a
+    re-run never doubles them); later chunks (``replace=False``) add theirs.
+    """
+
+    rows: pl.DataFrame
+    batches: tuple[str, ...]
+    replace: bool = True
+
+    @classmethod
+    def nothing(cls) -> QuarantineRows:
+        """No rows for no batch (what a CLEAN node with nothing to merge yields)."""
+        return cls(pl.DataFrame(schema=QUARANTINE_SCHEMA), ())
+
+
 CleanMode = Literal["merge", "replace"]
 
 
@@ -339,6 +373,16 @@ class CleanChunk:
     @property
     def last(self) -> bool:
         return self.merged is not None
+
+    @property
+    def is_nothing(self) -> bool:
+        return self.rows.is_empty() and self.merged == {}
+
+    @classmethod
+    def nothing(cls, table: str) -> CleanChunk:
+        """No rows closing no merge: a CLEAN node with nothing to merge yields this (Kedro
+        needs at least one output of a generator node with several outputs)."""
+        return cls(table, pl.DataFrame(), (), quarantine_table="", pipeline="", merged={})
 
     def closing(self, *, merged: Mapping[str, int], after: Mapping[str, int]) -> CleanChunk:
         return replace(self, merged=dict(merged), after=dict(after))
@@ -389,6 +433,8 @@ class CleanWriter:
         return self.lake.table_uri("clean", self.table)
 
     def write(self, chunk: CleanChunk) -> None:
+        if chunk.is_nothing and not self._open:
+            return
         if not self._open:
             self._open = True
             new = open_table(self.uri, storage_options=self.lake.storage_options) is None
@@ -508,8 +554,12 @@ def finalize_log(chunk: CleanChunk, *, lake: Lake) -> list[BatchOutcome]:
     for raw, upto in chunk.merged.items():
         after = chunk.after.get(raw, 0)
         outcomes += _final_outcomes(
-            raw, after=after, upto=upto, quarantine=chunk.quarantine_table,
-            pipeline=chunk.pipeline, lake=lake,
+            raw,
+            after=after,
+            upto=upto,
+            quarantine=chunk.quarantine_table,
+            pipeline=chunk.pipeline,
+            lake=lake,
         )
     write_ingestion_log(outcomes, lake=lake)
     return outcomes

@@ -123,7 +123,7 @@ def write_table(
         if compare is None or any(c not in known for c in frame.columns):
             merger = merger.when_matched_update_all()
         elif changed:
-            differs = " OR ".join(f't."{c}" IS DISTINCT FROM s."{c}"' for c in changed)
+            differs = " OR ".join(f'(t."{c}" IS DISTINCT FROM s."{c}")' for c in changed)
             merger = merger.when_matched_update_all(predicate=differs)
         merger = merger.when_not_matched_insert_all()
         merger.execute()

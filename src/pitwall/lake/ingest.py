@@ -61,9 +61,7 @@ INGESTION_LOG_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def batch_status(
-    *, rows_in: int, rows_quarantined: int, error: str | None = None
-) -> BatchStatus:
+def batch_status(*, rows_in: int, rows_quarantined: int, error: str | None = None) -> BatchStatus:
     """The final status of a batch: the one rule every source uses."""
     if error is not None:
         return "rejected"

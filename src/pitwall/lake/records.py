@@ -54,6 +54,7 @@ def write_quarantine(
     table: str,
     *,
     batches: Collection[str] | None = None,
+    append: bool = False,
     lake: Lake | None = None,
 ) -> None:
     """Store quarantine rows in ``quarantine.<table>``, replacing every earlier row of the same
@@ -64,9 +65,19 @@ def write_quarantine(
         table: the quarantine table.
         batches: the batches whose rows ``rows`` replace (default: those in ``rows``); a batch
             listed here with no row in ``rows`` loses its earlier rows.
+        append: add ``rows`` to the batches' rows instead (the later chunks of a batch whose
+            first chunk replaced its rows).
         lake: the lake (default: the project's).
     """
     lake = lake or get_lake()
+    if append:
+        if not rows.is_empty():
+            data = rows.select(list(QUARANTINE_SCHEMA)).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
+            uri = lake.table_uri("quarantine", table)
+            for attempt in retry_on_conflict():
+                with attempt:
+                    write_table(data, uri, storage_options=lake.storage_options)
+        return
     wanted = sorted(set(batches) if batches is not None else _batches_of(rows))
     if not wanted:
         return

@@ -25,6 +25,7 @@ checkpoint drops ``commitInfo``).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
@@ -146,14 +147,23 @@ def holds_batch(
     return bool(read_batch_ids(table, storage_options=storage_options, candidates=[batch_id]))
 
 
+@dataclass(frozen=True)
+class Unmerged:
+    """RAW rows not merged into CLEAN yet: their ``_batch_seq`` is in ``(after, top]``."""
+
+    table: str
+    rows: pl.LazyFrame
+    after: int
+    top: int
+
+
 def scan_unmerged(
     raw_uri: str,
     *,
     after_seq: int | None = None,
     storage_options: Mapping[str, str] | None = None,
-) -> tuple[pl.LazyFrame, int, int] | None:
-    """RAW rows not merged into CLEAN yet: ``(rows, after, top)`` with the rows'
-    ``_batch_seq`` in ``(after, top]`` (None: nothing to merge).
+) -> Unmerged | None:
+    """RAW rows not merged into CLEAN yet (None: nothing to merge).
 
     ``after`` defaults to the table's merged mark. The RAW snapshot is pinned: the rows, the
     mark and ``top`` come from one table version.
@@ -165,4 +175,5 @@ def scan_unmerged(
     if table is None or top <= after_seq:
         return None
     rows = scan_table(raw_uri, storage_options=storage_options, version=table.version())
-    return rows.filter(pl.col(BATCH_SEQ) > after_seq), after_seq, top
+    name = raw_uri.rstrip("/").rsplit("/", 1)[-1]
+    return Unmerged(name, rows.filter(pl.col(BATCH_SEQ) > after_seq), after_seq, top)
