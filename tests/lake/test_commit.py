@@ -30,7 +30,12 @@ def _batch(batch_id: str, values: list[int], *, table: str = "things") -> Landed
 def _clean(rows: pl.DataFrame, *, merged: dict[str, int], after: dict[str, int]) -> CleanChunk:
     typed = rows.select(pl.col("k"), pl.col("v").cast(pl.Int64), "_batch_id", "_ingested_at")
     return CleanChunk(
-        "things", typed, ("k",), quarantine_table="things", pipeline="test", merged=merged,
+        "things",
+        typed,
+        ("k",),
+        quarantine_table="things",
+        pipeline="test",
+        merged=merged,
         after=after,
     )
 
@@ -44,7 +49,9 @@ def test_a_batch_lands_once_and_gets_the_next_seq(lake: Lake) -> None:
     assert second is not None and second.batch_seq == 2
     raw = read_table(lake.table_uri("raw", "things"))
     assert raw.height == 4
-    assert raw.group_by("_batch_id").agg(pl.col("_batch_seq").unique()).sort("_batch_id").rows() == [
+    assert raw.group_by("_batch_id").agg(pl.col("_batch_seq").unique()).sort(
+        "_batch_id"
+    ).rows() == [
         ("b1", [1]),
         ("b2", [2]),
     ]

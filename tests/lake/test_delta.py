@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from deltalake import DeltaTable, Transaction
 from kedro.io import DatasetError
 
 from pitwall.datasets import DeltaTableDataset
-from deltalake import DeltaTable, Transaction
-
 from pitwall.lake.delta import read_table, write_table
 from pitwall.lake.layout import Lake, get_lake
 

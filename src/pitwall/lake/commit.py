@@ -56,9 +56,9 @@ from pitwall.lake.ingest import (
 from pitwall.lake.layout import Lake
 from pitwall.lake.records import read_ingestion_log, write_ingestion_log
 from pitwall.lake.txn import (
-    MERGED_APP_ID,
     BATCH_ID,
     BATCH_SEQ,
+    MERGED_APP_ID,
     clean_transactions,
     holds_batch,
     raw_seq,
