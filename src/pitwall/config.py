@@ -28,7 +28,12 @@ CONFIG_LOADER_ARGS: dict[str, Any] = {
     "base_env": "base",
     "default_run_env": "local",
     "custom_resolvers": {"oc.env": oc.env},
-    "config_patterns": {"sources": ["sources*", "sources*/**"]},
+    "config_patterns": {
+        # sources_*.yml declare the CSV feeds, REST sources and sites; they are globals too,
+        # so parameters refer to them (``${globals:csv_feeds}``) instead of copying them
+        "sources": ["sources*", "sources*/**"],
+        "globals": ["globals*", "globals*/**", "sources*", "sources*/**"],
+    },
 }
 
 

@@ -14,6 +14,7 @@ They only read pending input and commit; what to commit is decided by the nodes:
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import polars as pl
@@ -23,8 +24,9 @@ from kedro_datasets._typing import TablePreview
 from pitwall.datasets.lake_options import LakeOptions, preview_table
 from pitwall.lake.commit import CleanChunk, CleanWriter, LandedBatch, QuarantineRows, commit_raw
 from pitwall.lake.delta import open_table, scan_table
+from pitwall.lake.ingest import BatchOutcome
 from pitwall.lake.layout import Layer
-from pitwall.lake.records import read_ingestion_log, write_quarantine
+from pitwall.lake.records import read_ingestion_log, write_ingestion_log, write_quarantine
 from pitwall.lake.txn import Unmerged, scan_unmerged
 
 
@@ -58,14 +60,48 @@ class _TableDataset(LakeOptions):
 
 
 class RawTableDataset(_TableDataset, AbstractDataset[LandedBatch, Unmerged | None]):
-    """A RAW table: lands batches; loads the rows CLEAN has not merged yet."""
+    """A RAW table: lands batches; loads the rows CLEAN has not merged yet.
+
+    The ``landed_raw`` log rows of batches saved in quick succession (``LandedBatch.last``
+    unset: a stream of REST chunks) are written together, at most every ``log_every_seconds``
+    and with the stream's last batch: one log merge per small commit cost as much as the
+    commit itself.
+    """
 
     layer: Layer = "raw"
 
+    def __init__(
+        self,
+        *,
+        table: str,
+        log_every_seconds: float = 5.0,
+        lake_uri: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(table=table, lake_uri=lake_uri, metadata=metadata)
+        self._log_every = log_every_seconds
+        self._unlogged: list[BatchOutcome] = []
+        self._unlogged_since = 0.0
+        self._own: set[int] = set()  # seqs this dataset committed (its earlier chunks)
+
     def save(self, data: LandedBatch) -> None:
-        commit_raw(data, lake=self.lake)
+        outcome = commit_raw(data, lake=self.lake, log_now=False, own_seqs=frozenset(self._own))
+        if outcome is not None:
+            if outcome.batch_seq is not None:
+                self._own.add(outcome.batch_seq)
+            if not self._unlogged:
+                self._unlogged_since = time.monotonic()
+            self._unlogged.append(outcome)
+        if data.last or time.monotonic() - self._unlogged_since >= self._log_every:
+            self._write_log()
+
+    def _write_log(self) -> None:
+        if self._unlogged:
+            write_ingestion_log(self._unlogged, lake=self.lake)
+            self._unlogged = []
 
     def load(self) -> Unmerged | None:
+        self._write_log()  # normally done by the last save already
         return scan_unmerged(self.uri, storage_options=self.lake.storage_options)
 
 

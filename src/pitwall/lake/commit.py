@@ -96,6 +96,8 @@ class LandedBatch:
             value they already hold are dropped before the commit.
         dedupe_on: the column identifying a record for ``since_seq``.
         layout: how the RAW files are cut and encoded.
+        last: whether another batch of the same stream follows at once in this load (False:
+            the dataset may gather the log rows of several such batches in one write).
     """
 
     table: str
@@ -108,6 +110,7 @@ class LandedBatch:
     since_seq: int | None = None
     dedupe_on: str | None = None
     layout: ParquetLayout = RAW_LAYOUT
+    last: bool = True
 
     def outcome(self, *, rows_in: int, status: str | None = None) -> BatchOutcome:
         final = batch_status(rows_in=rows_in, rows_quarantined=0, error=self.error)
@@ -125,8 +128,21 @@ class LandedBatch:
         )
 
 
-def commit_raw(batch: LandedBatch, *, lake: Lake) -> BatchOutcome | None:
+def commit_raw(
+    batch: LandedBatch,
+    *,
+    lake: Lake,
+    log_now: bool = True,
+    own_seqs: frozenset[int] = frozenset(),
+) -> BatchOutcome | None:
     """Land one batch in RAW exactly once (see the module docstring).
+
+    Args:
+        batch: the batch.
+        lake: the lake.
+        log_now: write its ``landed_raw`` log row now (False: the caller writes the returned
+            row later, with others; a run killed meanwhile loses nothing, since CLEAN writes
+            every batch's final row from the tables).
 
     Returns:
         Its ingestion-log row, or None when the batch had already landed (it is skipped).
@@ -140,7 +156,8 @@ def commit_raw(batch: LandedBatch, *, lake: Lake) -> BatchOutcome | None:
         log.info("%s: batch %s already landed, skipped", batch.table, batch.batch_id)
         return None
     seq = raw_seq(table) + 1
-    rows = _drop_landed(batch, table, lake=lake) if _fetched(batch, table) else batch.rows
+    others = _others_since(batch, table, own_seqs)
+    rows = _drop_landed(batch, table, others, lake=lake) if others else batch.rows
     schema, stream = _stamped(rows, seq=seq)
     counted = _Counter()
     staged = write_files(
@@ -159,7 +176,8 @@ def commit_raw(batch: LandedBatch, *, lake: Lake) -> BatchOutcome | None:
     outcome = batch.outcome(rows_in=counted.rows, status="landed_raw")
     outcome.batch_seq = seq
     outcome.finished_at = utc_now()
-    write_ingestion_log([outcome], lake=lake)
+    if log_now:
+        write_ingestion_log([outcome], lake=lake)
     log.info(
         "%s: landed %s rows (batch %s, seq %d)",
         batch.table,
@@ -219,21 +237,22 @@ def _commit_staged(
     return seq
 
 
-def _fetched(batch: LandedBatch, table: DeltaTable | None) -> bool:
-    return (
-        batch.since_seq is not None
-        and batch.dedupe_on is not None
-        and raw_seq(table) > (batch.since_seq)
-    )
+def _others_since(batch: LandedBatch, table: DeltaTable | None, own: frozenset[int]) -> list[int]:
+    """The seqs other writers committed since the batch was fetched (fetched batches only)."""
+    if batch.since_seq is None or batch.dedupe_on is None:
+        return []
+    return [s for s in range(batch.since_seq + 1, raw_seq(table) + 1) if s not in own]
 
 
-def _drop_landed(batch: LandedBatch, table: DeltaTable | None, *, lake: Lake) -> RawRows:
-    """The batch without the records other batches landed since it was fetched."""
-    assert batch.dedupe_on is not None and batch.since_seq is not None and table is not None
+def _drop_landed(
+    batch: LandedBatch, table: DeltaTable | None, seqs: list[int], *, lake: Lake
+) -> RawRows:
+    """The batch without the records other writers landed (in ``seqs``) since its fetch."""
+    assert batch.dedupe_on is not None and table is not None
     assert isinstance(batch.rows, pl.DataFrame), "fetched batches are held in memory"
     held = (
         scan_table(table.table_uri, storage_options=lake.storage_options, version=table.version())
-        .filter(pl.col(BATCH_SEQ) > batch.since_seq)
+        .filter(pl.col(BATCH_SEQ).is_in(seqs))
         .select(batch.dedupe_on)
         .collect()
         .to_series()

@@ -14,9 +14,10 @@ from urllib.parse import urljoin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pitwall.column_specs import expand_type_shorthand
 from pitwall.settings import get_settings
 
-ColumnType = Literal["str", "int", "float", "date", "duration_ms"]
+ColumnType = Literal["string", "int", "float", "date", "duration_ms"]
 
 
 class ColumnSpec(BaseModel):
@@ -24,7 +25,7 @@ class ColumnSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: ColumnType = "str"
+    type: ColumnType = "string"
     required: bool = False
     field: str = ""
     """Name of the extracted text field (default: the column name)."""
@@ -59,10 +60,10 @@ class SiteConfig(BaseModel):
     @field_validator("columns", mode="before")
     @classmethod
     def _fill_fields(cls, value: Mapping[str, Any]) -> dict[str, Any]:
-        # "driver: str" is shorthand for {"type": "str"}; field defaults to the column name
+        # "driver: string" is shorthand for {"type": "string"}; field defaults to the name
         out: dict[str, Any] = {}
-        for name, spec in value.items():
-            spec = {"type": spec} if isinstance(spec, str) else dict(spec or {})
+        for name, spec in expand_type_shorthand(value).items():
+            spec = dict(spec or {})
             spec.setdefault("field", name)
             out[name] = spec
         return out
