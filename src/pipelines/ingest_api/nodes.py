@@ -25,7 +25,7 @@ def split_api_rows(
 ) -> Iterator[tuple[QuarantineRows, CleanChunk]]:
     """An endpoint's RAW rows not merged yet -> rejected rows and typed CLEAN rows."""
     declared = parse_sources({source: spec})[source].endpoints[endpoint]
-    if pending is None:
+    if pending is None or pending.is_empty:
         yield QuarantineRows.nothing(), CleanChunk.nothing(declared.clean_table)
         return
     yield split_endpoint_rows(pending, endpoint=declared, quarantine_table=pending.table)

@@ -46,7 +46,7 @@ def split_csv_rows(
     """RAW rows not merged yet -> per file, chunks of quarantine rows (unparsed records, bad
     values, missing keys, superseded duplicates) and typed CLEAN rows."""
     declared = parse_feeds({feed: spec})[feed]
-    if pending is None:
+    if pending is None or pending.is_empty:
         yield QuarantineRows.nothing(), CleanChunk.nothing(declared.clean_table)
         return
     yield from split_feed_rows(pending, feed=declared)

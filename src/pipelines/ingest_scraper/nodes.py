@@ -24,7 +24,7 @@ def split_scraped_rows(
     """A site's RAW lines not merged yet -> quarantine (rejected items, malformed lines, gated
     feeds) and records typed per the site's columns, the latest row per key."""
     declared = parse_scraper_config(params["scraper"]).site(site)
-    if pending is None:
+    if pending is None or pending.is_empty:
         yield QuarantineRows.nothing(), CleanChunk.nothing(declared.table)
         return
     share = float(params.get("max_rejected_share", 1.0))

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import polars as pl
 import pyarrow as pa
 
 from pitwall.csvfeeds.feeds import CsvFeed
@@ -22,9 +21,9 @@ from pitwall.csvfeeds.files import LandingFile, list_feed_files, local_copy
 from pitwall.csvfeeds.parse import parse_csv
 from pitwall.csvfeeds.sniff import check_file
 from pitwall.lake.delta import open_table
-from pitwall.lake.ingest import FINAL_STATUSES, make_batch_id, utc_now
+from pitwall.lake.ingest import make_batch_id, utc_now
 from pitwall.lake.layout import Lake
-from pitwall.lake.records import read_ingestion_log
+from pitwall.lake.records import read_finished_batches
 from pitwall.lake.txn import read_batch_ids
 
 log = logging.getLogger(__name__)
@@ -57,10 +56,7 @@ def find_pending_files(feed: CsvFeed, *, lake: Lake) -> list[tuple[LandingFile, 
     raw = open_table(lake.table_uri("raw", feed.raw_table), storage_options=lake.storage_options)
     ids = {b for _, b in files}
     landed = read_batch_ids(raw, storage_options=lake.storage_options, candidates=ids)
-    logged = read_ingestion_log(lake=lake).filter(
-        pl.col("batch_id").is_in(sorted(ids)) & pl.col("status").is_in(sorted(FINAL_STATUSES))
-    )
-    done = landed | set(logged.get_column("batch_id").to_list())
+    done = landed | read_finished_batches(ids - landed, lake=lake)
     pending, seen = [], set()
     for file, batch in files:
         if batch not in done and batch not in seen:

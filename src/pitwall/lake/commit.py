@@ -526,6 +526,8 @@ def commit_clean(chunk: CleanChunk, *, lake: Lake) -> bool:
                 written = False
                 break
             txns = clean_transactions(chunk.merged or {})
+            if table is None and chunk.rows.width == 0:
+                break  # nothing of this table yet, and nothing to create it from
             if not chunk.rows.is_empty() or table is None:
                 write_table(
                     chunk.rows,

@@ -15,6 +15,7 @@ from deltalake import write_deltalake
 from pitwall.lake.conflicts import retry_on_conflict
 from pitwall.lake.delta import open_table, scan_table, sql_in, write_table
 from pitwall.lake.ingest import (
+    FINAL_STATUSES,
     INGESTION_LOG_TABLE,
     QUARANTINE_SCHEMA,
     BatchOutcome,
@@ -47,6 +48,17 @@ def read_ingestion_log(*, lake: Lake | None = None) -> pl.DataFrame:
     if open_table(uri, storage_options=lake.storage_options) is None:
         return empty_ingestion_log()
     return scan_table(uri, storage_options=lake.storage_options).collect()
+
+
+def read_finished_batches(batch_ids: Collection[str], *, lake: Lake | None = None) -> set[str]:
+    """Those of ``batch_ids`` whose log row has a final status (inputs refused whole or empty
+    land nothing in RAW: the log is where they are known)."""
+    if not batch_ids:
+        return set()
+    done = read_ingestion_log(lake=lake).filter(
+        pl.col("batch_id").is_in(sorted(batch_ids)) & pl.col("status").is_in(sorted(FINAL_STATUSES))
+    )
+    return set(done.get_column("batch_id").to_list())
 
 
 def write_quarantine(

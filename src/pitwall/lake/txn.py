@@ -149,12 +149,21 @@ def holds_batch(
 
 @dataclass(frozen=True)
 class Unmerged:
-    """RAW rows not merged into CLEAN yet: their ``_batch_seq`` is in ``(after, top]``."""
+    """RAW rows not merged into CLEAN yet: their ``_batch_seq`` is in ``(after, top]``.
+
+    ``scan`` is the whole RAW table at the same version (CLEAN built per capture reads the
+    captures' earlier rows too).
+    """
 
     table: str
     rows: pl.LazyFrame
     after: int
     top: int
+    scan: pl.LazyFrame
+
+    @property
+    def is_empty(self) -> bool:
+        return self.top <= self.after
 
 
 def scan_unmerged(
@@ -163,17 +172,17 @@ def scan_unmerged(
     after_seq: int | None = None,
     storage_options: Mapping[str, str] | None = None,
 ) -> Unmerged | None:
-    """RAW rows not merged into CLEAN yet (None: nothing to merge).
+    """RAW rows not merged into CLEAN yet (None: no RAW table; see ``Unmerged.is_empty``).
 
     ``after`` defaults to the table's merged mark. The RAW snapshot is pinned: the rows, the
     mark and ``top`` come from one table version.
     """
     table = open_table(raw_uri, storage_options=storage_options)
+    if table is None:
+        return None
     top = raw_seq(table)
     if after_seq is None:
         after_seq = raw_merged_seq(table)
-    if table is None or top <= after_seq:
-        return None
-    rows = scan_table(raw_uri, storage_options=storage_options, version=table.version())
+    scan = scan_table(raw_uri, storage_options=storage_options, version=table.version())
     name = raw_uri.rstrip("/").rsplit("/", 1)[-1]
-    return Unmerged(name, rows.filter(pl.col(BATCH_SEQ) > after_seq), after_seq, top)
+    return Unmerged(name, scan.filter(pl.col(BATCH_SEQ) > after_seq), after_seq, top, scan)

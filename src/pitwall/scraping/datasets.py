@@ -20,6 +20,7 @@ from kedro_datasets._typing import TablePreview
 from pitwall.datasets.lake_options import LakeOptions
 from pitwall.lake.delta import open_table
 from pitwall.lake.ingest import make_batch_id, utc_now
+from pitwall.lake.records import read_finished_batches
 from pitwall.lake.txn import read_batch_ids
 from pitwall.scraping.config import read_scraper_config
 from pitwall.scraping.crawl import CrawlError, run_crawl
@@ -88,9 +89,9 @@ class ScraperFeedDataset(LakeOptions, AbstractDataset[None, Iterator[ScrapedFeed
         table = open_table(
             self.lake.table_uri("raw", raw_table(self._site)), storage_options=options
         )
-        landed = read_batch_ids(
-            table, storage_options=options, candidates={f.batch_id for f in files}
-        )
+        ids = {f.batch_id for f in files}
+        landed = read_batch_ids(table, storage_options=options, candidates=ids)
+        landed |= read_finished_batches(ids - landed, lake=self.lake)
         return [f for f in files if f.batch_id not in landed]
 
     def save(self, data: None) -> None:
