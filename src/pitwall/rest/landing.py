@@ -53,9 +53,6 @@ def chunk_pages(
         )
 
     for page, end in _with_end(p for p in pages if p.size):
-        if group and (page.source, page.endpoint) != (group[0].source, group[0].endpoint):
-            yield flush(last=False)
-            group, size = [], 0
         group.append(page)
         size += page.size
         if size >= max_records or end:
