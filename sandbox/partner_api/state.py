@@ -25,14 +25,19 @@ class Stats:
     requests: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     auth_kinds: Counter[str] = field(default_factory=Counter)
+    since: dict[str, Counter[str]] = field(default_factory=dict)
+    """Per path, the ``updated_since`` values requested (where incremental clients start)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def count(self, *, path: str, status: int, auth: str | None) -> None:
+    def count(
+        self, *, path: str, status: int, auth: str | None, since: str | None = None
+    ) -> None:
         with self._lock:
             self.requests[path] += 1
             self.statuses[status] += 1
             if auth:
                 self.auth_kinds[auth] += 1
+            self.since.setdefault(path, Counter())[since or ""] += 1
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         with self._lock:
@@ -40,6 +45,7 @@ class Stats:
                 "requests": dict(self.requests),
                 "statuses": {str(k): v for k, v in self.statuses.items()},
                 "auth_kinds": dict(self.auth_kinds),
+                "since": {path: dict(values) for path, values in self.since.items()},
             }
 
 
