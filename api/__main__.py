@@ -8,7 +8,8 @@ import typer
 import uvicorn
 
 from api.app import create_app
-from api.settings import DEMO_PORT
+from api.limits import uvicorn_options
+from api.settings import DEMO_PORT, ApiSettings
 
 
 def main(
@@ -16,7 +17,9 @@ def main(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
 ) -> None:
     """Serve the read API; settings come from PITWALL_API_* environment variables."""
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    settings = ApiSettings()
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, log_level="info", **uvicorn_options(settings))
 
 
 if __name__ == "__main__":

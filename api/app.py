@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import JwksCache, TokenVerifier
 from api.deps import reject_unknown_query
+from api.limits import HeaderLimit
 from api.problems import (
     COMMON_PROBLEMS,
     BodyLimit,
@@ -25,6 +26,7 @@ from api.problems import (
 from api.readers import Readers, open_readers
 from api.routers import admin, feeds, health, ingestion, leaderboard, sessions, tables
 from api.settings import ApiSettings
+from pitwall.production import require_real_secrets
 from pitwall.queries import QueryError, TableNotFoundError
 
 log = logging.getLogger(__name__)
@@ -55,19 +57,27 @@ async def _refresh_periodically(readers: Readers, every_s: float) -> None:
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
-    """The API; resources (catalog, JWKS client) open in its lifespan."""
+    """The API; resources (catalog, JWKS client) open in its lifespan.
+
+    Raises:
+        TemplateSecretError: production mode with a template or empty secret in the env.
+    """
+    require_real_secrets()
     settings = settings or ApiSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         readers = await run_in_threadpool(open_readers, settings)
-        http = httpx.AsyncClient(timeout=10.0)
+        http = httpx.AsyncClient(timeout=settings.jwks_timeout_s)
         jwks = JwksCache(
             settings.oidc_issuer,
             client=http,
             max_age_s=settings.jwks_max_age_s,
             min_refresh_s=settings.jwks_min_refresh_s,
+            timeout_s=settings.jwks_timeout_s,
+            max_backoff_s=settings.jwks_max_backoff_s,
         )
+        jwks.refresh_in_background()  # keys ready for the first request, without delaying it
         app.state.readers = readers
         app.state.verifier = TokenVerifier(
             jwks, audience=settings.oidc_audience, leeway_s=settings.clock_leeway_s
@@ -98,6 +108,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     # every body but an upload is tiny: cap them all (multipart overhead on top of a file)
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD)
+    # outermost: oversized headers are refused before anything (auth included) reads them
+    app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_problem_handlers(app)
     use_problem_media_type(app)
 

@@ -1,10 +1,20 @@
 """Bearer JWT verification against an OIDC issuer (Keycloak in production).
 
-The JWKS is found through the issuer's discovery document, cached, and refetched when a token
-names a ``kid`` we do not know (key rotation) - at most once per ``min_refresh_s`` so that
-tokens with made-up kids cannot make us hammer the issuer. PyJWT's ``PyJWKClient`` would refetch
-on every unknown kid, synchronously with urllib; hence this small async cache around PyJWT's
-``PyJWKSet``. Only RS256 and ES256 are accepted, and the key must be of the header's algorithm.
+The JWKS is found through the issuer's discovery document and cached. An identity provider
+that is slow or down must not stall the API:
+
+- a token whose ``kid`` is known is checked against the cached key without waiting on the
+  issuer, even when the keys are older than ``max_age_s`` (a refresh then starts in the
+  background);
+- refreshes are single-flight: concurrent requests share one fetch, bounded by ``timeout_s``;
+- a failed fetch is remembered with exponential backoff (``backoff_s`` doubling up to
+  ``max_backoff_s``): until then, a token with an unknown ``kid`` gets 503 at once;
+- an unknown ``kid`` (key rotation) triggers a fetch at most once per ``min_refresh_s``, so
+  tokens with made-up kids cannot make us hammer the issuer.
+
+PyJWT's ``PyJWKClient`` would refetch on every unknown kid, synchronously with urllib, and has
+none of the above; hence this small async cache around PyJWT's ``PyJWKSet``. Only RS256 and
+ES256 are accepted, and the key must be of the header's algorithm.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ log = logging.getLogger(__name__)
 ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
 Role = Literal["reader", "ingest", "admin"]
 ROLES: tuple[Role, ...] = ("reader", "ingest", "admin")
+KeyFreshness = Literal["fresh", "stale", "missing"]
 
 
 class AuthError(Exception):
@@ -48,8 +59,20 @@ class Principal:
         return role in self.roles or "admin" in self.roles
 
 
+@dataclass(frozen=True)
+class KeyState:
+    """The signing keys as ``/health`` reports them."""
+
+    freshness: KeyFreshness
+    keys: int
+    age_s: float | None
+    refreshing: bool
+    failures: int
+    retry_in_s: float | None
+
+
 class JwksCache:
-    """The issuer's signing keys by ``kid``."""
+    """The issuer's signing keys by ``kid`` (see the module docstring)."""
 
     def __init__(
         self,
@@ -58,46 +81,116 @@ class JwksCache:
         client: httpx.AsyncClient,
         max_age_s: float = 600.0,
         min_refresh_s: float = 10.0,
+        timeout_s: float = 5.0,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.issuer = issuer.rstrip("/")
         self._client = client
         self._max_age_s = max_age_s
         self._min_refresh_s = min_refresh_s
+        self._timeout_s = timeout_s
+        self._backoff_s = backoff_s
+        self._max_backoff_s = max_backoff_s
+        self._clock = clock
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = float("-inf")
         self._jwks_uri: str | None = None
-        self._lock = asyncio.Lock()
+        self._inflight: asyncio.Task[IssuerUnavailableError | None] | None = None
+        self._failures = 0
+        self._retry_at = float("-inf")
         self.fetches = 0
 
     async def get(self, kid: str) -> PyJWK | None:
-        """The key ``kid``, refetching the JWKS if it is stale or the kid is new."""
+        """The key ``kid``; fetches the JWKS only for a kid it does not know.
+
+        Raises:
+            IssuerUnavailableError: the kid is unknown and the keys cannot be fetched now.
+        """
         key = self._keys.get(kid)
-        if key is not None and not self._stale():
+        if key is not None:
+            if self._stale():
+                self.refresh_in_background()
             return key
-        async with self._lock:
-            key = self._keys.get(kid)
-            if key is not None and not self._stale():
-                return key
-            if time.monotonic() - self._fetched_at >= self._min_refresh_s or self._stale():
-                await self._refresh()
-            return self._keys.get(kid)
+        if self._clock() - self._fetched_at < self._min_refresh_s:
+            return None
+        await self.refresh()
+        return self._keys.get(kid)
+
+    async def refresh(self) -> None:
+        """Fetch the keys now, joining a fetch already under way.
+
+        Raises:
+            IssuerUnavailableError: the fetch failed, or failed recently (backoff).
+        """
+        flight = self._inflight
+        if flight is None or flight.done():
+            wait_s = self._retry_at - self._clock()
+            if wait_s > 0:
+                raise IssuerUnavailableError(
+                    f"the issuer's keys could not be fetched; next attempt in {wait_s:.1f}s"
+                )
+            flight = self._start()
+        # shielded: a request that goes away does not cancel the fetch the others wait on
+        error = await asyncio.shield(flight)
+        if error is not None:
+            raise error
+
+    def refresh_in_background(self) -> None:
+        """Start a fetch unless one is under way or the last one failed too recently."""
+        if (self._inflight is None or self._inflight.done()) and self._clock() >= self._retry_at:
+            self._start()
+
+    def state(self) -> KeyState:
+        now = self._clock()
+        freshness: KeyFreshness = "missing"
+        if self._keys:
+            freshness = "stale" if self._stale() else "fresh"
+        return KeyState(
+            freshness=freshness,
+            keys=len(self._keys),
+            age_s=None if self._fetched_at == float("-inf") else round(now - self._fetched_at, 1),
+            refreshing=self._inflight is not None and not self._inflight.done(),
+            failures=self._failures,
+            retry_in_s=round(self._retry_at - now, 1) if self._retry_at > now else None,
+        )
 
     def _stale(self) -> bool:
-        return time.monotonic() - self._fetched_at > self._max_age_s
+        return self._clock() - self._fetched_at > self._max_age_s
 
-    async def _refresh(self) -> None:
+    def _start(self) -> asyncio.Task[IssuerUnavailableError | None]:
+        self._inflight = asyncio.create_task(self._fetch(), name="jwks-refresh")
+        return self._inflight
+
+    async def _fetch(self) -> IssuerUnavailableError | None:
+        """One fetch; its outcome is recorded here and returned (never raised) to the waiters."""
         try:
-            if self._jwks_uri is None:
-                self._jwks_uri = await self._discover()
-            response = await self._client.get(self._jwks_uri)
-            response.raise_for_status()
-            jwks = PyJWKSet.from_dict(response.json())
-        except (httpx.HTTPError, ValueError, jwt.PyJWKSetError) as exc:
-            raise IssuerUnavailableError(f"cannot fetch the issuer's keys: {exc}") from exc
+            async with asyncio.timeout(self._timeout_s):
+                if self._jwks_uri is None:
+                    self._jwks_uri = await self._discover()
+                response = await self._client.get(self._jwks_uri)
+                response.raise_for_status()
+                jwks = PyJWKSet.from_dict(response.json())
+        except (TimeoutError, httpx.HTTPError, ValueError, KeyError, jwt.PyJWKSetError) as exc:
+            self._failures += 1
+            delay = min(self._max_backoff_s, self._backoff_s * 2 ** (self._failures - 1))
+            self._retry_at = self._clock() + delay
+            reason = f"timed out after {self._timeout_s}s" if isinstance(exc, TimeoutError) else exc
+            log.warning(
+                "cannot fetch the signing keys of %s (%s); next attempt in %.1fs",
+                self.issuer,
+                reason,
+                delay,
+            )
+            return IssuerUnavailableError(f"cannot fetch the issuer's keys: {reason}")
         self._keys = {k.key_id: k for k in jwks.keys if k.key_id}
-        self._fetched_at = time.monotonic()
+        self._fetched_at = self._clock()
+        self._failures = 0
+        self._retry_at = float("-inf")
         self.fetches += 1
         log.info("fetched %d signing keys from %s", len(self._keys), self._jwks_uri)
+        return None
 
     async def _discover(self) -> str:
         response = await self._client.get(f"{self.issuer}/.well-known/openid-configuration")

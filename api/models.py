@@ -12,10 +12,25 @@ from api.settings import Backend
 Layer = Literal["raw", "clean", "quarantine"]
 
 
+class SigningKeysPublic(BaseModel):
+    """The identity provider's signing keys as the API holds them."""
+
+    freshness: Literal["fresh", "stale", "missing"] = Field(
+        description="stale keys still verify tokens while a refresh is attempted; "
+        "missing: no token can be verified yet"
+    )
+    keys: int = Field(description="keys held")
+    age_s: float | None = Field(description="seconds since the last successful fetch")
+    refreshing: bool = Field(description="a fetch is under way")
+    failures: int = Field(description="consecutive failed fetches")
+    retry_in_s: float | None = Field(description="next fetch allowed in (after failures)")
+
+
 class HealthPublic(BaseModel):
     status: Literal["ok"] = "ok"
     backend: Backend
     tables: int = Field(description="lake tables being served")
+    signing_keys: SigningKeysPublic
 
 
 class ColumnPublic(BaseModel):
@@ -136,7 +151,10 @@ class QuarantineSummaryPublic(BaseModel):
 
 class FeedPublic(BaseModel):
     name: str
-    location: str = Field(description="glob the next ingest_csv run reads")
+    location: str = Field(
+        description="glob the next ingest_csv run reads: an s3:// URI, or a path relative to "
+        "the project (or, when configured absolute, to the landing zone)"
+    )
     columns: dict[str, str] = Field(description="declared column -> type")
     required: list[str]
 
@@ -144,7 +162,10 @@ class FeedPublic(BaseModel):
 class UploadPublic(BaseModel):
     feed: str
     file: str = Field(description="name of the stored file")
-    uri: str = Field(description="where the file was stored")
+    uri: str = Field(
+        description="where the file was stored: an s3:// URI, or a path relative to the "
+        "project (or, when configured absolute, to the landing zone); never a server path"
+    )
     bytes: int
     columns: list[str]
 

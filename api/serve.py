@@ -18,6 +18,11 @@ def serve_api(
 ) -> Iterator[str]:
     """Serve the read API (``api.app:create_app``) and yield its base URL."""
     from api.app import create_app
+    from api.limits import uvicorn_options
+    from api.settings import ApiSettings
 
-    with serve_asgi(create_app(settings), host=host, port=port, name="read-api") as url:
+    settings = settings or ApiSettings()
+    app = create_app(settings)
+    options = uvicorn_options(settings)
+    with serve_asgi(app, host=host, port=port, name="read-api", uvicorn_options=options) as url:
         yield url

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pitwall.settings import find_project_root
+from pitwall.sql import SandboxLimits
 
 Backend = Literal["duckdb", "postgres"]
 
@@ -32,6 +33,10 @@ class ApiSettings(BaseSettings):
     jwks_min_refresh_s: float = Field(
         10.0, ge=0, description="at most one refetch per interval for unknown kids"
     )
+    jwks_timeout_s: float = Field(5.0, gt=0, le=60, description="longest wait for the JWKS")
+    jwks_max_backoff_s: float = Field(
+        60.0, gt=0, description="after failed fetches, retry at most this far apart"
+    )
 
     backend: Backend = "duckdb"
     lake_uri: str | None = Field(None, description="lake root; PITWALL_LAKE_URI when unset")
@@ -43,8 +48,23 @@ class ApiSettings(BaseSettings):
         ge=0,
         description="tables up to this many rows are held in DuckDB memory (0 = none)",
     )
-    duckdb_threads: int = Field(2, ge=1)
+    duckdb_threads: int = Field(2, ge=1, le=64)
+    duckdb_memory_limit: str = Field(
+        "4GB", description="DuckDB memory limit (the in-memory table cache counts)"
+    )
+    query_timeout_s: float = Field(30.0, gt=0, description="longest run time of one query")
     pg_dsn: str | None = Field(None, description="reader DSN for the postgres backend")
 
     upload_max_bytes: int = Field(16 * 1024 * 1024, gt=0, description="largest CSV upload")
+    max_header_bytes: int = Field(
+        32 * 1024, ge=4096, le=1024 * 1024, description="largest request head (431 beyond)"
+    )
     home: Path = Field(default_factory=find_project_root, description="project root holding conf/")
+
+    def duckdb_limits(self) -> SandboxLimits:
+        """The sandbox limits of the API's DuckDB snapshots."""
+        return SandboxLimits(
+            memory_limit=self.duckdb_memory_limit,
+            threads=self.duckdb_threads,
+            timeout_s=self.query_timeout_s,
+        )

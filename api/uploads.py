@@ -57,6 +57,26 @@ def read_csv_feeds(home: Path) -> dict[str, CsvFeed]:
 
 def landing_dir(feed: CsvFeed, *, home: Path) -> str:
     """The fixed part of the feed's location glob: where uploads are stored."""
+    directory = _static_dir(feed)
+    if feed.is_remote or os.path.isabs(directory):
+        return directory
+    return str(home / directory)
+
+
+def public_location(feed: CsvFeed, *, name: str | None = None) -> str:
+    """The feed's location glob (or its stored file ``name``) as the API shows it.
+
+    An ``s3://`` URI as it is; a local path as configured when relative (to the project home);
+    an absolute one relative to the landing zone (the folder above the feed's folder). Never
+    an absolute server path.
+    """
+    target = feed.location if name is None else f"{_static_dir(feed)}/{name}"
+    if feed.is_remote or not os.path.isabs(target):
+        return target
+    return str(Path(target).relative_to(Path(_static_dir(feed)).parent))
+
+
+def _static_dir(feed: CsvFeed) -> str:
     scheme = "s3://" if feed.is_remote else ""
     parts = feed.location.removeprefix(scheme).split("/")
     static = []
@@ -64,10 +84,7 @@ def landing_dir(feed: CsvFeed, *, home: Path) -> str:
         if _GLOB_CHARS.search(part):
             break
         static.append(part)
-    directory = "/".join(static)
-    if feed.is_remote or os.path.isabs(directory):
-        return scheme + directory
-    return str(home / directory)
+    return scheme + "/".join(static)
 
 
 def check_name(name: str | None, feed: CsvFeed, *, home: Path) -> str:

@@ -100,7 +100,7 @@ def baseline_app(variant: Literal["a", "b"], lake_uri: str) -> object:
 
     settings = ApiSettings(lake_uri=lake_uri)
     reader = LakeReader(
-        get_lake(lake_uri), cache_max_rows=settings.cache_max_rows, threads=settings.duckdb_threads
+        get_lake(lake_uri), cache_max_rows=settings.cache_max_rows, limits=settings.duckdb_limits()
     )
     bare = FastAPI()
 

@@ -22,7 +22,8 @@ def _(mo):
     DuckDB SQL over the lake: every Delta table is a view `raw.<table>`,
     `clean.<table>` or `quarantine.<table>`. Pick an example or write a query; the
     result shows as a table and, when it has numbers, as a quick chart (brush or click
-    it to list the rows you picked). Open this notebook with `marimo edit` to add SQL
+    it to list the rows you picked). Queries only read, in a sandbox: the lake's tables
+    and nothing else on the server. Open this notebook with `marimo edit` to add SQL
     cells of your own (`engine=con`).
     """)
     return

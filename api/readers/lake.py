@@ -9,6 +9,9 @@ memory costs around 1 ms. So tables up to ``cache_max_rows`` rows are copied int
 ``refresh`` checks the lake's Delta versions and, when anything changed, builds a new
 :class:`LakeSnapshot` and swaps it in: a request works on the snapshot it started with (its
 cursor keeps that database alive), new requests see the new one.
+
+Each snapshot's database is sandboxed (:func:`pitwall.sql.sandbox`) once built: it reads the
+snapshot's Parquet files and nothing else, within the API's memory, thread and time limits.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pitwall.lake.delta import open_table
 from pitwall.lake.layout import LAYERS, Lake
 from pitwall.queries.frames import fetch_frame, quote_ident, table_ref
 from pitwall.queries.schema import Column, read_columns
-from pitwall.sql import register_lake_views
+from pitwall.sql import SandboxLimits, lake_paths, register_lake_views, sandbox
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +68,12 @@ class LakeSnapshot:
 class LakeReader:
     """The current :class:`LakeSnapshot` of a lake (see module docstring)."""
 
-    def __init__(self, lake: Lake, *, cache_max_rows: int = 0, threads: int = 2) -> None:
+    def __init__(
+        self, lake: Lake, *, cache_max_rows: int = 0, limits: SandboxLimits | None = None
+    ) -> None:
         self.lake = lake
         self.cache_max_rows = cache_max_rows
-        self.threads = threads
+        self.limits = limits or SandboxLimits()
         self._lock = threading.Lock()
         self._snapshot = self._build()
 
@@ -111,10 +116,14 @@ class LakeReader:
         return versions
 
     def _build(self) -> LakeSnapshot:
-        con = duckdb.connect(config={"threads": self.threads})
+        limits = self.limits
+        con = duckdb.connect(
+            config={"threads": limits.threads, "memory_limit": limits.memory_limit}
+        )
         con.execute("SET GLOBAL TimeZone = 'UTC'")
         served = []
-        for reg in register_lake_views(con, lake=self.lake):
+        registered = register_lake_views(con, lake=self.lake)
+        for reg in registered:
             view = table_ref(reg.layer, reg.name)
             rows = int(fetch_frame(con, f"SELECT count(*) FROM {view}").item())  # nosec B608
             cached = 0 < rows <= self.cache_max_rows
@@ -125,4 +134,5 @@ class LakeReader:
                 con.execute(f"ALTER TABLE {copy} RENAME TO {quote_ident(reg.name)}")
             columns = tuple(read_columns(con, layer=reg.layer, table=reg.name))
             served.append(ServedTable(reg.layer, reg.name, reg.version, rows, cached, columns))
+        sandbox(con, allowed_paths=lake_paths(registered), limits=limits)
         return LakeSnapshot(con, tuple(served))

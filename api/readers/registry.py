@@ -48,7 +48,7 @@ def open_readers(settings: ApiSettings) -> Readers:
     lake = LakeReader(
         get_lake(settings.lake_uri),
         cache_max_rows=settings.cache_max_rows,
-        threads=settings.duckdb_threads,
+        limits=settings.duckdb_limits(),
     )
     if settings.backend == "postgres":
         from api.readers.postgres import PostgresReader

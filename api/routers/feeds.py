@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, HTTPException, Path, UploadFile
 from api.deps import Ingester, Reader, Settings
 from api.models import FeedPublic, UploadPublic
 from api.problems import AUTH_PROBLEMS, problem_responses
-from api.uploads import UploadRejectedError, read_csv_feeds, write_upload
+from api.uploads import UploadRejectedError, public_location, read_csv_feeds, write_upload
 from pitwall.csvfeeds.feeds import CsvFeed
 
 router = APIRouter(prefix="/feeds", tags=["feeds"], responses=AUTH_PROBLEMS)
@@ -19,7 +19,7 @@ FeedName = Annotated[str, Path(min_length=1, max_length=100)]
 def _public(feed: CsvFeed) -> FeedPublic:
     return FeedPublic(
         name=feed.name,
-        location=feed.location,
+        location=public_location(feed),
         columns={n: spec.type for n, spec in feed.columns.items()},
         required=[n for n, spec in feed.columns.items() if spec.required or n in feed.key],
     )
@@ -67,5 +67,9 @@ def upload_file(
     except UploadRejectedError as exc:
         raise HTTPException(exc.status, exc.detail) from exc
     return UploadPublic(
-        feed=feed, file=stored.name, uri=stored.uri, bytes=stored.size, columns=list(stored.columns)
+        feed=feed,
+        file=stored.name,
+        uri=public_location(declared, name=stored.name),
+        bytes=stored.size,
+        columns=list(stored.columns),
     )

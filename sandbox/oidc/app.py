@@ -3,7 +3,8 @@
 - ``GET  /realms/<realm>/.well-known/openid-configuration``: discovery
 - ``GET  /realms/<realm>/protocol/openid-connect/certs``: JWKS (RS256 and ES256 keys)
 - ``POST /realms/<realm>/protocol/openid-connect/token``: client-credentials grant
-  (client_secret_basic or client_secret_post); ``scope`` may name realm roles to narrow them.
+  (client_secret_basic or client_secret_post); ``scope`` may name realm roles to narrow them,
+  ``ttl`` ask for a lifetime up to a day (a sandbox extension).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def create_oidc_app(issuer: SandboxIssuer) -> FastAPI:
         client_id: Annotated[str | None, Form()] = None,
         client_secret: Annotated[str | None, Form()] = None,
         scope: Annotated[str, Form()] = "",
+        ttl: Annotated[int | None, Form(ge=1, description="lifetime asked for (s)")] = None,
     ) -> JSONResponse:
         if grant_type != "client_credentials":
             return _oauth_error(400, "unsupported_grant_type", f"grant {grant_type!r}")
@@ -73,7 +75,10 @@ def create_oidc_app(issuer: SandboxIssuer) -> FastAPI:
             return _oauth_error(401, "invalid_client", "unknown client or bad secret")
         try:
             body = issuer.issue(
-                client, issuer_url=issuer_url(request, issuer.realm), requested=scope.split()
+                client,
+                issuer_url=issuer_url(request, issuer.realm),
+                requested=scope.split(),
+                ttl_s=ttl,
             )
         except PermissionError as exc:
             return _oauth_error(400, "invalid_scope", str(exc))

@@ -15,6 +15,7 @@ from sandbox.oidc.keys import KeyRing, SigningAlg
 
 DEFAULT_REALM = "pitwall"
 DEFAULT_AUDIENCE = "pitwall-api"
+MAX_TOKEN_LIFETIME_S = 86_400  # the longest lifetime a token request may ask for (``ttl``)
 ROLES: tuple[str, ...] = ("reader", "ingest", "admin")
 
 # Sandbox-only credentials of the demo clients (a stand-in for Keycloak; real client secrets
@@ -84,12 +85,18 @@ class SandboxIssuer:
         return jwt.encode(dict(claims), key.private_key, algorithm=alg, headers=header)
 
     def access_token_claims(
-        self, client: OidcClient, *, issuer_url: str, roles: Iterable[str], scope: str = ""
+        self,
+        client: OidcClient,
+        *,
+        issuer_url: str,
+        roles: Iterable[str],
+        scope: str = "",
+        lifetime_s: int | None = None,
     ) -> dict[str, Any]:
         """Claims of an access token for ``client``, shaped like Keycloak's."""
         now = int(time.time())
         return {
-            "exp": now + self.token_lifetime_s,
+            "exp": now + (lifetime_s or self.token_lifetime_s),
             "iat": now,
             "nbf": now,
             "jti": str(uuid.uuid4()),
@@ -106,9 +113,17 @@ class SandboxIssuer:
         }
 
     def issue(
-        self, client: OidcClient, *, issuer_url: str, requested: Iterable[str] = ()
+        self,
+        client: OidcClient,
+        *,
+        issuer_url: str,
+        requested: Iterable[str] = (),
+        ttl_s: int | None = None,
     ) -> dict[str, Any]:
         """A token response (RFC 6749 §5.1) for the client-credentials grant.
+
+        ``ttl_s`` asks for a lifetime other than ``token_lifetime_s`` (at most a day): a
+        sandbox convenience for the demo, which serves for hours (Keycloak has no such knob).
 
         Raises:
             PermissionError: a requested role is not one of the client's roles.
@@ -119,10 +134,13 @@ class SandboxIssuer:
             raise PermissionError(f"roles not granted to {client.client_id}: {sorted(refused)}")
         roles = wanted or set(client.roles)
         scope = " ".join(sorted(wanted))
-        claims = self.access_token_claims(client, issuer_url=issuer_url, roles=roles, scope=scope)
+        lifetime = min(ttl_s or self.token_lifetime_s, MAX_TOKEN_LIFETIME_S)
+        claims = self.access_token_claims(
+            client, issuer_url=issuer_url, roles=roles, scope=scope, lifetime_s=lifetime
+        )
         return {
             "access_token": self.sign(claims, alg=client.alg),
             "token_type": "Bearer",  # nosec B105
-            "expires_in": self.token_lifetime_s,
+            "expires_in": lifetime,
             "scope": scope,
         }

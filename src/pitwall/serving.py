@@ -7,9 +7,9 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -27,17 +27,21 @@ def serve_asgi(
     port: int = 0,
     name: str = "asgi",
     startup_timeout_s: float = 30.0,
+    uvicorn_options: Mapping[str, Any] | None = None,
 ) -> Iterator[str]:
     """Run ``app`` on ``host:port`` (0 = ephemeral) until the block exits; yield its base URL.
 
     The socket is bound before uvicorn starts so the URL is known even for port 0; the block is
-    entered only once the lifespan startup has completed.
+    entered only once the lifespan startup has completed. ``uvicorn_options`` are more
+    ``uvicorn.Config`` settings (e.g. the read API's header caps).
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", access_log=False, **dict(uvicorn_options or {})
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"serve-{name}", daemon=True

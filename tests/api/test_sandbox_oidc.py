@@ -71,12 +71,24 @@ def test_client_secret_post_and_default_roles(issuer_url: str) -> None:
     assert claims["realm_access"]["roles"] == ["admin", "ingest", "reader"]
 
 
-def test_pitwall_token_prints_a_usable_token(issuer_url: str, api_url: str) -> None:
+def test_ttl_asks_for_a_lifetime_up_to_a_day(issuer_url: str) -> None:
+    form = {"client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET}
+    for ttl, granted in (("7200", 7200), ("999999", 86400)):
+        response = token_request(issuer_url, grant_type="client_credentials", ttl=ttl, **form)
+        claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
+        assert response.json()["expires_in"] == claims["exp"] - claims["iat"] == granted
+
+
+def test_pitwall_token_prints_a_usable_token(
+    issuer_url: str, api_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PITWALL_OIDC_CLIENT_SECRET", DEMO_CLIENT_SECRET)
     app_runner = CliRunner()
     cli = typer.Typer()
     cli.command()(token_command)
     result = app_runner.invoke(cli, ["--issuer", issuer_url, "--role", "reader"])
     assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 1
     token = result.stdout.strip()
     response = httpx.get(f"{api_url}/sessions", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200

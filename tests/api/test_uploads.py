@@ -58,6 +58,7 @@ def test_upload_lands_in_the_feed_location(ingester: httpx.Client, api_home: Pat
     assert response.status_code == 201, response.text
     stored = UploadPublic.model_validate(response.json())
     assert (stored.file, stored.bytes) == (name, len(GOOD))
+    assert stored.uri == f"landing/laps/{name}"  # relative to the project: no server path
     assert stored.columns == ["entry_id", "driver", "lap_time_s"]
     assert (landing(api_home) / name).read_bytes() == GOOD
     assert not list(landing(api_home).glob(".*")), "no temporary file left behind"

@@ -1,4 +1,4 @@
-"""Least privilege: the reader reads clean only; nobody but the owner does DDL."""
+"""Least privilege: the reader reads clean only; nobody but the owner does DDL or grants."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from tests.postgres.fixtures import PgDatabase
 
 @pytest.fixture
 def seeded(pg: PgDatabase) -> PgDatabase:
-    """One table in each schema, created the way the mirror does (as the owner)."""
-    with psycopg.connect(pg.loader, autocommit=True) as conn, conn.transaction():
+    """One table in each schema, owned by the owner like the mirror's."""
+    with psycopg.connect(pg.admin, autocommit=True) as conn, conn.transaction():
         conn.execute("SET LOCAL ROLE pitwall_owner")
         conn.execute("CREATE TABLE clean.laps (id bigint PRIMARY KEY, ms integer)")
         conn.execute("INSERT INTO clean.laps VALUES (1, 90000)")
@@ -86,11 +86,17 @@ def test_reader_cannot_create_or_alter_objects(seeded: PgDatabase, statement: st
         conn.execute(statement)
 
 
-def test_loader_writes_rows_but_needs_the_owner_role_for_ddl(seeded: PgDatabase) -> None:
+def test_loader_writes_rows_but_does_no_ddl(seeded: PgDatabase) -> None:
     with psycopg.connect(seeded.loader, autocommit=True) as conn:
         conn.execute("INSERT INTO clean.laps VALUES (2, 91000)")
         conn.execute("INSERT INTO raw.laps VALUES (2, '91000')")
-        for statement in ("CREATE TABLE public.x (i int)", "DROP TABLE clean.laps"):
+        for statement in (
+            "CREATE TABLE public.x (i int)",
+            "CREATE TABLE clean.x (i int)",
+            "DROP TABLE clean.laps",
+            "ALTER TABLE clean.laps ADD COLUMN evil int",
+            "DROP SCHEMA clean CASCADE",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)
         assert conn.execute("SELECT count(*) FROM clean.laps").fetchone() == (2,)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from pitwall.cli import app
@@ -29,7 +31,8 @@ def test_every_table_is_a_view_in_its_layer(lake: Lake) -> None:
     assert con.execute("SELECT name FROM clean.tracks WHERE id = 2").fetchall() == [("Spa",)]
     assert con.execute("SELECT count(*) FROM raw.csv_tracks").fetchall() == [(3,)]
     assert con.execute("SELECT count(*) FROM quarantine.empty").fetchall() == [(0,)]
-    registered = {(t.layer, t.name): t.native for t in register_lake_views(con, lake=lake)}
+    fresh = duckdb.connect()
+    registered = {(t.layer, t.name): t.native for t in register_lake_views(fresh, lake=lake)}
     # plain local tables are read natively; partitioned/empty ones through Arrow
     assert registered == {
         ("raw", "csv_tracks"): True,
@@ -40,12 +43,19 @@ def test_every_table_is_a_view_in_its_layer(lake: Lake) -> None:
     assert con.execute("SELECT sum(k) FROM clean.parted").fetchall() == [(3,)]
 
 
-def test_views_follow_new_versions_after_refresh(lake: Lake) -> None:
+def test_a_connection_keeps_its_snapshot_and_a_new_one_sees_new_versions(lake: Lake) -> None:
     _seed(lake)
     con = connect(lake)
     write_table(pl.DataFrame({"id": [3], "name": ["Imola"]}), lake.table_uri("clean", "tracks"))
-    register_lake_views(con, lake=lake)
-    assert con.execute("SELECT count(*) FROM clean.tracks").fetchall() == [(3,)]
+    assert con.execute("SELECT count(*) FROM clean.tracks").fetchall() == [(2,)]
+    with pytest.raises(PermissionError, match="connect"):
+        register_lake_views(con, lake=lake)  # its sandbox cannot be given the new files
+    assert connect(lake).execute("SELECT count(*) FROM clean.tracks").fetchall() == [(3,)]
+    unsandboxed = duckdb.connect()
+    register_lake_views(unsandboxed, lake=lake)
+    write_table(pl.DataFrame({"id": [4], "name": ["Suzuka"]}), lake.table_uri("clean", "tracks"))
+    register_lake_views(unsandboxed, lake=lake)
+    assert unsandboxed.execute("SELECT count(*) FROM clean.tracks").fetchall() == [(4,)]
 
 
 def test_cli_formats(lake: Lake) -> None:

@@ -6,6 +6,7 @@ import logging
 import warnings
 
 import typer
+from rich.console import Console
 from rich.logging import RichHandler
 
 from pitwall.cli.sql import sql_command
@@ -45,7 +46,8 @@ def _configure(
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(show_path=False, markup=False)],
+        # logs go to stderr: stdout carries only results (TOKEN=$(pitwall token), --format csv)
+        handlers=[RichHandler(console=Console(stderr=True), show_path=False, markup=False)],
     )
     if not verbose:  # the embedded PostgreSQL's library narrates every start and stop
         logging.getLogger("pgserver").setLevel(logging.WARNING)

@@ -35,7 +35,10 @@ def render(frame: pl.DataFrame, *, fmt: OutputFormat, console: Console) -> None:
 
 
 def run_query(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
-    relation = con.sql(query)
+    """Rows of a read query on a sandboxed connection (anything else is refused)."""
+    from pitwall.sql import require_read_only
+
+    relation = con.sql(require_read_only(query, con=con))
     return relation.pl() if relation is not None else pl.DataFrame()
 
 
@@ -82,7 +85,10 @@ def sql_command(
         str | None, typer.Option(help="lake root (default: PITWALL_LAKE_URI or data/lake)")
     ] = None,
 ) -> None:
-    """Query the lake with DuckDB: every table is a view raw.<t>, clean.<t>, quarantine.<t>."""
+    """Query the lake with DuckDB: every table is a view raw.<t>, clean.<t>, quarantine.<t>.
+
+    Read queries only, in a sandbox: no file but the lake's, no extension, limited resources.
+    """
     from pitwall.lake.layout import get_lake
     from pitwall.sql import connect
 

@@ -9,6 +9,7 @@ import polars as pl
 
 from pitwall.queries.frames import Connection, quote_ident
 from pitwall.queries.schema import list_catalog_tables
+from pitwall.sql import is_sandboxed, require_read_only
 
 # Shown when their tables exist; every other table gets a plain preview query.
 _EXAMPLES: dict[str, str] = {
@@ -61,13 +62,16 @@ class QueryResult:
 
 
 def run_query(sql: str, *, engine: duckdb.DuckDBPyConnection) -> QueryResult:
-    """Run ``sql`` with ``mo.sql`` on ``engine`` without raising: a bad query gives its error."""
+    """Run the read query ``sql`` with ``mo.sql`` on ``engine`` (a sandboxed connection,
+    :func:`pitwall.sql.connect`) without raising: a bad or non-read query gives its error."""
     import marimo as mo
 
+    if not is_sandboxed(engine):
+        raise ValueError("the explorer runs user SQL on sandboxed connections only")
     if not sql.strip():
         return QueryResult(None, "Type a query.")
     try:
-        result = mo.sql(sql, engine=engine, output=False)
+        result = mo.sql(require_read_only(sql, con=engine), engine=engine, output=False)
     except Exception as exc:  # any engine error is shown to the analyst, not raised
         return QueryResult(None, str(exc).strip() or type(exc).__name__)
     if result is None:

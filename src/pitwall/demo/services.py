@@ -48,8 +48,10 @@ def check_ports_free(names: list[str]) -> None:
 
 def start_sandbox(stack: ExitStack) -> Sandbox:
     """Start PostgreSQL (embedded unless PITWALL_PG_DSN) and the sandbox services."""
+    from pitwall.oidc_client import write_oidc_client
     from pitwall.postgres.server import resolve_admin_dsn
-    from sandbox.oidc import serve_oidc
+    from pitwall.settings import get_settings
+    from sandbox.oidc import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, serve_oidc
     from sandbox.partner_api import serve_partner_api
     from sandbox.website import serve_website
 
@@ -58,4 +60,11 @@ def start_sandbox(stack: ExitStack) -> Sandbox:
     partner = stack.enter_context(serve_partner_api(DEMO_PORTS["partner_api"]))
     website = stack.enter_context(serve_website(DEMO_PORTS["website"]))
     issuer = stack.enter_context(serve_oidc(DEMO_PORTS["oidc"]))
+    # `pitwall token` (another shell) reads the issuer and the demo client from conf/local
+    write_oidc_client(
+        get_settings().home,
+        issuer=issuer,
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+    )
     return Sandbox(pg_dsn=dsn, partner_api=partner, website=website, oidc_issuer=issuer)

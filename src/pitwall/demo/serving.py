@@ -16,7 +16,7 @@ def serve_forever(stack: ExitStack, *, sandbox: Sandbox, home: Path, console: Co
     from api.serve import serve_api
     from api.settings import ApiSettings
     from pitwall.dashboards.serve import serve_dashboards
-    from sandbox.oidc import mint_token
+    from sandbox.oidc import SandboxIssuer
 
     check_ports_free(["api", "dashboards", "viz"])
     settings = ApiSettings(oidc_issuer=sandbox.oidc_issuer)
@@ -25,7 +25,7 @@ def serve_forever(stack: ExitStack, *, sandbox: Sandbox, home: Path, console: Co
         urls = stack.enter_context(
             serve_dashboards(apps_port=DEMO_PORTS["dashboards"], lineage_port=DEMO_PORTS["viz"])
         )
-    token = mint_token(sandbox.oidc_issuer, roles=["reader", "ingest"])
+    lifetime_min = SandboxIssuer.token_lifetime_s // 60
     console.print()
     console.print("[bold green]Pitwall is serving[/bold green] (Ctrl-C to stop)")
     console.print(f"  read API       {api_url}/docs")
@@ -34,8 +34,11 @@ def serve_forever(stack: ExitStack, *, sandbox: Sandbox, home: Path, console: Co
     console.print(f"  kedro-viz      {urls.lineage or 'not built'}")
     console.print(f"  OIDC issuer    {sandbox.oidc_issuer}")
     console.print(f"  partner API    {sandbox.partner_api}   website {sandbox.website}")
-    console.print(f"  a token        uv run pitwall token --issuer {sandbox.oidc_issuer}")
-    console.print(f'  curl -H "Authorization: Bearer {token}" {api_url}/tables', soft_wrap=True)
+    console.print(
+        f"  a token        TOKEN=$(uv run pitwall token --ttl 8h)   "
+        f"(tokens last {lifetime_min} min unless --ttl asks for more, up to 1d)"
+    )
+    console.print(f'  curl -H "Authorization: Bearer $TOKEN" {api_url}/tables', soft_wrap=True)
     try:
         while True:
             time.sleep(3600)

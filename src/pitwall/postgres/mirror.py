@@ -19,6 +19,10 @@ COPY and one index build for the whole table, so past a fraction of the table th
 
 A killed mirror leaves every table at its last committed version (the transaction is rolled
 back by the server), and the next run starts again from the state row.
+
+The mirror connects as ``pitwall_loader``, which writes rows but owns nothing: creating,
+swapping and widening tables and writing ``mirror.state`` go through the owner's narrow
+``SECURITY DEFINER`` functions (``mirror_functions.sql``), inside the same transaction.
 """
 
 from __future__ import annotations
@@ -42,7 +46,6 @@ from pitwall.lake.layout import Lake, get_lake
 from pitwall.postgres.binary_copy import iter_copy_stream
 from pitwall.postgres.delta_changes import FileDiff, diff_versions, read_files, snapshot_rows
 from pitwall.postgres.options import MirrorOptions, MirrorSchema
-from pitwall.postgres.roles import OWNER
 from pitwall.postgres.server import loader_dsn
 from pitwall.postgres.state import MirrorState, read_state, write_state
 from pitwall.postgres.typemap import PgColumn, pg_columns
@@ -162,7 +165,6 @@ def mirror_table(
 
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{schema}.{table}",))
-        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER)))
         state = read_state(conn, schema=schema, table=table)
         live = read_live_columns(conn, schema=schema, table=table)
         diff = None
@@ -190,23 +192,21 @@ def mirror_table(
             took = perf_counter() - started
             return TableSummary(schema, table, "skipped", version, previous, rows, 0, took, reason)
         if strategy == "swap":
-            rows = _swap(conn, target, lake=lake, options=options)
-            changed = rows
+            changed = _swap(conn, target, lake=lake, options=options)
         else:
             assert diff is not None and live is not None
             changed = _upsert(conn, target, live=live, diff=diff, lake=lake, options=options)
-            rows = _count(conn, target)
-        if rows != total:
-            raise RuntimeError(f"PostgreSQL holds {rows} rows, Delta version {version} has {total}")
+        # counts the table's rows and refuses (rolling everything back) unless they are `total`
         write_state(
             conn,
             schema=schema,
             table=table,
             delta_version=version,
-            rows=rows,
+            rows=total,
             strategy=strategy,
             keys=keys,
         )
+        rows = total
         _checkpoint("applied", schema, table)
     return TableSummary(
         schema, table, strategy, version, previous, rows, changed, perf_counter() - started, reason
@@ -283,34 +283,32 @@ class _Target:
 
 def _swap(conn: psycopg.Connection, target: _Target, *, lake: Lake, options: MirrorOptions) -> int:
     stage_name = _identifier(target.table, "__pitwall_new")
-    stage = sql.Identifier(target.schema, stage_name)
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
-    definitions = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type))  # type: ignore[arg-type]
-        for c in target.columns
+    conn.execute(
+        "SELECT mirror.create_stage(%s, %s, %s::text[], %s::text[])",
+        (
+            target.schema,
+            stage_name,
+            [c.name for c in target.columns],
+            [c.pg_type for c in target.columns],
+        ),
     )
-    conn.execute(sql.SQL("CREATE TABLE {} ({})").format(stage, definitions))
     frames = scan_table(
         target.uri, storage_options=lake.storage_options, version=target.version
     ).collect_batches(chunk_size=options.chunk_rows)
+    stage = sql.Identifier(target.schema, stage_name)
     rows = copy_frames(conn, stage, columns=target.columns, frames=frames)
     _checkpoint("copied", target.schema, target.table)
-    if target.keys:
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({})").format(
-                stage, sql.Identifier(_identifier(stage_name, "_pkey")), _names(target.keys)
-            )
-        )
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target.ident))
-    conn.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(stage, sql.Identifier(target.table)))
-    if target.keys:
-        conn.execute(
-            sql.SQL("ALTER TABLE {} RENAME CONSTRAINT {} TO {}").format(
-                target.ident,
-                sql.Identifier(_identifier(stage_name, "_pkey")),
-                sql.Identifier(_identifier(target.table, "_pkey")),
-            )
-        )
+    conn.execute(
+        "SELECT mirror.swap_stage(%s, %s, %s, %s::text[], %s, %s)",
+        (
+            target.schema,
+            stage_name,
+            target.table,
+            target.keys,
+            _identifier(stage_name, "_pkey"),
+            _identifier(target.table, "_pkey"),
+        ),
+    )
     _checkpoint("swapped", target.schema, target.table)
     return rows
 
@@ -325,13 +323,16 @@ def _upsert(
     options: MirrorOptions,
 ) -> int:
     """Apply the rows of added files and the keys of removed ones; returns rows touched."""
-    for column in target.columns[len(live) :]:
+    new_columns = target.columns[len(live) :]
+    if new_columns:
         conn.execute(
-            sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
-                target.ident,
-                sql.Identifier(column.name),
-                sql.SQL(column.pg_type),  # type: ignore[arg-type]
-            )
+            "SELECT mirror.add_columns(%s, %s, %s::text[], %s::text[])",
+            (
+                target.schema,
+                target.table,
+                [c.name for c in new_columns],
+                [c.pg_type for c in new_columns],
+            ),
         )
     storage = lake.storage_options
     added = read_files(target.uri, diff.added, schema=target.polars_schema, storage_options=storage)
@@ -425,11 +426,6 @@ def _total_rows(delta: DeltaTable, target: _Target, lake: Lake) -> int:
         return rows
     lazy = scan_table(target.uri, storage_options=lake.storage_options, version=target.version)
     return int(lazy.select(pl.len()).collect().item())
-
-
-def _count(conn: psycopg.Connection, target: _Target) -> int:
-    found = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(target.ident)).fetchone()
-    return int(found[0]) if found else 0
 
 
 def _names(names: Sequence[str]) -> sql.Composed:

@@ -1,11 +1,22 @@
 """Least-privilege roles and schemas of the mirror, created idempotently by the admin DSN.
 
-- ``pitwall_owner`` (NOLOGIN) owns schemas ``raw``, ``clean`` and ``mirror`` and their tables.
-- ``pitwall_loader`` (LOGIN, NOINHERIT) reads and writes rows; it is a member of the owner and
-  takes the owner's role (``SET LOCAL ROLE``) only inside a mirror transaction, for the DDL of a
-  table swap or a new column.
+- ``pitwall_owner`` (NOLOGIN, no password, no member) owns schemas ``raw``, ``clean`` and
+  ``mirror``, their tables, and the mirror's ``SECURITY DEFINER`` functions
+  (``mirror_functions.sql``): the only DDL anyone but the bootstrap does.
+- ``pitwall_loader`` (LOGIN) reads and writes rows of ``raw`` and ``clean``, reads
+  ``mirror.state``, and may call those functions. It is not a member of the owner: it cannot
+  ``SET ROLE`` to it, drop a schema, create anything or grant anything; ``mirror.state`` changes
+  only through ``mirror.record_state``.
 - ``pitwall_reader`` (LOGIN, read-only transactions) has USAGE on ``clean`` and SELECT on its
   tables, nothing on ``raw`` or ``mirror``, no CREATE anywhere, no temporary tables.
+- Nobody grants to PUBLIC: CREATE on schema ``public`` and the database is revoked from PUBLIC,
+  the owner's functions are not executable by PUBLIC by default, and an event trigger
+  (``grant_guard.sql``, when the admin is a superuser) refuses any GRANT by a role other than
+  the owner and any PUBLIC entry in the mirror's schemas or in default privileges.
+
+Why functions rather than a separate owner login for the mirror: the pipelines then hold one
+PostgreSQL secret (the loader's), no password of the owner exists to leak, and what the
+loader can have done as the owner is a short, reviewed list of narrow statements.
 
 Roles are cluster-wide; grants, schemas and default privileges are per database. Passwords are
 sent already SCRAM-hashed so they never appear in server logs.
@@ -14,6 +25,7 @@ sent already SCRAM-hashed so they never appear in server logs.
 from __future__ import annotations
 
 import logging
+from importlib.resources import files
 
 import psycopg
 import stamina
@@ -28,6 +40,7 @@ LOADER = "pitwall_loader"
 READER = "pitwall_reader"
 ROLE_NAMES = {"owner": OWNER, "loader": LOADER, "reader": READER}
 SCHEMAS = ("raw", "clean", "mirror")
+DATA_SCHEMAS = ("raw", "clean")
 STATE_TABLE = sql.Identifier("mirror", "state")
 _LOCK_KEY = 0x70_69_74_77  # 'pitw': serialises bootstraps of one database
 
@@ -82,15 +95,20 @@ def _ensure_cluster_roles(admin_dsn: str, *, passwords: RolePasswords) -> None:
                     sql.Identifier(name), common, sql.Literal(hashed)
                 )
             )
-        member = conn.execute(
-            "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
-            "JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = %s AND u.rolname = %s",
-            (OWNER, LOADER),
-        ).fetchone()
-        if not member:
-            conn.execute(
-                sql.SQL("GRANT {} TO {}").format(sql.Identifier(OWNER), sql.Identifier(LOADER))
-            )
+        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD NULL").format(sql.Identifier(OWNER)))
+        # Earlier versions made the loader a member of the owner: neither login role is one.
+        for member in (LOADER, READER):
+            granted = conn.execute(
+                "SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+                "JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = %s AND u.rolname = %s",
+                (OWNER, member),
+            ).fetchone()
+            if granted:
+                conn.execute(
+                    sql.SQL("REVOKE {} FROM {}").format(
+                        sql.Identifier(OWNER), sql.Identifier(member)
+                    )
+                )
         conn.execute(
             sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(
                 sql.Identifier(READER)
@@ -101,10 +119,13 @@ def _ensure_cluster_roles(admin_dsn: str, *, passwords: RolePasswords) -> None:
 @stamina.retry(on=_RACES, attempts=8, timeout=30.0)
 def _ensure_database_objects(admin_dsn: str) -> None:
     owner, loader, reader = (sql.Identifier(n) for n in (OWNER, LOADER, READER))
+    dml = sql.SQL("SELECT, INSERT, UPDATE, DELETE, TRUNCATE")
     with psycopg.connect(admin_dsn) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         dbname = conn.info.dbname
         database = sql.Identifier(dbname)
+        found = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        superuser = bool(found.fetchone() == (True,))
         statements = [
             sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
             sql.SQL("REVOKE CREATE, TEMPORARY ON DATABASE {} FROM PUBLIC").format(database),
@@ -112,24 +133,33 @@ def _ensure_database_objects(admin_dsn: str) -> None:
                 database, owner, loader
             ),
             sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, reader),
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"
+            ).format(owner),
         ]
         for schema in (sql.Identifier(s) for s in SCHEMAS):
             statements += [
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, owner),
                 sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, owner),
                 sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(schema),
+                sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM PUBLIC").format(schema),
                 sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, loader),
-                sql.SQL(
-                    "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} "
-                    "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLES TO {}"
-                ).format(owner, schema, loader),
-                sql.SQL(
-                    "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE "
-                    "ON ALL TABLES IN SCHEMA {} TO {}"
-                ).format(schema, loader),
             ]
+        for schema in (sql.Identifier(s) for s in DATA_SCHEMAS):
+            statements += [
+                sql.SQL(
+                    "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT {} ON TABLES TO {}"
+                ).format(owner, schema, dml, loader),
+                sql.SQL("GRANT {} ON ALL TABLES IN SCHEMA {} TO {}").format(dml, schema, loader),
+            ]
+        mirror = sql.Identifier("mirror")
         clean = sql.Identifier("clean")
         statements += [
+            # earlier versions let the loader write mirror.state directly
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} REVOKE ALL ON TABLES FROM {}"
+            ).format(owner, mirror, loader),
+            sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA {} FROM {}").format(mirror, loader),
             sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(clean, reader),
             sql.SQL(
                 "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} GRANT SELECT ON TABLES TO {}"
@@ -137,7 +167,21 @@ def _ensure_database_objects(admin_dsn: str) -> None:
             sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(clean, reader),
             sql.SQL("SET LOCAL ROLE {}").format(owner),
             _STATE_DDL.format(state=STATE_TABLE),
+            sql.SQL("GRANT SELECT ON {} TO {}").format(STATE_TABLE, loader),
+            sql.SQL(_read_sql("mirror_functions.sql")),  # type: ignore[arg-type]
+            sql.SQL("RESET ROLE"),
         ]
+        if superuser:
+            statements.append(sql.SQL(_read_sql("grant_guard.sql")))  # type: ignore[arg-type]
         for statement in statements:
             conn.execute(statement)
+    if not superuser:
+        log.warning(
+            "the admin DSN is not a superuser: no event trigger refuses grants to PUBLIC in %s",
+            dbname,
+        )
     log.info("PostgreSQL roles and schemas ready in database %s", dbname)
+
+
+def _read_sql(name: str) -> str:
+    return files("pitwall.postgres").joinpath(name).read_text(encoding="utf-8")

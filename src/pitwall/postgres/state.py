@@ -1,7 +1,9 @@
 """The mirror-state table ``mirror.state``: per table, the Delta version it mirrors.
 
 It is written in the same transaction as the table's rows, so it never claims a version
-whose rows are not all there.
+whose rows are not all there, and only through ``mirror.record_state`` (a ``SECURITY DEFINER``
+function of the owner, see ``mirror_functions.sql``), which checks the row count and the
+primary key against the table: the loader has no other way to write it.
 """
 
 from __future__ import annotations
@@ -65,15 +67,13 @@ def write_state(
     strategy: str,
     keys: list[str],
 ) -> None:
-    """Record (inside the caller's transaction) that a table now mirrors ``delta_version``."""
+    """Record (inside the caller's transaction) that a table now mirrors ``delta_version``.
+
+    Raises:
+        psycopg.errors.DataException: the table does not hold ``rows`` rows or its primary
+            key is not ``keys``.
+    """
     conn.execute(
-        sql.SQL(
-            "INSERT INTO {} (schema_name, table_name, delta_version, rows, mirrored_at, "
-            "strategy, keys) VALUES (%s, %s, %s, %s, now(), %s, %s) "
-            "ON CONFLICT (schema_name, table_name) DO UPDATE SET "
-            "delta_version = EXCLUDED.delta_version, rows = EXCLUDED.rows, "
-            "mirrored_at = EXCLUDED.mirrored_at, strategy = EXCLUDED.strategy, "
-            "keys = EXCLUDED.keys"
-        ).format(STATE_TABLE),
+        "SELECT mirror.record_state(%s, %s, %s, %s, %s, %s::text[])",
         (schema, table, delta_version, rows, strategy, keys),
     )

@@ -4,12 +4,15 @@ DuckDB cannot download its ``delta`` extension here, so each view reads the tabl
 snapshot directly: ``read_parquet`` over the snapshot's data files when the table allows it
 (local, no deletion vectors, no column mapping, no partitions: 2-5x faster than Arrow), else
 an Arrow dataset from ``deltalake``.
+
+:func:`connect` is what users get: a connection sandboxed by :mod:`pitwall.sql.sandboxing`,
+reading exactly the snapshot's Parquet files and nothing else.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -18,6 +21,7 @@ from deltalake import DeltaTable
 from pitwall.lake.delta import open_table
 from pitwall.lake.layout import LAYERS, Lake, Layer, get_lake
 from pitwall.sql.quoting import quote_ident, quote_list
+from pitwall.sql.sandboxing import SandboxLimits, is_sandboxed, sandbox
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +34,37 @@ class RegisteredTable:
     name: str
     version: int
     native: bool
+    paths: tuple[str, ...] = field(default=(), repr=False)
+    """Local Parquet files the view reads with DuckDB (none when read through Arrow)."""
 
 
-def connect(lake: Lake | None = None, *, database: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with one view per lake table (see :func:`register_lake_views`)."""
-    con = duckdb.connect(database)
-    register_lake_views(con, lake=lake or get_lake())
-    return con
+def connect(
+    lake: Lake | None = None, *, limits: SandboxLimits | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A sandboxed, in-memory DuckDB connection with one view per lake table.
+
+    The views read the lake's current snapshot; open a new connection to see newer versions.
+    """
+    con = duckdb.connect(":memory:")
+    registered = register_lake_views(con, lake=lake or get_lake())
+    return sandbox(con, allowed_paths=lake_paths(registered), limits=limits)
+
+
+def lake_paths(registered: list[RegisteredTable]) -> list[str]:
+    """Every file DuckDB itself reads for these views: a sandbox's ``allowed_paths``."""
+    return [path for table in registered for path in table.paths]
 
 
 def register_lake_views(
     con: duckdb.DuckDBPyConnection, *, lake: Lake | None = None
 ) -> list[RegisteredTable]:
-    """(Re)create the schemas and the views for the lake's current snapshot."""
+    """(Re)create the schemas and the views for the lake's current snapshot.
+
+    Raises:
+        PermissionError: ``con`` is sandboxed, so it cannot be given new files.
+    """
+    if is_sandboxed(con):
+        raise PermissionError("a sandboxed connection keeps its snapshot: connect() again")
     lake = lake or get_lake()
     registered: list[RegisteredTable] = []
     for layer in LAYERS:
@@ -51,8 +73,10 @@ def register_lake_views(
             table = open_table(lake.table_uri(layer, name), storage_options=lake.storage_options)
             if table is None:
                 continue
-            native = _register_table(con, table, layer=layer, name=name, lake=lake)
-            registered.append(RegisteredTable(layer, name, table.version(), native))
+            paths = _register_table(con, table, layer=layer, name=name, lake=lake)
+            registered.append(
+                RegisteredTable(layer, name, table.version(), paths is not None, paths or ())
+            )
     return registered
 
 
@@ -66,14 +90,15 @@ def _can_read_natively(table: DeltaTable, *, lake: Lake) -> bool:
 
 def _register_table(
     con: duckdb.DuckDBPyConnection, table: DeltaTable, *, layer: Layer, name: str, lake: Lake
-) -> bool:
+) -> tuple[str, ...] | None:
+    """Create the view; the Parquet files DuckDB reads for it, or None when Arrow does."""
     view = f"{quote_ident(layer)}.{quote_ident(name)}"
     files = table.file_uris()
     if files and _can_read_natively(table, lake=lake):
-        paths = [f.removeprefix("file://") for f in files]
+        paths = tuple(f.removeprefix("file://") for f in files)
         source = f"read_parquet({quote_list(paths)}, union_by_name=true)"
         con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}")  # nosec B608
-        return True
+        return paths
     relation_name = f"__delta_{layer}_{name}"
     if files:
         dataset = table.to_pyarrow_dataset()
@@ -83,4 +108,4 @@ def _register_table(
         con.register(relation_name, pa.table({f.name: pa.array([], f.type) for f in schema}))
     relation = quote_ident(relation_name)
     con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {relation}")  # nosec B608
-    return False
+    return None
