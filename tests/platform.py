@@ -81,13 +81,17 @@ class Platform:
         path.write_text(body)
 
     def table(self, layer: str, name: str) -> object:
-        return read_table(self.lake.table_uri(layer, name), storage_options=self.lake.storage_options)  # type: ignore[arg-type]
+        return read_table(
+            self.lake.table_uri(layer, name), storage_options=self.lake.storage_options
+        )  # type: ignore[arg-type]
 
     def tables(self, layer: str) -> list[str]:
         return self.lake.list_tables(layer)  # type: ignore[arg-type]
 
     def version(self, layer: str, name: str) -> int | None:
-        table = open_table(self.lake.table_uri(layer, name), storage_options=self.lake.storage_options)  # type: ignore[arg-type]
+        table = open_table(
+            self.lake.table_uri(layer, name), storage_options=self.lake.storage_options
+        )  # type: ignore[arg-type]
         return None if table is None else table.version()
 
 

@@ -5,7 +5,6 @@ import logging
 from kedro.config import OmegaConfigLoader
 
 from pitwall.config import CONFIG_LOADER_ARGS as _LOADER_ARGS
-
 from pitwall.production import require_real_secrets
 
 # PITWALL_ENV=production (the deployment): no run with a template or empty secret

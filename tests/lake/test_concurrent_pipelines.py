@@ -82,7 +82,9 @@ def test_six_pipelines_at_once_land_every_batch_once(platform: Platform) -> None
 
     log = read_ingestion_log(lake=platform.lake)
     assert log["batch_id"].is_unique().all()
-    assert set(log["status"]) <= {"ok", "partial", "rejected", "empty"}, log["status"].value_counts()
+    assert set(log["status"]) <= {"ok", "partial", "rejected", "empty"}, log[
+        "status"
+    ].value_counts()
     assert (log["rows_in"] == log["rows_landed"] + log["rows_quarantined"]).all()
     batches: set[str] = set()
     for name in platform.tables("raw"):
