@@ -1,47 +1,65 @@
-# Pitwall developer entry points. `make` installs uv itself when it is missing.
+# Pitwall developer entry points (`make help`). make installs uv itself when it is missing.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-UV_BIN := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
-UV := $(UV_BIN)
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 SERVE ?= 1
 PYTEST_ARGS ?=
+Q ?= SELECT table_schema AS layer, table_name AS "table" FROM information_schema.tables ORDER BY 1, 2
+export Q
 
-.PHONY: help uv sync demo test lint bench viz clean
+.PHONY: help uv sync demo test lint bench viz sql clean system-deps postgres
 
-help:
-	@echo "make demo [SERVE=0]  run the whole platform on embedded defaults (serves until Ctrl-C)"
-	@echo "make test            run the whole test suite"
-	@echo "make lint            ruff + bandit"
-	@echo "make bench           run the benchmarks in bench/"
+help: ## this list
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) \
+	  | sed -E 's/^([a-z-]+):.*## (.*)/\1\t\2/' | awk -F'\t' '{printf "make %-12s %s\n", $$1, $$2}'
 
-uv:
+uv: ## install uv into ~/.local/bin (pip --user) when it is missing
 	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || { \
-	  echo "uv not found: installing it with pip (--user)"; \
-	  python3 -m pip install --user --quiet uv || python3 -m pip install --quiet --break-system-packages --user uv; }
+	  echo "uv not found: installing it with pip into ~/.local/bin (pip install --user uv)"; \
+	  export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1; \
+	  python3 -m pip install --user --quiet uv \
+	    || python3 -m pip install --user --quiet --break-system-packages uv; }
+	@command -v uv >/dev/null 2>&1 || echo "note: uv is $(UV), not on your PATH; add it with:" \
+	  "export PATH=\"\$$HOME/.local/bin:\$$PATH\" (make uses it meanwhile)"
 
-sync: uv
-	@$(UV) sync --frozen --quiet
+sync: uv ## the locked environment, all extras and the dev group
+	@echo "uv sync: the locked environment (uv shows its progress)"
+	@$(UV) sync --frozen --all-extras
 
-demo: sync
-	@bash tests/ensure_browser.sh
-	@$(UV) run pitwall demo $(if $(filter 0,$(SERVE)),--no-serve,--serve)
+demo: sync ## the whole platform; serves until Ctrl-C (SERVE=0: job only)
+	@bash tests/ensure_browser.sh --check
+	@$(UV) run python -m sandbox.demo $(if $(filter 0,$(SERVE)),--no-serve,--serve)
 
-test: sync
-	@bash tests/ensure_browser.sh
-	@bash tests/ensure_postgres.sh  # the PostgreSQL tests never skip: a DSN server must answer
+test: sync ## the whole test suite (PYTEST_ARGS=... for pytest)
+	@bash tests/ensure_browser.sh --check
 	@$(UV) run pytest --junitxml=test-artifacts/junit.xml $(PYTEST_ARGS)
 
-lint: sync
+lint: sync ## ruff, bandit, import contracts (import-linter), mypy
 	@$(UV) run ruff check .
 	@$(UV) run ruff format --check .
 	@$(UV) run bandit -q -c pyproject.toml -r src api sandbox telemetry_capture/src
+	@$(UV) run lint-imports
+	@$(UV) run mypy
 
-bench: sync
+bench: sync ## the benchmarks in bench/, each beside its baseline
 	@for b in bench/*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done
 
-viz: sync
+viz: sync ## the kedro-viz lineage site (with table previews) in build/
 	@$(UV) run kedro viz build --include-previews
 
-clean:
-	rm -rf data/lake data/pg data/capture data/run build
+sql: sync ## SQL over the lake: make sql Q='SELECT ...'
+	@$(UV) run pitwall sql "$$Q"
+
+clean: ## delete what the demo and pipelines wrote
+	@find data/lake data/landing -mindepth 1 -maxdepth 2 ! -name .gitkeep \
+	  ! -path data/lake/raw ! -path data/lake/clean ! -path data/lake/quarantine \
+	  -exec rm -rf {} +
+	rm -rf data/pg data/capture data/run data/viz build
+
+system-deps: ## opt-in: apt-get install chromium and postgresql (root/sudo)
+	@bash tests/ensure_browser.sh --install
+	@bash tests/ensure_postgres.sh
+
+postgres: ## opt-in: Debian's PostgreSQL on 127.0.0.1:5432 for the tests
+	@bash tests/ensure_postgres.sh

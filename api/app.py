@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import JwksCache, TokenVerifier
 from api.deps import reject_unknown_query
 from api.limits import HeaderLimit
+from api.metrics import install_metrics
 from api.problems import (
     COMMON_PROBLEMS,
     BodyLimit,
@@ -97,7 +99,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             await http.aclose()
             readers.close()
 
-    app = FastAPI(
+    # /docs and /redoc serve Swagger UI and ReDoc from the package, not from a CDN (offline)
+    app = FastAPIOffline(
         title="Pitwall read API",
         version="1.0.0",
         description=DESCRIPTION,
@@ -112,6 +115,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(HeaderLimit, max_bytes=settings.max_header_bytes)
     install_problem_handlers(app)
     use_problem_media_type(app)
+    install_metrics(app)  # outermost middleware: times everything, the body limit included
 
     async def query_error(request: Request, exc: Exception) -> Response:
         return problem_response(422, str(exc), instance=request.url.path)

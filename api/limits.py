@@ -66,9 +66,8 @@ class HeadLimitedH11Protocol(H11Protocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.max_head_bytes = (
-            config.h11_max_incomplete_event_size or h11.DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
-        )
+        default: int = h11.DEFAULT_MAX_INCOMPLETE_EVENT_SIZE  # type: ignore[attr-defined]
+        self.max_head_bytes = config.h11_max_incomplete_event_size or default
         self._refused = False
 
     def data_received(self, data: bytes) -> None:

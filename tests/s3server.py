@@ -20,8 +20,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def run_moto_server() -> Iterator[str]:
-    port = free_port()
+def run_moto_server(*, port: int | None = None) -> Iterator[str]:
+    port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

@@ -6,8 +6,9 @@
 # Build from the repository root, e.g.
 #   docker build -f deploy/docker/pitwall.Dockerfile --target api -t pitwall-api .
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
-ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
+# base images by digest (Renovate bumps tag and digest together: .github/renovate.json)
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b
+ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.0@sha256:cdc6093146eb3ff6a40107b38f008b789e050e77ad87865e381d9917da55a168
 
 FROM ${UV_IMAGE} AS uv
 
@@ -23,13 +24,12 @@ WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 COPY telemetry_capture/pyproject.toml telemetry_capture/pyproject.toml
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-install-project --no-install-workspace
+    uv sync --frozen --no-dev --no-install-project --no-install-workspace --extra dashboards
 COPY src/ src/
 COPY api/ api/
-COPY sandbox/ sandbox/
 COPY telemetry_capture/ telemetry_capture/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable
+    uv sync --frozen --no-dev --no-editable --extra dashboards
 
 # ---- Apache Airflow, in its own environment (its pins never touch the project's lock) -------
 FROM ${PYTHON_IMAGE} AS airflow-build
@@ -57,6 +57,7 @@ COPY --from=build /app/.venv /app/.venv
 # Kedro finds the project by its pyproject.toml; secrets never come in conf/local: env files.
 COPY pyproject.toml ./
 COPY conf/base/ conf/base/
+COPY conf/production/ conf/production/
 RUN mkdir -p conf/local data \
     && chown pitwall:pitwall conf/local data
 USER 10001:10001
@@ -89,6 +90,7 @@ COPY --from=airflow-build /opt/airflow/venv /opt/airflow/venv
 COPY deploy/airflow/dags/ /opt/airflow/dags/
 COPY deploy/airflow/plugins/ /opt/airflow/plugins/
 COPY deploy/postgres/init_roles.py deploy/postgres/init_roles.py
+COPY deploy/s3/init_buckets.py deploy/s3/init_buckets.py
 # landing zones on local volumes (scraper feeds, capture daemons' Parquet), owned by the user
 RUN mkdir -p /opt/airflow/logs /data/landing/scraper /data/landing/assetto \
     && chown -R pitwall:pitwall /opt/airflow/logs /data

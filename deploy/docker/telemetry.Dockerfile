@@ -1,12 +1,14 @@
 # syntax=docker/dockerfile:1.7
 # The Assetto Corsa capture daemon alone: only the telemetry_capture workspace package and its
-# few dependencies (pyarrow, numpy), as locked in uv.lock. One container per rig or server.
+# few dependencies (pyarrow, numpy; the extras metrics and upload: prometheus-client, boto3,
+# stamina), as locked in uv.lock. One container per rig or server.
 #   docker build -f deploy/docker/telemetry.Dockerfile -t pitwall-telemetry .
 #   docker run -p 12000:12000/udp -v capture:/data/capture pitwall-telemetry \
 #     server --listen 0.0.0.0:12000 --server acserver:11000 --out /data/capture/server
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
-ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
+# base images by digest (Renovate bumps tag and digest together: .github/renovate.json)
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b
+ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.0@sha256:cdc6093146eb3ff6a40107b38f008b789e050e77ad87865e381d9917da55a168
 
 FROM ${UV_IMAGE} AS uv
 
@@ -20,7 +22,8 @@ WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
 COPY telemetry_capture/ telemetry_capture/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable --package telemetry-capture
+    uv sync --frozen --no-dev --no-editable --package telemetry-capture \
+        --extra metrics --extra upload
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/capture/bin:$PATH \

@@ -5,13 +5,15 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from capture_helpers import read_kind, read_port, start_cli, stop_cli
+import pytest
+from capture_helpers import read_kind, read_port, start_cli, stop_cli, wait_for
 from telemetry_capture.game_protocol import (
     OP_SUBSCRIBE_UPDATE,
     decode_handshaker,
     encode_handshake_response,
     encode_rt_car_info,
 )
+from telemetry_capture.receiver import MAX_DATAGRAM, Receiver, SizeMeasure, open_udp_socket
 from telemetry_capture.server_protocol import encode_server_message
 
 
@@ -29,7 +31,8 @@ def test_server_mode_quarantines_garbage_and_keeps_going(tmp_path: Path) -> None
         good + b"\x00": "trailing",
         bytes([51, 200]) + b"x" * 10: "truncated driver_name",
         b"": "empty",
-        bytes(9000): "truncated to the receive slot",
+        bytes(9000): "unknown message id 0",  # kept whole, whatever its size
+        b"\x32" + b"\xff" * 65506: "trailing bytes",  # the largest UDP payload
     }
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         for data in bad:
@@ -43,7 +46,7 @@ def test_server_mode_quarantines_garbage_and_keeps_going(tmp_path: Path) -> None
     for row, (data, reason) in zip(quarantine, bad.items(), strict=True):
         assert reason in row["reason"]
         assert row["protocol"] == "server"
-        assert row["raw"] == data[: len(row["raw"])] and row["size"] == len(row["raw"])
+        assert row["raw"] == data and row["size"] == len(data)
         assert row["source"].startswith("127.0.0.1:")
 
 
@@ -77,6 +80,7 @@ def test_game_mode_quarantines_wrong_lengths_and_bad_identifiers(tmp_path: Path)
         b"b" + good[1:]: "identifier",
         good[:4] + (999).to_bytes(4, "little") + good[8:]: "size field is 999",
         b"": "no Remote Telemetry message is 0 bytes",
+        b"z" * 9000: "oversize: datagram of 9000 bytes, longer than the 1024-byte receive slot",
     }
     for data in bad:
         game.sendto(data, subscriber)
@@ -84,10 +88,40 @@ def test_game_mode_quarantines_wrong_lengths_and_bad_identifiers(tmp_path: Path)
             game.sendto(good, subscriber)
     summary = stop_cli(proc)  # datagrams already sent sit in the socket buffer: all drained
     game.close()
-    assert read_kind(tmp_path, "rt_car_info").num_rows == 40
+    assert read_kind(tmp_path, "rt_car_info").num_rows == 10 * len(bad)
     quarantine = read_kind(tmp_path, "quarantine").to_pylist()
-    assert [q["raw"] for q in quarantine] == list(bad)
+    assert [q["raw"] for q in quarantine] == [data[:1024] for data in bad]  # first 1024 bytes
+    assert [q["size"] for q in quarantine] == [len(data) for data in bad]  # true sizes
     for row, reason in zip(quarantine, bad.values(), strict=True):
         assert reason in row["reason"] and row["protocol"] == "game"
-    assert summary["quarantined"] == 4
+    assert summary["quarantined"] == len(bad)
     assert summary["received"] == summary["decoded"] + summary["quarantined"]
+
+
+@pytest.mark.parametrize("measure", ["msg_trunc", "wide"])
+def test_the_receiver_records_true_sizes(measure: SizeMeasure) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        sender.bind(("127.0.0.1", 0))
+        receiver = Receiver(
+            open_udp_socket(None, connect=sender.getsockname()),
+            role="update",
+            slots=8,
+            slot_size=1024,
+            measure=measure,
+        )
+        sender.connect(receiver.sock.getsockname())
+        sent = [b"a" * 328, b"b" * 9000, b"", b"c" * 1024, b"d" * 65507]
+        for data in sent:
+            sender.send(data)
+        wait_for(lambda: (receiver.drain(), receiver.count == len(sent))[1], what="datagrams")
+        receiver.sock.close()
+    assert receiver.sizes[: len(sent)] == [len(d) for d in sent]
+    kept = [receiver.datagram(i) for i in range(len(sent))]
+    if measure == "msg_trunc":  # the slot keeps the first bytes of a longer datagram
+        assert [receiver.truncated(i) for i in range(len(sent))] == [0, 1, 0, 0, 1]
+        assert kept == [d[:1024] for d in sent]
+    else:  # wide slots: nothing is ever cut
+        assert receiver.slot_size == MAX_DATAGRAM and not any(
+            receiver.truncated(i) for i in range(len(sent))
+        )
+        assert kept == sent

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 import pytest
+from capture_helpers import BOARD, MESSAGES, SESSION
 from telemetry_capture.server_protocol import (
     ACSP,
     KIND_BY_ID,
@@ -15,80 +16,6 @@ from telemetry_capture.server_protocol import (
 )
 from telemetry_capture.wire import ProtocolError, pack_string, pack_string_w
 
-SESSION = {
-    "protocol_version": 4,
-    "session_index": 1,
-    "current_session_index": 1,
-    "session_count": 3,
-    "server_name": "Pitwall ✓ Server 🏁",
-    "track": "ks_red_bull_ring",
-    "track_config": "layout_gp",
-    "session_name": "Qualify",
-    "session_type": 2,
-    "time": 30,
-    "laps": 0,
-    "wait_time": 60000,
-    "ambient_temp": 22,
-    "road_temp": 30,
-    "weather_graphics": "3_clear",
-    "elapsed_ms": -60000,
-}
-CONNECTION = {
-    "driver_name": "Jürgen",
-    "driver_guid": "76561198000001234",
-    "car_id": 7,
-    "car_model": "ks_audi_r8_lms",
-    "car_skin": "red",
-}
-BOARD = [
-    {"car_id": 2, "time": 61000, "laps": 3, "has_completed": False},
-    {"car_id": 0, "time": 61500, "laps": 2, "has_completed": True},
-    {"car_id": 1, "time": 999999999, "laps": 0, "has_completed": False},
-]
-MESSAGES = {
-    "new_session": SESSION,
-    "session_info": {**SESSION, "session_index": 0},
-    "new_connection": CONNECTION,
-    "connection_closed": CONNECTION,
-    "car_update": {
-        "car_id": 3,
-        "pos": [1.5, 2.0, -3.25],
-        "velocity": [10.0, 0.0, -20.0],
-        "gear": 4,
-        "engine_rpm": 7123,
-        "normalized_spline_pos": 0.5,
-    },
-    "car_info": {
-        "car_id": 3,
-        "is_connected": True,
-        "car_model": "ks_ferrari_488_gt3",
-        "car_skin": "rosso",
-        "driver_name": "Ana",
-        "driver_team": "Team",
-        "driver_guid": "123",
-    },
-    "end_session": {"results_json_path": "results/2016_7_24_22_52_QUALIFY.json"},
-    "version": {"protocol_version": 4},
-    "chat": {"car_id": 2, "message": "gg ✌"},
-    "client_loaded": {"car_id": 5},
-    "error": {"message": "ERROR: ACSP_KICK_USER index 40 out of bound"},
-    "lap_completed": {
-        "car_id": 2,
-        "lap_time": 61000,
-        "cuts": 0,
-        "leaderboard": BOARD,
-        "grip_level": 0.96875,
-    },
-    "client_event": {
-        "event_type": 10,
-        "car_id": 1,
-        "other_car_id": 4,
-        "impact_speed": 42.5,
-        "world_pos": [1.0, 2.0, 3.0],
-        "rel_pos": [0.5, 0.25, -1.0],
-    },
-}
-
 
 @pytest.mark.parametrize("kind", sorted(MESSAGES))
 def test_every_server_message_round_trips(kind: str) -> None:
@@ -97,6 +24,28 @@ def test_every_server_message_round_trips(kind: str) -> None:
     decoded_kind, row = decode_server_message(data)
     assert decoded_kind == kind
     assert row == MESSAGES[kind]
+
+
+def _utf32(*units: int) -> bytes:
+    return b"".join(u.to_bytes(4, "little") for u in units)
+
+
+@pytest.mark.parametrize(
+    ("units", "text"),
+    [
+        # a surrogate pair written as two code units (a server counting UTF-16 units): joined
+        ((ord("g"), 0xD83C, 0xDFC1, ord("!")), "g🏁!"),
+        # a lone surrogate and a value above U+10FFFF: each one U+FFFD
+        ((ord("a"), 0xD800, ord("b"), 0x110000, ord("c")), "a\ufffdb\ufffdc"),
+    ],
+)
+def test_a_chat_with_invalid_code_points_keeps_its_bytes_and_a_repaired_text(
+    units: tuple[int, ...], text: str
+) -> None:
+    raw = _utf32(*units)
+    data = encode_server_message("chat", {"car_id": 4, "message": "", "message_raw": raw})
+    kind, row = decode_server_message(data)
+    assert (kind, row) == ("chat", {"car_id": 4, "message": text, "message_raw": raw})
 
 
 def test_every_message_id_of_the_reference_has_a_decoder() -> None:

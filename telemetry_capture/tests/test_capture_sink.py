@@ -18,6 +18,7 @@ from telemetry_capture.game_protocol import (
 )
 from telemetry_capture.locking import is_locked
 from telemetry_capture.schemas import schema_for
+from telemetry_capture.server_protocol import encode_server_message
 from telemetry_capture.sink import DatasetSink, SinkOptions, read_journal, recover_journals
 
 
@@ -194,3 +195,28 @@ def test_sigterm_flushes_everything(tmp_path: Path) -> None:
 def test_every_dataset_carries_receive_time_source_and_capture_id(kind: str) -> None:
     names = schema_for(kind).names
     assert names[:3] == ["received_at", "source", "capture_id"]
+
+
+def test_the_first_rows_are_journalled_at_once_not_a_flush_interval_later(tmp_path: Path) -> None:
+    """With an hour-long flush interval, the first datagram still reaches the journal: an
+    early kill loses nothing already received (beyond one batch window)."""
+    port_file = tmp_path / "port"
+    out = tmp_path / "out"
+    proc = start_cli(
+        "server", "--listen", "127.0.0.1:0", "--server", "127.0.0.1:9", "--out", str(out),
+        "--flush-interval", "3600", "--port-file", str(port_file), "--status", "never",
+    )  # fmt: skip
+    port = int(wait_for(lambda: port_file.exists() and port_file.read_text(), what="port"))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.sendto(encode_server_message("client_loaded", {"car_id": 7}), ("127.0.0.1", port))
+
+    def journalled() -> int:
+        tables = [read_journal(j) for j in (out / "client_loaded").glob(".*.arrows")]
+        return sum(t.num_rows for t in tables if t is not None)
+
+    wait_for(journalled, timeout=30, what="the first datagram in the journal")
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert recover_journals(out) and read_kind(out, "client_loaded").column(
+        "car_id"
+    ).to_pylist() == [7]

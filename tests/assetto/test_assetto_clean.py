@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from pitwall.assetto.clean import dedupe_collisions, game_telemetry, leaderboard
+from pitwall.assetto.clean import game_telemetry, leaderboard
+from pitwall.assetto.dedupe import dedupe_collisions
 from pitwall.assetto.land import delta_compatible
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -35,22 +36,44 @@ def test_car_contacts_reported_twice_are_kept_once() -> None:
     events = pl.DataFrame(
         [
             event(0.0, "car", 1, 2),
-            event(0.001, "car", 2, 1),  # the same contact from car 2
+            event(0.001, "car", 2, 1, x=9.0),  # the same contact from car 2, 9 m away
             event(0.5, "env", 3, None),
             event(10.0, "car", 1, 2, x=50),  # a new contact, same cars
             event(10.0005, "car", 2, 1, x=50.5),
             event(20.0, "car", 4, 5),  # reported once only: kept
-            event(20.2, "car", 5, 4, x=300),  # far away: a different contact
+            event(21.5, "car", 5, 4),  # outside the window: a different contact
+            event(30.0, "car", 6, 7),
+            event(30.1, "car", 8, 6),  # another pair in the window: a different contact
         ]
     )
-    kept = dedupe_collisions(events, window_s=1.0, distance_m=5.0)
-    assert kept.select("ts", "car_id", "other_car_id").rows() == [
-        (at(0.0), 1, 2),
-        (at(0.5), 3, None),
-        (at(10.0), 1, 2),
-        (at(20.0), 4, 5),
-        (at(20.2), 5, 4),
+    kept = dedupe_collisions(events, window_s=1.0)
+    assert kept.select("ts", "car_id", "other_car_id", "reports").rows() == [
+        (at(0.0), 1, 2, 2),
+        (at(0.5), 3, None, 1),
+        (at(10.0), 1, 2, 2),
+        (at(20.0), 4, 5, 1),
+        (at(21.5), 5, 4, 1),
+        (at(30.0), 6, 7, 1),
+        (at(30.1), 8, 6, 1),
     ]
+    assert kept["reports"].sum() == events.height  # every report accounted for
+
+
+def test_contact_pairs_match_by_time_and_distance_only_rules_out() -> None:
+    # car 1 and car 2 touch twice in quick succession: each report pairs with its nearest
+    # counterpart in time; a distance limit, when set, only forbids far-apart pairs
+    events = pl.DataFrame(
+        [
+            event(0.0, "car", 1, 2),
+            event(0.01, "car", 2, 1, x=9.0),
+            event(0.3, "car", 1, 2, x=20.0),
+            event(0.31, "car", 2, 1, x=400.0),
+        ]
+    )
+    loose = dedupe_collisions(events, window_s=1.0)
+    assert loose.select("ts", "reports").rows() == [(at(0.0), 2), (at(0.3), 2)]
+    strict = dedupe_collisions(events, window_s=1.0, max_distance_m=50.0)
+    assert strict.select("ts", "reports").rows() == [(at(0.0), 2), (at(0.3), 1), (at(0.31), 1)]
 
 
 def test_telemetry_distance_integrates_speed_over_lap_time_and_restarts_each_lap() -> None:

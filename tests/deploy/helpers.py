@@ -45,10 +45,12 @@ def generator_module() -> ModuleType:
 
 
 COMPOSE = DEPLOY / "compose.yaml"
+COMPOSE_BUILD = DEPLOY / "compose.build.yaml"  # the local-build overlay of compose.yaml
 ENV_EXAMPLE = DEPLOY / "env" / "pitwall.env.example"
 DOCKERFILES = {
     "pitwall": DEPLOY / "docker" / "pitwall.Dockerfile",
     "telemetry": DEPLOY / "docker" / "telemetry.Dockerfile",
+    "postgres": DEPLOY / "docker" / "postgres.Dockerfile",
 }
 VENV_BIN = Path(sys.executable).parent
 _VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>[^}]*)\}")
@@ -60,6 +62,19 @@ def read_yaml(path: Path) -> Any:
 
 def read_compose() -> dict[str, Any]:
     return read_yaml(COMPOSE)
+
+
+def read_compose_builds() -> dict[str, dict[str, Any]]:
+    """Service -> its ``build`` in the overlay (compose.yaml itself pulls digests only)."""
+    return {n: s["build"] for n, s in read_yaml(COMPOSE_BUILD)["services"].items()}
+
+
+def built_image_name(build: dict[str, Any]) -> str:
+    """Our image a build produces: its target, or the Dockerfile's name (one-image files)."""
+    target = build.get("target")
+    if target and target != "runtime":
+        return target
+    return build["dockerfile"].rsplit("/", 1)[1].split(".")[0]
 
 
 def read_env_example() -> dict[str, str]:

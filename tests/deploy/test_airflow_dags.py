@@ -165,7 +165,7 @@ def test_airflow_loads_every_dag_as_configured(airflow_bin: Path, tmp_path: Path
         for node in pipeline.nodes:
             task = tasks[slugify(node.name)]
             assert task["command"] == shlex.join(
-                ["kedro", "run", "--env", "local", "--pipeline", name, "--nodes", node.name]
+                ["kedro", "run", "--env", "production", "--pipeline", name, "--nodes", node.name]
             )
             parents = {p.name for p in pipeline.node_dependencies[node]}
             assert task["upstream"] == sorted(slugify(p) for p in parents)

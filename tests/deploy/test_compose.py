@@ -19,21 +19,33 @@ from tests.deploy.helpers import (
     DEPLOY,
     ENV_EXAMPLE,
     VENV_BIN,
+    built_image_name,
     compose_variables,
     dockerfile_stages,
     dockerignore_included,
     interpolate,
     read_compose,
+    read_compose_builds,
     read_env_example,
+    read_yaml,
 )
 
 REQUIRED_SERVICES = {
-    "traefik", "keycloak", "oauth2-proxy", "postgres", "pg-init", "minio", "minio-init",
+    "traefik", "keycloak", "oauth2-proxy", "postgres", "pg-init", "pg-backup", "s3", "s3-init",
     "redis", "api", "dashboards", "capture-server", "airflow-init", "airflow-apiserver",
-    "airflow-scheduler", "airflow-dag-processor", "airflow-worker",
+    "airflow-scheduler", "airflow-dag-processor", "airflow-worker", "airflow-flower",
 }  # fmt: skip
+# services that keep a writable root, and why (compose comments say the same)
+WRITABLE_ROOT = {"keycloak": "re-augments its Quarkus build under /opt/keycloak at start"}
+# files under deploy/env/ that the setup scripts generate (git-ignored, never committed)
+GENERATED = {"./env/s3.json", "./env/tls/ca.crt", "./env/tls/postgres.crt",
+             "./env/tls/postgres.key", "./env/tls/s3.crt", "./env/tls/s3.key"}  # fmt: skip
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|COOKIE")
-CODE_DIRS = ("src", "api", "conf", "telemetry_capture/src", "deploy/postgres")
+CODE_DIRS = ("src", "api", "conf", "telemetry_capture/src", "deploy/postgres",
+             "deploy/airflow/plugins", "deploy/s3")  # fmt: skip
+OUR_IMAGE = re.compile(
+    r"^\$\{PITWALL_REGISTRY:\?\}/(?P<name>[a-z]+)@\$\{PITWALL_(?P<var>[A-Z]+)_DIGEST:\?\}$"
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,28 +84,34 @@ def test_every_part_of_the_platform_is_a_service(services: dict[str, Any]) -> No
     assert set(services) >= REQUIRED_SERVICES
 
 
-def test_builds_point_at_existing_dockerfiles_and_stages(services: dict[str, Any]) -> None:
-    for name, service in services.items():
-        build = service.get("build")
-        if not build:
-            continue
+def test_our_images_are_pulled_by_digest_and_built_by_the_overlay(
+    services: dict[str, Any],
+) -> None:
+    builds = read_compose_builds()
+    ours = {n: OUR_IMAGE.match(s["image"]) for n, s in services.items()
+            if s["image"].startswith("${PITWALL_REGISTRY")}  # fmt: skip
+    assert all(ours.values()), ours
+    assert set(builds) == set(ours)  # the overlay builds exactly the images we pull
+    for name, match in ours.items():
+        assert match and match["var"] == match["name"].upper(), name
+        build = builds[name]
         context = (DEPLOY / build["context"]).resolve()
         assert context == REPO_ROOT, name
         dockerfile = context / build["dockerfile"]
         assert dockerfile.is_file(), name
-        target = build.get("target")
-        if target:
-            assert target in dockerfile_stages(dockerfile), name
-        # the image is named after its target (telemetry.Dockerfile has one image)
-        image = service["image"].rsplit("/", 1)[1].split(":")[0]
-        assert image == (target or dockerfile.name.split(".")[0]), name
+        assert build["target"] in dockerfile_stages(dockerfile), name
+        assert built_image_name(build) == match["name"], name
 
 
 def test_every_bind_mount_exists(services: dict[str, Any]) -> None:
     for name, service in services.items():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
-            if source.startswith("."):
+            if source in GENERATED:
+                ignored = subprocess.run(["git", "check-ignore", "-q", f"deploy/{source[2:]}"],
+                                         cwd=REPO_ROOT, check=False)  # fmt: skip
+                assert ignored.returncode == 0, f"{name}: {source} must be git-ignored"
+            elif source.startswith("."):
                 assert (DEPLOY / source).exists(), f"{name}: {source}"
             else:
                 assert source in read_compose()["volumes"], f"{name}: {source}"
@@ -143,7 +161,10 @@ def test_the_env_example_holds_no_secret_and_real_env_files_are_never_committed(
 
 def test_only_traefik_and_the_capture_daemon_publish_ports(services: dict[str, Any]) -> None:
     published = {n: s["ports"] for n, s in services.items() if s.get("ports")}
-    assert published == {"traefik": ["80:80", "443:443"], "capture-server": ["12000:12000/udp"]}
+    assert published == {
+        "traefik": ["80:80", "443:443", "127.0.0.1:8443:8443"],  # internal entry point: loopback
+        "capture-server": ["12000:12000/udp"],
+    }
 
 
 def test_long_running_services_are_hardened(services: dict[str, Any]) -> None:
@@ -151,6 +172,75 @@ def test_long_running_services_are_hardened(services: dict[str, Any]) -> None:
         assert "no-new-privileges:true" in service.get("security_opt", []), name
         assert service.get("cap_drop") == ["ALL"], name
         assert service.get("restart") in ("unless-stopped", "no"), name
+        assert service["read_only"] is (name not in WRITABLE_ROOT), name
+        limits = service["deploy"]["resources"]["limits"]
+        assert {"cpus", "memory", "pids"} <= set(limits), name
+
+
+def test_every_service_has_a_healthcheck(services: dict[str, Any]) -> None:
+    traefik_services = read_yaml(DEPLOY / "traefik" / "dynamic" / "pitwall.yml")["http"]["services"]
+    for name, service in services.items():
+        check = service["healthcheck"]
+        if check.get("disable"):
+            # one-shot jobs are awaited with service_completed_successfully; the distroless
+            # oauth2-proxy has no client inside, so Traefik probes it
+            one_shot = service["restart"] == "no"
+            probed = traefik_services.get(name, {}).get("loadBalancer", {}).get("healthCheck")
+            assert one_shot or probed, f"{name}: healthcheck disabled without a reason"
+            continue
+        test = check["test"]
+        assert test[0] in ("CMD", "CMD-SHELL") and len(test) > 1, name
+    for name, service in services.items():  # waiting on health needs a healthcheck
+        for dependency, condition in (service.get("depends_on") or {}).items():
+            if isinstance(condition, dict) and condition["condition"] == "service_healthy":
+                assert not services[dependency]["healthcheck"].get("disable"), (name, dependency)
+
+
+def test_redis_requires_a_password_never_on_its_command_line(services: dict[str, Any]) -> None:
+    redis = services["redis"]
+    assert '--requirepass "$$REDIS_PASSWORD"' in " ".join(redis["command"])
+    assert redis["environment"]["REDIS_PASSWORD"] == "${REDIS_PASSWORD:?}"
+    assert "REDISCLI_AUTH" in " ".join(redis["healthcheck"]["test"])
+    broker = services["airflow-worker"]["environment"]["AIRFLOW__CELERY__BROKER_URL"]
+    assert broker.startswith("redis://:${REDIS_PASSWORD:?}@redis:6379/")
+
+
+def test_every_postgres_client_verifies_the_server_certificate(services: dict[str, Any]) -> None:
+    server = " ".join(services["postgres"]["command"])
+    assert "ssl=on" in server and "hba_file=/etc/postgresql/pg_hba.conf" in server
+    hba = (DEPLOY / "postgres" / "pg_hba.conf").read_text().splitlines()
+    rules = [line.split() for line in hba if line.strip() and not line.startswith("#")]
+    assert {r[0] for r in rules} == {"local", "hostssl"}  # no plain TCP at all
+    found = 0
+    for name, service in services.items():
+        for key, value in (service.get("environment") or {}).items():
+            if isinstance(value, str) and re.search(
+                r"postgres(ql)?(\+\w+)?://|jdbc:postgresql", value
+            ):
+                found += 1
+                assert "sslmode=verify-full" in value and "sslrootcert=/certs/ca.crt" in value, (
+                    f"{name}: {key}"
+                )
+                assert "./env/tls/ca.crt:/certs/ca.crt:ro" in service["volumes"], name
+    assert found >= 5
+
+
+def test_postgres_archives_wal_and_the_backup_job_uses_the_same_bucket(
+    services: dict[str, Any],
+) -> None:
+    server = services["postgres"]
+    command = " ".join(server["command"])
+    assert "archive_mode=on" in command
+    assert "archive_command=/usr/bin/python3 /usr/local/bin/pitwall-pitr wal-push %p %f" in command
+    backup = services["pg-backup"]
+    target = {k: v for k, v in server["environment"].items() if k.startswith(("PITWALL_B", "AWS"))}
+    assert target["PITWALL_BACKUP_URI"].startswith("s3://${PITWALL_BACKUP_BUCKET:?}/")
+    assert target["AWS_ACCESS_KEY_ID"] == "${PITWALL_BACKUP_ACCESS_KEY_ID:?}"  # not the lake's
+    assert target.items() <= backup["environment"].items()
+    assert backup["image"] == server["image"]
+    assert backup["environment"]["PGSSLMODE"] == "verify-full"
+    dockerfile = (DEPLOY / "docker" / "postgres.Dockerfile").read_text()
+    assert "deploy/postgres/pitr.py /usr/local/bin/pitwall-pitr" in dockerfile
 
 
 def test_capture_daemons_use_the_cli_and_its_default_ports(services: dict[str, Any]) -> None:
@@ -200,7 +290,7 @@ def test_every_pitwall_variable_is_read_by_the_code(services: dict[str, Any]) ->
     settings |= {f"PITWALL_API_{f.upper()}" for f in ApiSettings.model_fields}
     for name, service in services.items():
         for variable in env_names(service):
-            if variable.startswith("PITWALL_") and service.get("build"):
+            if variable.startswith("PITWALL_") and OUR_IMAGE.match(service["image"]):
                 assert variable in settings or variable in code, f"{name}: {variable}"
 
 
@@ -211,11 +301,15 @@ def test_the_worker_sets_every_env_override_of_the_kedro_conf(services: dict[str
     assert overrides <= env_names(services["airflow-worker"])
 
 
-def test_the_lake_is_on_minio_for_every_reader_and_writer(services: dict[str, Any]) -> None:
+def test_the_lake_is_on_the_s3_store_for_every_reader_and_writer(
+    services: dict[str, Any],
+) -> None:
+    assert services["s3"]["image"].startswith("chrislusf/seaweedfs:")  # MinIO CE is archived
     for name in ("api", "dashboards", "airflow-worker"):
         env = services[name]["environment"]
         assert env["PITWALL_LAKE_URI"].startswith("s3://"), name
-        assert env["AWS_ENDPOINT_URL"] == "http://minio:9000", name
+        assert env["AWS_ENDPOINT_URL"] == "http://s3:8333", name
+        assert env["AWS_CONDITIONAL_PUT"] == "etag", name
         assert "PITWALL_PG_DSN" not in env or name == "airflow-worker", name
 
 

@@ -3,6 +3,8 @@ MFA for humans, and every name and port in step with compose and the code."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from typing import Any
@@ -15,7 +17,8 @@ from tests.deploy.helpers import DEPLOY, read_compose, read_yaml
 
 TRAEFIK = DEPLOY / "traefik" / "dynamic" / "pitwall.yml"
 REALM = DEPLOY / "keycloak" / "pitwall-realm.json"
-FORWARD_AUTH_HOSTS = {"dashboards": "dash", "airflow": "airflow"}
+FORWARD_AUTH_HOSTS = {"dashboards": "dash", "airflow": "airflow", "flower": "flower"}
+INTERNAL_ROUTERS = {"keycloak-admin"}  # on the internal entry point, published on loopback
 HOST = re.compile(r'Host\(`([a-z0-9-]+)\.\{\{ env "PITWALL_DOMAIN" \}\}`\)')
 
 
@@ -49,7 +52,8 @@ def service_port(name: str, service: dict[str, Any]) -> int:
 def test_every_router_is_tls_only_and_wired(traefik: dict[str, Any]) -> None:
     http = traefik["http"]
     for name, router in http["routers"].items():
-        assert router["entryPoints"] == ["websecure"], name
+        expected = ["internal"] if name in INTERNAL_ROUTERS else ["websecure"]
+        assert router["entryPoints"] == expected, name
         assert router["tls"]["certResolver"] == "letsencrypt", name
         assert router["service"] in http["services"], name
         assert set(router.get("middlewares", [])) <= set(http["middlewares"]), name
@@ -162,3 +166,100 @@ def test_realm_placeholders_issuer_and_redirects_match_compose(
     for router, host in FORWARD_AUTH_HOSTS.items():
         assert HOST.search(traefik["http"]["routers"][router]["rule"])[1] == host
         assert f"https://{host}.${{PITWALL_DOMAIN}}/oauth2/callback" in client["redirectUris"]
+
+
+def test_keycloak_admin_and_master_realm_only_on_the_internal_entry_point(
+    traefik: dict[str, Any],
+) -> None:
+    routers = traefik["http"]["routers"]
+    public = routers["keycloak"]["rule"]
+    assert "!PathPrefix(`/admin`)" in public and "!PathPrefix(`/realms/master`)" in public
+    static = flags(read_compose()["services"]["traefik"])
+    assert static["entrypoints.internal.address"] == ":8443"
+    assert "127.0.0.1:8443:8443" in read_compose()["services"]["traefik"]["ports"]
+    keycloak = read_compose()["services"]["keycloak"]["environment"]
+    assert keycloak["KC_HOSTNAME_ADMIN"].endswith(":8443")
+    assert routers["keycloak-admin"]["service"] == "keycloak"
+
+
+def test_every_public_router_is_limited_and_every_app_behind_the_waf(
+    traefik: dict[str, Any],
+) -> None:
+    http = traefik["http"]
+    assert http["middlewares"]["rate-limit"]["rateLimit"]["average"] > 0
+    assert http["middlewares"]["in-flight"]["inFlightReq"]["amount"] > 0
+    for name, router in http["routers"].items():
+        if name in INTERNAL_ROUTERS:
+            continue
+        middlewares = router["middlewares"]
+        assert middlewares[0] == "in-flight", name  # cheapest refusal first
+        assert {"rate-limit", "rate-limit-login"} & set(middlewares), name
+        if router["service"] != "oauth2-proxy":
+            assert "waf" in middlewares, name
+    waf = http["middlewares"]["waf"]["plugin"]["coraza"]["directives"]
+    assert "SecRuleEngine On" in waf and "Include @owasp_crs/*.conf" in waf
+    crs = waf.index("Include @owasp_crs/*.conf")  # target updates need the rules loaded
+    assert all(i > crs for i, d in enumerate(waf) if d.startswith("SecRuleUpdateTarget"))
+    static = flags(read_compose()["services"]["traefik"])
+    assert static["experimental.plugins.coraza.modulename"].endswith("coraza-http-wasm-traefik")
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", static["experimental.plugins.coraza.version"])
+
+
+def csp(traefik: dict[str, Any], name: str) -> dict[str, list[str]]:
+    text = traefik["http"]["middlewares"][name]["headers"]["contentSecurityPolicy"]
+    directives = {}
+    for part in text.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0]] = words[1:]
+    return directives
+
+
+def allowed(policy: dict[str, list[str]], directive: str, source: str) -> bool:
+    sources = policy.get(directive, policy.get("default-src", []))
+    origin = re.match(r"https?://[^/]+", source)
+    return source in sources or bool(origin and origin[0] in sources)
+
+
+def test_the_api_csp_lets_its_docs_pages_load_and_nothing_else(traefik: dict[str, Any]) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    policy = csp(traefik, "csp-api")
+    assert policy["default-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
+    assert "'unsafe-inline'" not in policy["script-src"]
+    assert "'unsafe-eval'" not in policy["script-src"]
+    client = TestClient(create_app(ApiSettings()))  # no lifespan: the docs need no state
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        for script in re.findall(r"<script>(.*?)</script>", html, re.S):
+            digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in policy["script-src"], page
+        for src in re.findall(r'<script[^>]+src="([^"]+)"', html):
+            assert allowed(policy, "script-src", src), (page, src)
+        for href in re.findall(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', html):
+            assert allowed(policy, "style-src", href), (page, href)
+        for href in re.findall(r'<link[^>]+href="([^"]+)"[^>]+rel="stylesheet"', html):
+            assert allowed(policy, "style-src", href), (page, href)
+        for href in re.findall(r'<link[^>]+rel="shortcut icon"[^>]+href="([^"]+)"', html):
+            assert allowed(policy, "img-src", href), (page, href)
+    assert "/metrics" in traefik["http"]["routers"]["api"]["rule"]  # excluded, never public
+
+
+def test_the_dashboards_csp_admits_no_other_origin(traefik: dict[str, Any]) -> None:
+    policy = csp(traefik, "csp-dashboards")
+    for directive, sources in policy.items():
+        assert not [s for s in sources if s.startswith(("http:", "https:", "*"))], directive
+    assert policy["object-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
+    assert "'self'" in policy["connect-src"]  # marimo's websocket to its own origin
+
+
+def test_the_realm_sends_mail_and_keeps_audit_events(realm: dict[str, Any]) -> None:
+    smtp = realm["smtpServer"]
+    for key in ("host", "port", "from", "user", "password"):
+        assert re.fullmatch(r"\$\{PITWALL_SMTP_[A-Z]+\}", smtp[key]), key
+    assert smtp["starttls"] == "true" and smtp["auth"] == "true"
+    assert realm["resetPasswordAllowed"] and realm["verifyEmail"]
+    assert realm["eventsEnabled"] and realm["adminEventsEnabled"]
+    assert realm["adminEventsDetailsEnabled"] and realm["eventsExpiration"] >= 30 * 86400

@@ -5,9 +5,8 @@ Also: the dashboards get read-only S3 keys limited to the lake prefix (issue 16,
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from tests.conftest import REPO_ROOT
 from tests.deploy.helpers import DEPLOY, interpolate, read_compose, read_env_example
 
 INIT_ROLES = DEPLOY / "postgres" / "init_roles.py"
-MINIO_INIT = DEPLOY / "minio" / "init.sh"
+IDENTITIES = DEPLOY / "s3" / "write_identities.py"
 PRODUCTION = {"PITWALL_ENV": "production"}
 
 
@@ -149,16 +148,33 @@ def test_kedro_refuses_to_run(tmp_path: Path) -> None:
     assert "PITWALL_PARTNER_API_CLIENT_SECRET" in done.stderr
 
 
-def test_minio_init_refuses_template_secrets(tmp_path: Path) -> None:
-    env = {
-        "PATH": os.environ["PATH"],
-        "MINIO_ROOT_PASSWORD": "r00t",
-        "AWS_SECRET_ACCESS_KEY": "k3y",
-        "PITWALL_READER_AWS_SECRET_ACCESS_KEY": "change-me",
-    }
-    done = _run(["sh", str(MINIO_INIT)], env, tmp_path)
+def test_the_store_identities_refuse_template_secrets(tmp_path: Path) -> None:
+    env_file = tmp_path / "pitwall.env"
+    env_file.write_text("\n".join(f"{k}={v}" for k, v in _identity_env().items()))
+    env_file.write_text(
+        env_file.read_text().replace(
+            "PITWALL_READER_AWS_SECRET_ACCESS_KEY=x",
+            "PITWALL_READER_AWS_SECRET_ACCESS_KEY=change-me",
+        )
+    )
+    out = tmp_path / "s3.json"
+    done = _run(
+        [sys.executable, str(IDENTITIES), str(env_file), str(out)], dict(os.environ), tmp_path
+    )
     assert done.returncode == 2
-    assert "PITWALL_READER_AWS_SECRET_ACCESS_KEY" in done.stderr
+    assert "PITWALL_READER_AWS_SECRET_ACCESS_KEY" in done.stderr and not out.exists()
+
+
+def _identity_env() -> dict[str, str]:
+    names = (
+        "S3_ADMIN_ACCESS_KEY_ID S3_ADMIN_SECRET_ACCESS_KEY AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY "
+        "PITWALL_READER_AWS_ACCESS_KEY_ID PITWALL_READER_AWS_SECRET_ACCESS_KEY "
+        "PITWALL_BACKUP_ACCESS_KEY_ID PITWALL_BACKUP_SECRET_ACCESS_KEY"
+    )
+    return {k: "x" for k in names.split()} | {
+        "PITWALL_LAKE_BUCKET": "bucket",
+        "PITWALL_BACKUP_BUCKET": "backups",
+    }
 
 
 def test_the_dashboards_hold_read_only_keys_limited_to_the_lake() -> None:
@@ -167,14 +183,12 @@ def test_the_dashboards_hold_read_only_keys_limited_to_the_lake() -> None:
     assert environment["AWS_SECRET_ACCESS_KEY"] == "${PITWALL_READER_AWS_SECRET_ACCESS_KEY:?}"
     writer = {"${AWS_ACCESS_KEY_ID:?}", "${AWS_SECRET_ACCESS_KEY:?}"}
     assert not writer & set(map(str, environment.values()))
-    # the reader's MinIO policy (minio-init): read and list under lake/ only
-    script = MINIO_INIT.read_text()
-    body = re.search(r'cat > "\$reader_policy" <<JSON\n(.*?)\nJSON', script, re.DOTALL)
-    assert body is not None
-    policy = json.loads(body.group(1).replace("$PITWALL_LAKE_BUCKET", "bucket"))
-    allowed = {a for s in policy["Statement"] for a in s["Action"]}
-    assert allowed == {"s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject"}
-    objects = [s["Resource"] for s in policy["Statement"] if "s3:GetObject" in s["Action"]]
-    assert objects == [["arn:aws:s3:::bucket/lake/*"]]
-    listing = next(s for s in policy["Statement"] if "s3:ListBucket" in s["Action"])
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["lake", "lake/*"]}}
+    # the reader's identity in the store: read and list under lake/ only
+    spec = importlib.util.spec_from_file_location("write_identities", IDENTITIES)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    reader = next(
+        i for i in module.identities(_identity_env())["identities"] if i["name"] == "reader"
+    )
+    assert reader["actions"] == ["Read:bucket/lake", "List:bucket/lake"]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.deploy.helpers import VENV_BIN, read_compose, read_yaml
+from tests.deploy.helpers import VENV_BIN, built_image_name, read_compose_builds, read_yaml
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
 EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
@@ -74,11 +74,7 @@ def test_tests_run_make_test_with_postgresql(jobs: dict[str, Any]) -> None:
 
 
 def test_every_built_image_is_built_scanned_and_signed(jobs: dict[str, Any]) -> None:
-    built = {
-        service["image"].rsplit("/", 1)[1].split(":")[0]: service["build"]
-        for service in read_compose()["services"].values()
-        if service.get("build")
-    }
+    built = {built_image_name(build): build for build in read_compose_builds().values()}
     matrix = {m["image"]: m for m in jobs["images"]["strategy"]["matrix"]["include"]}
     assert set(matrix) == set(built)
     for image, build in built.items():
@@ -100,8 +96,13 @@ def test_scan_gates_sign_and_deploy_verifies(jobs: dict[str, Any]) -> None:
     deploy = jobs["deploy"]
     assert set(deploy["needs"]) == {"test", "sign"}
     assert "refs/heads/main" in deploy["if"]
-    assert any("cosign verify" in r for r in runs(deploy))
-    assert any("docker compose" in r and "deploy/compose.yaml" in r for r in runs(deploy))
+    # the deploy resolves each digest, verifies that digest, and compose pulls exactly it
+    resolve = next(r for r in runs(deploy) if "imagetools inspect" in r)
+    assert 'cosign verify "$IMAGE_PREFIX/$image@$digest"' in resolve
+    assert "_DIGEST=$digest" in resolve and "images.env" in resolve
+    roll_out = next(r for r in runs(deploy) if "docker compose" in r)
+    assert "deploy/compose.yaml" in roll_out and "--env-file deploy/env/images.env" in roll_out
+    assert "PITWALL_TAG" not in roll_out and "compose.build.yaml" not in roll_out
 
 
 def test_run_steps_pass_shellcheck(jobs: dict[str, Any], tmp_path: Path) -> None:

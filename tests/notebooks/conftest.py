@@ -1,7 +1,7 @@
 """A ``make demo``-style home for the apps, made by the real parts end to end:
 
 - an Assetto Corsa session recorded from both simulators by two capture daemons
-  (:func:`pitwall.assetto.demo.record_demo_session`, the same as ``pitwall demo``);
+  (:func:`pitwall.assetto.demo.record_demo_session`, the same as ``make demo``);
 - ``kedro run --pipelines ingest_csv,ingest_assetto`` over those captures and the committed
   sample CSVs (AC and CSV CLEAN tables, the ingestion log, real quarantine rows);
 - an embedded PostgreSQL (pgserver) private to this session under ``<home>/data/pg``, with the

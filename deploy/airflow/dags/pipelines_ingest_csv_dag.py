@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from airflow.sdk import task
-from pitwall_dags import PROJECT, dataset_asset, kedro_run, pipeline_dag
+from pitwall_dags import KEDRO_ENV, PROJECT, dataset_asset, kedro_run, pipeline_dag
 
 PIPELINE = "ingest_csv"
-KEDRO_ENV = "local"
 
 
 @pipeline_dag(

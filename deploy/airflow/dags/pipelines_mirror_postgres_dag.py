@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from airflow.sdk import AssetAny, task
-from pitwall_dags import PROJECT, dataset_asset, kedro_run, pipeline_dag
+from pitwall_dags import KEDRO_ENV, PROJECT, dataset_asset, kedro_run, pipeline_dag
 
 PIPELINE = "mirror_postgres"
-KEDRO_ENV = "local"
 
 
 @pipeline_dag(

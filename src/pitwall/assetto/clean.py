@@ -6,26 +6,32 @@ Conventions: timestamps are receive times (UTC); ``gear`` is converted from AC's
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
+from pitwall.assetto.dedupe import dedupe_by_keys, dedupe_collisions, drop_duplicate_datagrams
 from pitwall.assetto.sessions import assign_sessions, game_sessions, server_drivers, server_sessions
 from pitwall.assetto.tables import CLEAN_KEYS, SOURCE
 from pitwall.lake.ingest import TIMESTAMP, empty_quarantine, make_batch_id, quarantine_rows
 
-__all__ = ["CleanParams", "build_clean", "dedupe_collisions"]
+__all__ = ["CleanParams", "build_clean"]
 
 NO_TIME = 999_999_999
+# Key columns of ac_laps / ac_drivers are never null (PostgreSQL primary keys): Remote
+# Telemetry carries no GUID, and a lap whose driver the capture never saw has no name.
+NO_GUID = ""
+UNKNOWN_DRIVER = ""
 
 
 @dataclass(frozen=True)
 class CleanParams:
     handshake_cluster_s: float = 2.0
     collision_pair_window_s: float = 1.0
-    collision_pair_distance_m: float = 5.0
+    collision_pair_max_distance_m: float | None = None
+    duplicate_window_s: float = 0.05
+    reorder_window_s: float = 0.5
 
 
 def _frame(frames: dict[str, pl.DataFrame], kind: str) -> pl.DataFrame | None:
@@ -107,7 +113,7 @@ def game_laps(
         top_speed_kmh=pl.col("speed_kmh").max(), in_pit=pl.col("is_in_pit").any()
     )
     done = (
-        telemetry.sort("ts")
+        telemetry.sort("session_id", "lap_number", "ts")  # lap order first: UDP reorders
         .with_columns(prev=pl.col("lap_number").shift(1).over("session_id"))
         .filter(pl.col("prev").is_not_null() & (pl.col("lap_number") > pl.col("prev")))
         .select(
@@ -135,21 +141,25 @@ def game_laps(
         )
         frames.append(events.join(done, on=["session_id", "car_id", "lap_number"], how="anti"))
     out = pl.concat(frames, how="diagonal_relaxed")
-    names = drivers.select("session_id", "car_id", pl.col("driver_name").alias("_driver")).unique(
-        ["session_id", "car_id"]
+    # the player's name comes from the session's handshake (one per game session)
+    names = (
+        drivers.sort("session_id", "car_id")
+        .group_by("session_id", "car_id", maintain_order=True)
+        .agg(pl.col("driver_name").first().alias("_driver"))
     )
     out = out.join(names, on=["session_id", "car_id"], how="left")
     rt = pl.col("_rt_driver") if "_rt_driver" in out.columns else pl.lit(None, pl.String)
     return out.select(
         "session_id",
         "car_id",
+        pl.lit(NO_GUID).alias("driver_guid"),  # Remote Telemetry carries no GUID
+        pl.coalesce(rt, pl.col("_driver"), pl.lit(UNKNOWN_DRIVER)).alias("driver_name"),
         "lap_number",
         "lap_time_ms",
         pl.lit(None, pl.Int64).alias("cuts"),
         "valid",
         pl.col("top_speed_kmh").cast(pl.Float64),
         "completed_at",
-        pl.coalesce(rt, pl.col("_driver")).alias("driver_name"),
         pl.lit("game").alias("protocol"),
     )
 
@@ -181,22 +191,36 @@ def game_drivers(
             )
         )
     if not parts:
-        return _empty_drivers()
-    return pl.concat(parts).unique(
-        ["session_id", "car_id", "driver_name"], keep="first", maintain_order=True
-    )
+        return pl.DataFrame(schema=DRIVER_COLUMNS)
+    return driver_rows(pl.concat(parts))
 
 
-def _empty_drivers() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "session_id": pl.String(),
-            "car_id": pl.Int64(),
-            "driver_name": pl.String(),
-            "driver_guid": pl.String(),
-            "car_model": pl.String(),
-            "car_skin": pl.String(),
-        }
+DRIVER_COLUMNS: dict[str, pl.DataType] = {
+    "session_id": pl.String(),
+    "car_id": pl.Int64(),
+    "driver_guid": pl.String(),
+    "driver_name": pl.String(),
+    "car_model": pl.String(),
+    "car_skin": pl.String(),
+}
+
+
+def driver_rows(sightings: pl.DataFrame) -> pl.DataFrame:
+    """One row per driver of a car in a session (``CLEAN_KEYS['ac_drivers']``) from every
+    sighting of them (handshakes, RTLap events, connections): an aggregation, not a dedupe,
+    so no input record is lost; a missing GUID or name becomes ``''`` (key columns)."""
+    keys = list(CLEAN_KEYS["ac_drivers"])
+    if "connected_at" in sightings.columns:
+        sightings = sightings.sort("connected_at", maintain_order=True)
+    return (
+        sightings.with_columns(
+            pl.col("driver_guid").fill_null(NO_GUID),
+            pl.col("driver_name").fill_null(UNKNOWN_DRIVER),
+        )
+        .group_by(keys, maintain_order=True)
+        .agg(pl.col("car_model").drop_nulls().first(), pl.col("car_skin").drop_nulls().first())
+        .select(list(DRIVER_COLUMNS))
+        .cast(DRIVER_COLUMNS)  # type: ignore[arg-type]
     )
 
 
@@ -224,32 +248,59 @@ def car_positions(updates: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame
 def server_laps(
     completed: pl.DataFrame, positions: pl.DataFrame, sessions: pl.DataFrame, drivers: pl.DataFrame
 ) -> pl.DataFrame:
-    """LAP_COMPLETED rows: lap number (race: the leaderboard's count, else the car's n-th lap
-    seen), validity from cuts, top speed from the car's updates since its previous lap."""
+    """LAP_COMPLETED rows, each attributed to the connection that drove it (the driver
+    connected to the car slot when the lap completed: ``drivers`` holds one row per
+    connection, see ``server_drivers``).
+
+    ``lap_number`` is the lap's order within that connection (driver GUID + name + car slot +
+    session): a slot changing hands restarts it, as acServer restarts the car's lap count. In a
+    race the leaderboard's lap count is used instead while it rises lap after lap within the
+    connection (it numbers laps completed before the capture started too). Validity comes from
+    cuts, top speed from the car's updates since its previous lap."""
     rows = (
         assign_sessions(completed, sessions)
         .join(sessions.select("session_id", "session_type"), on="session_id", how="left")
         .sort("received_at")
         .with_columns(car_id=pl.col("car_id").cast(pl.Int64))
+        .with_row_index("_lap")
     )
     own = (
         rows.explode("leaderboard")
         .filter(pl.col("leaderboard").struct.field("car_id").cast(pl.Int64) == pl.col("car_id"))
-        .select(
-            "_source",
-            "_source_row",
-            pl.col("leaderboard").struct.field("laps").cast(pl.Int64).alias("_entry_laps"),
+        .select("_lap", pl.col("leaderboard").struct.field("laps").cast(pl.Int64).alias("_entry"))
+    )
+    who = drivers.select("session_id", "car_id", "driver_guid", "driver_name", "connected_at").sort(
+        "connected_at"
+    )
+    rows = (
+        rows.join(own, on="_lap", how="left")
+        .sort("received_at")
+        .join_asof(
+            who,
+            left_on="received_at",
+            right_on="connected_at",
+            by=["session_id", "car_id"],
+            strategy="backward",
+            check_sortedness=False,
+        )
+        .sort("received_at")
+        .with_columns(
+            pl.col("driver_guid").fill_null(NO_GUID),
+            pl.col("driver_name").fill_null(UNKNOWN_DRIVER),
         )
     )
-    rows = rows.join(own, on=["_source", "_source_row"], how="left").with_columns(
-        lap_number=pl.when(pl.col("session_type") == "race")
-        .then(pl.col("_entry_laps"))
-        .otherwise(pl.int_range(1, pl.len() + 1).over("session_id", "car_id"))
+    connection = ["session_id", "car_id", "driver_guid", "driver_name"]
+    entry = pl.col("_entry")
+    rising = (entry.is_not_null() & (entry.diff().fill_null(1) > 0)).all().over(connection)
+    rows = rows.with_columns(
+        lap_number=pl.when((pl.col("session_type") == "race") & rising)
+        .then(entry)
+        .otherwise(pl.int_range(1, pl.len() + 1).over(connection))
         .cast(pl.Int64),
         _prev=pl.col("received_at").shift(1).over("session_id", "car_id"),
     )
     speeds = (
-        rows.select("session_id", "car_id", "lap_number", "_prev", "received_at")
+        rows.select("_lap", "session_id", "car_id", "_prev", "received_at")
         .join(
             positions.select("session_id", "car_id", "ts", "speed_kmh"),
             on=["session_id", "car_id"],
@@ -259,28 +310,20 @@ def server_laps(
             (pl.col("ts") <= pl.col("received_at"))
             & (pl.col("_prev").is_null() | (pl.col("ts") > pl.col("_prev")))
         )
-        .group_by("session_id", "car_id", "lap_number")
+        .group_by("_lap")
         .agg(top_speed_kmh=pl.col("speed_kmh").max())
     )
-    who = drivers.select("session_id", "car_id", "driver_name", "connected_at").sort("connected_at")
-    with_driver = rows.sort("received_at").join_asof(
-        who,
-        left_on="received_at",
-        right_on="connected_at",
-        by=["session_id", "car_id"],
-        strategy="backward",
-        check_sortedness=False,
-    )
-    return with_driver.join(speeds, on=["session_id", "car_id", "lap_number"], how="left").select(
+    return rows.join(speeds, on="_lap", how="left").select(
         "session_id",
         "car_id",
+        "driver_guid",
+        "driver_name",
         "lap_number",
         pl.col("lap_time").cast(pl.Int64).alias("lap_time_ms"),
         pl.col("cuts").cast(pl.Int64),
         (pl.col("cuts") == 0).alias("valid"),
         pl.col("top_speed_kmh").cast(pl.Float64),
         pl.col("received_at").alias("completed_at"),
-        "driver_name",
         pl.lit("server").alias("protocol"),
     )
 
@@ -315,42 +358,6 @@ def leaderboard(
     )
 
 
-def dedupe_collisions(events: pl.DataFrame, *, window_s: float, distance_m: float) -> pl.DataFrame:
-    """Collisions, a car-to-car contact once: the server reports it twice (once per car,
-    ids swapped); the second report (within ``window_s`` and ``distance_m``) is dropped."""
-    rows = events.sort("ts").to_dicts()
-    kept: list[dict[str, Any]] = []
-    open_reports: list[dict[str, Any]] = []
-    for row in rows:
-        if row["kind"] != "car":
-            kept.append(row)
-            continue
-        partner = next(
-            (
-                o
-                for o in open_reports
-                if o["session_id"] == row["session_id"]
-                and (o["car_id"], o["other_car_id"]) == (row["other_car_id"], row["car_id"])
-                and (row["ts"] - o["ts"]).total_seconds() <= window_s
-                and math.dist(
-                    (o["world_x"], o["world_y"], o["world_z"]),
-                    (row["world_x"], row["world_y"], row["world_z"]),
-                )
-                <= distance_m
-            ),
-            None,
-        )
-        if partner is not None:
-            open_reports.remove(partner)
-            continue
-        open_reports = [
-            o for o in open_reports if (row["ts"] - o["ts"]).total_seconds() <= window_s
-        ]
-        open_reports.append(row)
-        kept.append(row)
-    return pl.DataFrame(kept, schema=events.schema) if kept else events.clear()
-
-
 def collisions(
     client_events: pl.DataFrame, sessions: pl.DataFrame, params: CleanParams
 ) -> pl.DataFrame:
@@ -370,7 +377,9 @@ def collisions(
         world.list.get(2).cast(pl.Float64).alias("world_z"),
     )
     return dedupe_collisions(
-        events, window_s=params.collision_pair_window_s, distance_m=params.collision_pair_distance_m
+        events,
+        window_s=params.collision_pair_window_s,
+        max_distance_m=params.collision_pair_max_distance_m,
     )
 
 
@@ -380,10 +389,15 @@ def build_clean(
 ) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """CLEAN tables for the given captures' RAW rows, and the rows quarantined on the way."""
     bad: list[dict[str, Any]] = []
+    frames = drop_duplicate_datagrams(frames, window_s=params.duplicate_window_s, quarantine=bad)
     sessions = pl.concat(
         [
             server_sessions(frames),
-            game_sessions(frames, handshake_cluster_s=params.handshake_cluster_s),
+            game_sessions(
+                frames,
+                handshake_cluster_s=params.handshake_cluster_s,
+                reorder_window_s=params.reorder_window_s,
+            ),
         ]
     ).unique("session_id", keep="first", maintain_order=True)
     tables: dict[str, pl.DataFrame] = {}
@@ -461,10 +475,8 @@ def build_clean(
         )
         tables["ac_collisions"] = collisions(events, sessions, params)
 
-    drivers = pl.concat([g_drivers, s_drivers.drop("connected_at")], how="diagonal_relaxed")
-    tables["ac_drivers"] = drivers.unique(
-        ["session_id", "car_id", "driver_name"], keep="first", maintain_order=True
-    )
+    drivers = pl.concat([g_drivers, driver_rows(s_drivers)])
+    tables["ac_drivers"] = drivers
     if parts_laps:
         tables["ac_laps"] = pl.concat(parts_laps, how="diagonal_relaxed")
     if completed is not None:
@@ -481,7 +493,7 @@ def build_clean(
             frame = tables[name]
             if "capture_id" not in frame.columns:
                 frame = frame.with_columns(capture.alias("capture_id"))
-            tables[name] = frame.unique(list(keys), keep="first", maintain_order=True)
+            tables[name] = dedupe_by_keys(frame, keys, table=name, quarantine=bad)
     return tables, _quarantine(bad)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from pitwall.lake.ingest import TIMESTAMP
@@ -155,8 +156,12 @@ def server_sessions(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     return _number(_fill_leading(starts, firsts, "server"))
 
 
-def game_sessions(frames: dict[str, pl.DataFrame], *, handshake_cluster_s: float) -> pl.DataFrame:
-    """Sessions of game captures (see the module docstring)."""
+def game_sessions(
+    frames: dict[str, pl.DataFrame], *, handshake_cluster_s: float, reorder_window_s: float = 0.5
+) -> pl.DataFrame:
+    """Sessions of game captures (see the module docstring). A ``lap_count`` that drops is a
+    restart only if it stays down: when the stream is back at the previous count within
+    ``reorder_window_s``, the drop was a datagram arriving late (UDP reorders)."""
     empty = pl.DataFrame(schema=_STARTS)
     hands = frames.get("handshake_response")
     if hands is not None and hands.height:
@@ -188,11 +193,11 @@ def game_sessions(frames: dict[str, pl.DataFrame], *, handshake_cluster_s: float
     if cars is None or cars.is_empty():
         return base
     # a lap counter going backwards inside one handshake's stream: a restarted session
+    stream = assign_sessions(cars.select("capture_id", "received_at", "lap_count"), base).sort(
+        "session_id", "received_at"
+    )
     resets = (
-        assign_sessions(cars.select("capture_id", "received_at", "lap_count"), base)
-        .sort("received_at")
-        .with_columns(back=pl.col("lap_count") < pl.col("lap_count").shift(1).over("session_id"))
-        .filter(pl.col("back"))
+        _restarts(stream, reorder_window_s=reorder_window_s)
         .join(base.drop("started_at", "capture_id"), on="session_id")
         .select(
             pl.col("received_at").alias("started_at"), *(c for c in _STARTS if c != "started_at")
@@ -204,11 +209,34 @@ def game_sessions(frames: dict[str, pl.DataFrame], *, handshake_cluster_s: float
     return _number(pl.concat([base.select(list(_STARTS)), resets.cast(_STARTS)]))  # type: ignore[arg-type]
 
 
+def _restarts(stream: pl.DataFrame, *, reorder_window_s: float) -> pl.DataFrame:
+    """Rows of ``stream`` (sorted by session, receive time) where ``lap_count`` drops below
+    the previous row's and no row of the next ``reorder_window_s`` is back at that count."""
+    flagged = stream.with_columns(
+        _before=pl.col("lap_count").shift(1).over("session_id"), _i=pl.int_range(pl.len())
+    ).with_columns(
+        _back=pl.col("lap_count") < pl.col("_before"), _last=pl.col("_i").max().over("session_id")
+    )
+    drops = flagged.filter(pl.col("_back"))
+    stamps = flagged["received_at"].dt.epoch("us").to_numpy()
+    laps = flagged["lap_count"].to_numpy()
+    window = int(reorder_window_s * 1e6)
+    keep = []
+    for i, before, last in drops.select("_i", "_before", "_last").iter_rows():
+        later = stamps[i + 1 : last + 1]  # the rest of the session, in receive order
+        end = i + 1 + int(np.searchsorted(later, stamps[i] + window, side="right"))
+        keep.append(not bool((laps[i + 1 : end] >= before).any()))
+    return drops.filter(pl.Series(keep, dtype=pl.Boolean)).drop("_before", "_i", "_back", "_last")
+
+
 def server_drivers(frames: dict[str, pl.DataFrame], sessions: pl.DataFrame) -> pl.DataFrame:
-    """Who drove which car in each server session.
+    """Who drove which car in each server session: one row per connection and session.
 
     NEW_CONNECTION is sent once per connection, not per session, so the cars connected
     when a session starts are carried into it; CAR_INFO replies of connected cars count too.
+    A car slot can change hands (or the same driver reconnect) within a session: each
+    connection keeps its own row, ``connected_at`` telling them apart, so laps can be
+    attributed to whoever was connected when they were completed.
     """
     events: list[dict[str, Any]] = []
     for kind, action in (
@@ -273,4 +301,16 @@ def server_drivers(frames: dict[str, pl.DataFrame], sessions: pl.DataFrame) -> p
         "connected_at": TIMESTAMP,
     }
     frame = pl.DataFrame(out, schema=schema) if out else pl.DataFrame(schema=schema)
-    return frame.unique(["session_id", "car_id", "driver_name"], keep="first", maintain_order=True)
+    # a CAR_INFO reply repeats the connection it describes: keep the connection's first sight
+    return (
+        frame.with_columns(
+            pl.col("driver_guid").fill_null(""),
+            _new=(
+                pl.struct("driver_guid", "driver_name").ne_missing(
+                    pl.struct("driver_guid", "driver_name").shift(1)
+                )
+            ).over("session_id", "car_id", order_by="connected_at"),
+        )
+        .filter(pl.col("_new"))
+        .drop("_new")
+    )

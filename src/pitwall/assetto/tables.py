@@ -7,7 +7,9 @@
   ``capture``), unreadable files and bad rows (``land``), rows unfit for CLEAN (``clean``).
 - CLEAN ``clean.ac_sessions``, ``ac_drivers``, ``ac_laps``, ``ac_telemetry``,
   ``ac_car_positions``, ``ac_collisions``, ``ac_leaderboard``: unique by the natural keys
-  below, plus ``capture_id``; a rebuilt capture's rows replace its previous ones.
+  below, plus ``capture_id``; a rebuilt capture's rows replace its previous ones. A row that
+  a key dedupe drops is quarantined (stage ``clean``, reason ``superseded: ...`` naming the
+  key and the kept row), never dropped silently.
 """
 
 from __future__ import annotations
@@ -38,8 +40,13 @@ RAW_KINDS: Final = (*GAME_KINDS, *SERVER_KINDS, "raw")
 CAPTURE_QUARANTINE_KIND: Final = "quarantine"
 
 CLEAN_KEYS: Final[dict[str, tuple[str, ...]]] = {
-    "ac_drivers": ("session_id", "car_id", "driver_name"),
-    "ac_laps": ("session_id", "car_id", "lap_number"),
+    # a car slot can change hands within a session: drivers and laps are keyed by who drove
+    # (the connection: driver GUID + name + car slot + session); keep in step with
+    # conf/base/parameters_mirror_postgres.yml (keys). Key columns are never null: '' = no
+    # GUID (Remote Telemetry has none) or no name (the capture never saw the driver).
+    "ac_drivers": ("session_id", "car_id", "driver_guid", "driver_name"),
+    # lap_number: the lap's order within the connection (see clean.server_laps)
+    "ac_laps": ("session_id", "car_id", "driver_guid", "driver_name", "lap_number"),
     # several datagrams can share a receive microsecond (bursts): the lap clock tells them apart
     "ac_telemetry": ("session_id", "car_id", "ts", "lap_time_ms"),
     "ac_car_positions": ("session_id", "car_id", "ts"),

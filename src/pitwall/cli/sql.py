@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import duckdb
 import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from pitwall.lake.layout import Lake
 
 OutputFormat = Literal["table", "csv", "json"]
 MAX_TABLE_ROWS = 200
@@ -39,7 +42,10 @@ def run_query(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
     from pitwall.sql import require_read_only
 
     relation = con.sql(require_read_only(query, con=con))
-    return relation.pl() if relation is not None else pl.DataFrame()
+    if relation is None:
+        return pl.DataFrame()
+    frame: pl.DataFrame = relation.pl()
+    return frame
 
 
 def shell(con: duckdb.DuckDBPyConnection, *, fmt: OutputFormat, console: Console) -> None:
@@ -76,6 +82,21 @@ def shell(con: duckdb.DuckDBPyConnection, *, fmt: OutputFormat, console: Console
             console.print(f"[red]error:[/red] {exc}")
 
 
+def referenced_tables(query: str) -> set[str] | None:
+    """The table names a query reads (None when it does not parse: DuckDB will say why)."""
+    try:
+        with duckdb.connect() as parser:
+            return set(parser.get_table_names(query))
+    except duckdb.Error:
+        return None
+
+
+def lake_table_names(lake: Lake) -> set[str]:
+    from pitwall.lake.layout import LAYERS
+
+    return {name for layer in LAYERS for name in lake.list_tables(layer)}
+
+
 def sql_command(
     query: Annotated[str | None, typer.Argument(help="SQL to run; omit for a shell")] = None,
     fmt: Annotated[
@@ -93,10 +114,14 @@ def sql_command(
     from pitwall.sql import connect
 
     console = Console(stderr=fmt != "table")
-    con = connect(get_lake(lake))
+    lake_root = get_lake(lake)
     if query is None:
-        shell(con, fmt=fmt, console=console)
+        shell(connect(lake_root), fmt=fmt, console=console)
         return
+    names = referenced_tables(query)
+    if names is not None and not names & lake_table_names(lake_root):
+        names = None  # e.g. information_schema: every view
+    con = connect(lake_root, names=names)  # sandboxed: only the named tables' files
     try:
         render(run_query(con, query), fmt=fmt, console=Console())
     except duckdb.Error as exc:

@@ -19,5 +19,5 @@ def no_data_message(missing: Sequence[str], *, what: str) -> str:
     names = ", ".join(f"`{t}`" for t in missing)
     return (
         f"**No data yet for {what}.** The lake has no {names} so far: run the ingestion "
-        "pipelines (e.g. `pitwall demo` or `kedro run`) and reload this page."
+        "pipelines (e.g. `make demo` or `kedro run`) and reload this page."
     )

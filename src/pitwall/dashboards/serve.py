@@ -1,13 +1,14 @@
 """Serve the marimo apps (``marimo run``) and the kedro-viz static build beside them.
 
-``pitwall demo`` uses :func:`serve_dashboards`; ``python -m pitwall.dashboards.serve`` does the
-same standalone. Tests use port 0 everywhere. Subprocesses run our own marimo / kedro entry
-points with a fixed argv, never through a shell.
+``make demo`` (``sandbox.demo``) uses :func:`serve_dashboards`;
+``python -m pitwall.dashboards.serve`` does the same standalone. Tests use port 0 everywhere.
+Subprocesses run our own marimo / kedro entry points with a fixed argv, never through a shell.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import os
 import shutil
@@ -188,6 +189,8 @@ def build_lineage(
     Raises:
         DashboardError: the build failed (``kedro viz build`` exits 0 even then).
     """
+    if importlib.util.find_spec("kedro_viz") is None:
+        raise DashboardError("kedro-viz is not installed: uv sync --extra demo")
     root = (home or get_settings().home).resolve()
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)

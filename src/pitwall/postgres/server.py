@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 from psycopg import sql
@@ -44,8 +46,7 @@ def start_embedded(pgdata: Path, *, database: str = EMBEDDED_DATABASE) -> str:
     The server stops when the last process that started it exits. Roles other than the
     bootstrap superuser authenticate with a password (scram-sha-256).
     """
-    import pgserver  # heavy import: only when the embedded server is wanted
-
+    pgserver = _import_pgserver()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     admin = server.get_uri()
@@ -60,6 +61,22 @@ def start_embedded(pgdata: Path, *, database: str = EMBEDDED_DATABASE) -> str:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     log.info("embedded PostgreSQL running in %s", pgdata)
     return make_conninfo(admin, dbname=database)
+
+
+def _import_pgserver() -> ModuleType:
+    """pgserver, imported only when the embedded server is wanted (it is a demo/dev extra)."""
+    try:
+        with warnings.catch_warnings():
+            # without XDG_RUNTIME_DIR (root shells, containers) platformdirs falls back to
+            # /tmp/runtime-<uid> for pgserver's lock file, which is fine: no warning for it
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+            import pgserver
+    except ImportError as exc:
+        raise RuntimeError(
+            "no PostgreSQL: set PITWALL_PG_DSN, or install the embedded server "
+            "(uv sync --extra demo)"
+        ) from exc
+    return pgserver
 
 
 def _require_passwords(pgdata: Path, admin_dsn: str) -> None:

@@ -100,5 +100,7 @@ class CaptureLoop:
         finally:
             selector.close()
             for receiver, decode in self.receivers:
-                receiver.drain()
+                # everything already in the socket buffer, which may hold more than one ring
+                while receiver.drain():
+                    decode(receiver)
                 decode(receiver)

@@ -20,9 +20,12 @@ from typing import Any
 from telemetry_capture.daemon import Capture, CaptureOptions, open_game_capture, open_server_capture
 from telemetry_capture.fake_game import FakeGame, GameSetup
 from telemetry_capture.fake_server import FakeServer, ServerSetup, SessionSpec
+from telemetry_capture.metrics import serve_metrics
+from telemetry_capture.raw_capture import RecordingError, record_server
 from telemetry_capture.replay import read_recording, replay_game, replay_server
 from telemetry_capture.server_plugin import parse_address, send_request
 from telemetry_capture.sink import SinkOptions, recover_journals
+from telemetry_capture.upload import add_upload_arguments, add_upload_command, start_uploader
 
 __all__ = ["main"]
 
@@ -93,7 +96,12 @@ def _capture_options(args: argparse.Namespace) -> CaptureOptions:
 def _run_capture(capture: Capture, args: argparse.Namespace) -> int:
     capture.loop.stop_event = STOP
     log.info("capture %s writing to %s", capture.capture_id, args.out)
+    uploader = start_uploader(Path(args.out), args) if args.upload else None
+    if args.metrics:
+        serve_metrics(capture, parse_address(args.metrics), uploader=uploader)
     summary = capture.run(duration=args.duration)
+    if uploader is not None:
+        summary["upload"] = uploader.finish()
     if args.status != "never":
         sys.stderr.write("\n")
     print(json.dumps(summary), flush=True)
@@ -153,17 +161,28 @@ def cmd_request(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fail(command: str, message: str, *, code: int = 2) -> int:
+    """One line on stderr, no traceback: for input the user can fix."""
+    sys.stderr.write(f"telemetry-capture {command}: error: {message}\n")
+    return code
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
-    table = read_recording(Path(args.capture))
-    protocols = set(table.column("protocol").unique().to_pylist())
-    if protocols == {"server"}:
-        if not args.to:
-            raise SystemExit("replaying a server capture needs --to HOST:PORT (the plugin address)")
-        stats = replay_server(table, to=parse_address(args.to), speed=args.speed)
-    elif protocols == {"game"}:
-        stats = replay_game(table, bind=parse_address(args.listen), speed=args.speed)
-    else:
-        raise SystemExit(f"cannot replay a recording with protocols {sorted(protocols)}")
+    try:
+        table = read_recording(Path(args.capture))
+        protocols = set(table.column("protocol").unique().to_pylist())
+        if protocols == {"server"}:
+            if not args.to:
+                return _fail("replay", "a server recording needs --to HOST:PORT (the plugin)")
+            stats = replay_server(table, to=parse_address(args.to), speed=args.speed)
+        elif protocols == {"game"}:
+            stats = replay_game(table, bind=parse_address(args.listen), speed=args.speed)
+        else:
+            return _fail("replay", f"cannot replay a recording of protocols {sorted(protocols)}")
+    except RecordingError as exc:
+        return _fail("replay", str(exc))
+    except TimeoutError as exc:
+        return _fail("replay", str(exc), code=1)
     print(
         json.dumps(
             {"sent": stats.sent, "skipped": stats.skipped, "seconds": round(stats.seconds, 3)}
@@ -206,6 +225,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    from telemetry_capture.fake_server import DriverChange  # local: the import block is shared
+
     server = FakeServer(
         plugin=parse_address(args.plugin),
         bind=parse_address(args.bind),
@@ -214,6 +235,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             sessions=_sessions(args.sessions),
             time_scale=args.time_scale,
             seed=args.seed,
+            driver_changes=[DriverChange.parse(c) for c in args.driver_change],
         ),
     )
     server.stop_event = STOP
@@ -221,6 +243,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         Path(args.port_file).write_text(str(server.address[1]))
     counters = server.run(duration=args.duration)
     print(json.dumps({"sent": counters.sent, "requests": [name for name, _ in counters.requests]}))
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    on_ready = (lambda port: Path(args.port_file).write_text(str(port))) if args.port_file else None
+    count = record_server(
+        out,
+        listen=parse_address(args.listen),
+        server=parse_address(args.server) if args.server else None,
+        interval_ms=args.interval_ms,
+        duration=args.duration,
+        stop=STOP,
+        on_ready=on_ready,
+    )
+    print(json.dumps({"datagrams": count, "out": str(out)}))
     return 0
 
 
@@ -244,6 +282,8 @@ def _output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-raw", action="store_true", help="also keep every datagram (for replay)")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     p.add_argument("--status", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--metrics", default=None, metavar="HOST:PORT", help="serve /metrics here")
+    add_upload_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -302,8 +342,21 @@ def build_parser() -> argparse.ArgumentParser:
     rsub.add_parser("interval").add_argument("interval_ms", type=int)
     req.set_defaults(func=cmd_request)
 
-    replay = sub.add_parser("replay", help="re-send a capture recorded with --keep-raw")
-    replay.add_argument("capture", help="the capture's output folder")
+    record = sub.add_parser(
+        "record", help="record an acServer's plugin datagrams into a raw capture file"
+    )
+    record.add_argument("--listen", default="127.0.0.1:12000", help="UDP_PLUGIN_ADDRESS")
+    record.add_argument("--server", default=None, help="ask this server for car updates")
+    record.add_argument("--interval-ms", type=int, default=1000, help="CAR_UPDATE interval")
+    record.add_argument("--out", required=True, help="the raw capture file to write")
+    record.add_argument("--duration", type=float, default=None)
+    record.add_argument("--port-file", default=None, help="write the bound plugin port here")
+    record.set_defaults(func=cmd_record)
+
+    replay = sub.add_parser("replay", help="re-send a recording (raw capture file or --keep-raw)")
+    replay.add_argument(
+        "capture", help="a raw capture file, or a capture folder recorded with --keep-raw"
+    )
     replay.add_argument("--to", default=None, help="server captures: plugin host:port to send to")
     replay.add_argument(
         "--listen", default="127.0.0.1:9996", help="game captures: serve as the game here"
@@ -327,6 +380,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--sessions", default="Race:3:60", help="Name:type:seconds[:laps],... (1 P, 2 Q, 3 R)"
     )
     fs.add_argument("--seed", type=int, default=11)
+    fs.add_argument(
+        "--driver-change",
+        action="append",
+        default=[],
+        metavar="CAR:SECONDS:NAME[:GUID]",
+        help="hand a car slot to a new driver after SECONDS simulated seconds (repeatable)",
+    )
     for p in (fg, fs):
         p.add_argument(
             "--time-scale", type=float, default=1.0, help=">1 runs the simulation faster"
@@ -338,6 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recover", help="turn journals of crashed captures into Parquet files")
     rec.add_argument("out")
     rec.set_defaults(func=cmd_recover)
+    add_upload_command(sub)
     return parser
 
 

@@ -88,17 +88,21 @@ class _Base:
         }
 
     def quarantine(self, receiver: Receiver, i: int, reason: str) -> None:
+        """Keep datagram ``i`` with its reason and its true size (``raw`` holds its first
+        ``slot_size`` bytes when it was longer than the receive slot)."""
         raw = receiver.datagram(i)
-        if receiver.sizes[i] >= receiver.slot_size:
+        size = receiver.sizes[i]
+        if receiver.truncated(i):
             reason = (
-                f"datagram of {receiver.slot_size}+ bytes truncated to the receive slot ({reason})"
+                f"oversize: datagram of {size} bytes, longer than the {receiver.slot_size}-byte"
+                f" receive slot (its first {len(raw)} bytes kept; {reason})"
             )
         self._quarantine.append(
             {
                 **self._common(receiver, i),
                 "protocol": self.protocol,
                 "reason": reason,
-                "size": len(raw),
+                "size": size,
                 "raw": raw,
             }
         )
@@ -186,6 +190,13 @@ class GameDecoder(_Base):
     def _car_info_batch(
         self, records: np.ndarray, stamps: np.ndarray, source: str
     ) -> pa.RecordBatch:
+        """Arrow columns for ``records``, a view of the receive ring.
+
+        Every column is built from a fresh copy (``np.array`` copies; ``ascontiguousarray``
+        would not for a ring of one datagram, whose view is already contiguous), because
+        Arrow wraps numpy memory without copying and the ring is overwritten by the next
+        datagrams while the batch waits for the writer thread.
+        """
         n = len(records)
         columns: list[pa.Array] = [
             pa.array(stamps // 1000, type=TS_TYPE),
@@ -199,16 +210,19 @@ class GameDecoder(_Base):
                 columns.append(pa.array(records[name] != 0))
             elif isinstance(fmt, tuple):
                 width = fmt[1][0]
-                flat = np.ascontiguousarray(records[name]).reshape(-1)
+                flat = np.array(records[name]).reshape(-1)
                 columns.append(pa.FixedSizeListArray.from_arrays(pa.array(flat), width))
             else:
-                columns.append(pa.array(np.ascontiguousarray(records[name])))
+                columns.append(pa.array(np.array(records[name])))
         return pa.RecordBatch.from_arrays(columns, schema=schema_for("rt_car_info"))
 
     def _decode_rare(self, receiver: Receiver, indices: np.ndarray) -> None:
         handshakes: list[dict[str, Any]] = []
         laps: list[dict[str, Any]] = []
         for i in indices.tolist():
+            if receiver.truncated(i):
+                self.quarantine(receiver, i, "no Remote Telemetry message is that long")
+                continue
             data = receiver.datagram(i)
             try:
                 if len(data) in HANDSHAKE_RESPONSE_SIZES:
@@ -262,8 +276,8 @@ class ServerDecoder(_Base):
             data = receiver.datagram(i)
             if self.on_datagram is not None:
                 self.on_datagram(data)  # forwarding: every datagram, unchanged
-            if receiver.sizes[i] >= receiver.slot_size:
-                self.quarantine(receiver, i, "oversize")
+            if receiver.truncated(i):
+                self.quarantine(receiver, i, "no plugin message is that long")
                 continue
             try:
                 kind, row = decode_server_message(data)

@@ -24,7 +24,7 @@ from telemetry_capture.circuit import Circuit, DrivenCar
 from telemetry_capture.server_protocol import NO_TIME, decode_request, encode_server_message
 from telemetry_capture.wire import ProtocolError
 
-__all__ = ["FakeServer", "ServerSetup", "SessionSpec", "compute_leaderboard"]
+__all__ = ["DriverChange", "FakeServer", "ServerSetup", "SessionSpec", "compute_leaderboard"]
 
 log = logging.getLogger(__name__)
 Addr = tuple[str, int]
@@ -61,6 +61,24 @@ class SessionSpec:
     wait_time_s: int = 0
 
 
+@dataclass(frozen=True)
+class DriverChange:
+    """A car slot changing hands ``at_s`` simulated seconds after the server starts: the
+    driver leaves (CONNECTION_CLOSED), the new one joins (NEW_CONNECTION, CLIENT_LOADED) and
+    the server restarts the car's lap count, as acServer does."""
+
+    car_id: int
+    at_s: float
+    driver_name: str
+    driver_guid: str = "76561198000999999"
+
+    @classmethod
+    def parse(cls, text: str) -> DriverChange:
+        """``car:seconds:name[:guid]``, e.g. ``2:30:Jo Bloggs``."""
+        car, seconds, name, *guid = text.split(":")
+        return cls(int(car), float(seconds), name, *guid)
+
+
 @dataclass
 class ServerSetup:
     cars: int = 6
@@ -75,6 +93,7 @@ class ServerSetup:
     seed: int = 11
     narrow_end_session: bool = False  # AssettoServer variant
     wide_weather: bool = False  # AssettoServer variant
+    driver_changes: list[DriverChange] = field(default_factory=list)
 
 
 @dataclass
@@ -337,6 +356,21 @@ class FakeServer:
         else:
             self.send("error", {"message": f"ERROR: unknown admin command {word}"})
 
+    def _change_drivers(self, sim: float) -> None:
+        """Apply the ``driver_changes`` due by ``sim``."""
+        for change in self.setup.driver_changes:
+            car = self._car(change.car_id)
+            if change in self._changed or sim < change.at_s or car is None:
+                continue
+            self._changed.add(change)
+            if car.connected:
+                self.send("connection_closed", self._connection(car))
+            car.driver_name, car.driver_guid = change.driver_name, change.driver_guid
+            car.laps, car.finished = [], False
+            car.connected, car.loaded = True, True
+            self.send("new_connection", self._connection(car))
+            self.send("client_loaded", {"car_id": car.car_id})
+
     # -- simulation
     def _connect_cars(self, sim: float) -> None:
         for car in self.cars:
@@ -436,6 +470,7 @@ class FakeServer:
         """Run the session cycle once (or for ``duration`` wall-clock seconds)."""
         setup = self.setup
         self._joined: set[int] = set()
+        self._changed: set[DriverChange] = set()
         self.send("version", {"protocol_version": PROTOCOL_VERSION})
         self._start_session(0)
         start = time.monotonic()
@@ -449,6 +484,7 @@ class FakeServer:
                 self._sim = wall * setup.time_scale
                 t = self._sim - self._session_start
                 self._connect_cars(self._sim)
+                self._change_drivers(self._sim)
                 self._laps(t)
                 self._collisions(self._sim - last, t)
                 last = self._sim

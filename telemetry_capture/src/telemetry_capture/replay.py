@@ -1,4 +1,5 @@
-"""Re-send a recorded capture (its ``raw`` dataset, see ``--keep-raw``) at original speed or faster.
+"""Re-send a recording at original speed or faster: a raw capture file (see
+:mod:`raw_capture`) or the ``raw`` dataset of a capture folder (``--keep-raw``).
 
 Server captures are sent to a plugin address, as acServer would. Game captures are
 served like the game: the replayer answers the handshake with the recorded response and
@@ -12,6 +13,7 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -26,6 +28,7 @@ from telemetry_capture.game_protocol import (
     RT_LAP_SIZES,
     decode_handshaker,
 )
+from telemetry_capture.raw_capture import RecordingError, read_raw_capture
 from telemetry_capture.wire import ProtocolError
 
 __all__ = ["ReplayStats", "read_recording", "replay_game", "replay_server"]
@@ -41,14 +44,36 @@ class ReplayStats:
     seconds: float = 0.0
 
 
-def read_recording(capture_dir: Path) -> pa.Table:
-    """The ``raw`` rows of a capture folder, in receive order."""
-    raw = capture_dir / "raw"
-    if not raw.is_dir() or not any(raw.glob("*.parquet")):
-        raise FileNotFoundError(f"{raw} holds no Parquet files: record with --keep-raw")
-    table = ds.dataset(str(raw), format="parquet").to_table(
-        columns=["received_at", "protocol", "raw"]
-    )
+RAW_COLUMNS: Final = {
+    "received_at": pa.timestamp("us", tz="UTC"),
+    "protocol": pa.string(),
+    "raw": pa.binary(),
+}
+
+
+def read_recording(path: Path) -> pa.Table:
+    """Datagrams to replay, in receive order: a raw capture file (``record``) or the ``raw``
+    dataset of a capture folder (``--keep-raw``). RecordingError (one line) for anything else."""
+    if path.is_file():
+        return read_raw_capture(path)
+    if not path.is_dir():
+        raise RecordingError(f"{path} does not exist")
+    raw = path / "raw"
+    files = sorted(raw.glob("*.parquet")) if raw.is_dir() else []
+    if not files:
+        raise RecordingError(
+            f"{path} is neither a raw capture file nor a capture folder with a raw dataset"
+            " (record with --keep-raw or `telemetry-capture record`)"
+        )
+    try:
+        table = ds.dataset([str(f) for f in files], format="parquet").to_table(
+            columns=list(RAW_COLUMNS)
+        )
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RecordingError(f"{raw} is not a raw dataset: {reason}") from None
+    if any(table.schema.field(n).type != t for n, t in RAW_COLUMNS.items()):
+        raise RecordingError(f"{raw} is not a raw dataset: columns {table.schema}")
     return table.sort_by("received_at")
 
 
@@ -85,7 +110,7 @@ def replay_game(
     stamps = table.column("received_at").cast(pa.int64()).to_pylist()
     response = next((p for p in payloads if len(p) in HANDSHAKE_RESPONSE_SIZES), None)
     if response is None:
-        raise ValueError("the recording has no handshake response to answer with")
+        raise RecordingError("the recording has no handshake response to answer with")
     updates: set[Addr] = set()
     spots: set[Addr] = set()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:

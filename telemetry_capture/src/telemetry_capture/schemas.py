@@ -118,7 +118,8 @@ _BODIES: Final[dict[str, list]] = {
     ],
     "end_session": [("results_json_path", STR)],
     "version": [("protocol_version", U8)],
-    "chat": [("car_id", U8), ("message", STR)],
+    # message_raw: the UTF-32LE bytes of a message that was not valid text (else null)
+    "chat": [("car_id", U8), ("message", STR), ("message_raw", pa.binary())],
     "client_loaded": [("car_id", U8)],
     "error": [("message", STR)],
     "lap_completed": [

@@ -13,7 +13,7 @@ import logging
 import socket
 from typing import Any
 
-from telemetry_capture.receiver import Receiver, open_udp_socket
+from telemetry_capture.receiver import MAX_DATAGRAM, Receiver, open_udp_socket
 from telemetry_capture.server_protocol import encode_request
 
 __all__ = ["ServerLink", "parse_address", "send_request"]
@@ -42,7 +42,10 @@ class ServerLink:
     ) -> None:
         self.server = server
         self.interval_ms = interval_ms
-        self.receiver = Receiver(open_udp_socket(listen), role="plugin", slots=1024, slot_size=8192)
+        # slots of the largest UDP payload: a datagram is never cut, whatever its size
+        self.receiver = Receiver(
+            open_udp_socket(listen), role="plugin", slots=256, slot_size=MAX_DATAGRAM
+        )
         self.forward_to = forward
         self.forward_sock = open_udp_socket((listen[0], 0)) if forward else None
         self.requests_sent = 0

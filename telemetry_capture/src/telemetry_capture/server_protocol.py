@@ -210,7 +210,11 @@ _DECODERS: Final[dict[int, Callable[[MessageReader], Row]]] = {
     ACSP.CAR_INFO: _car_info,
     ACSP.END_SESSION: _end_session,
     ACSP.VERSION: lambda r: {"protocol_version": r.u8("protocol_version")},
-    ACSP.CHAT: lambda r: {"car_id": r.u8("car_id"), "message": r.string_w("message")},
+    ACSP.CHAT: lambda r: {
+        "car_id": r.u8("car_id"),
+        "message": r.string_w("message"),
+        "message_raw": r.invalid.get("message"),  # the original bytes of an invalid message
+    },
     ACSP.CLIENT_LOADED: lambda r: {"car_id": r.u8("car_id")},
     ACSP.ERROR: lambda r: {"message": r.string_w("message")},
     ACSP.LAP_COMPLETED: _lap_completed,
@@ -328,7 +332,17 @@ _ENCODERS: Final[dict[str, tuple[int, Callable[[Row], bytes]]]] = {
         ),
     ),
     "version": (ACSP.VERSION, lambda m: _u8(m["protocol_version"])),
-    "chat": (ACSP.CHAT, lambda m: _u8(m["car_id"]) + pack_string_w(m["message"])),
+    "chat": (
+        ACSP.CHAT,
+        lambda m: (
+            _u8(m["car_id"])
+            + (
+                _u8(len(m["message_raw"]) // 4) + m["message_raw"]  # any code units, for tests
+                if m.get("message_raw") is not None
+                else pack_string_w(m["message"])
+            )
+        ),
+    ),
     "client_loaded": (ACSP.CLIENT_LOADED, lambda m: _u8(m["car_id"])),
     "error": (ACSP.ERROR, lambda m: pack_string_w(m["message"])),
     "lap_completed": (ACSP.LAP_COMPLETED, _lap_body),

@@ -1,8 +1,10 @@
 """Rolling, crash-safe Parquet output: one dataset (folder) per message kind.
 
 Rows are buffered in memory by the capture loop and handed to a writer thread every
-flush interval. The writer appends them to the open segment's *journal*, an Arrow IPC
-stream (``.<capture>-<seq>.arrows``), readable up to its last complete batch even after
+flush interval, and at once when the capture's first rows arrive (so an early kill loses
+nothing already decoded beyond one batch window). The writer appends them to the open
+segment's *journal*, an Arrow IPC stream (``.<capture>-<seq>.arrows``), written through to
+the operating system at each flush, so readable up to its last complete batch even after
 SIGKILL. When a segment rolls (age or size) or the capture stops, its journal is
 rewritten as Parquet under a temporary name, fsynced and renamed to
 ``<kind>/<capture>-<seq>.parquet``, so readers that glob ``*.parquet`` never see a partial
@@ -167,6 +169,7 @@ class DatasetSink:
         self._jobs: queue.Queue[dict[str, list[pa.RecordBatch]] | None] = queue.Queue()
         self.counters = SinkCounters()
         self.next_flush = time.monotonic() + self.options.flush_interval
+        self._has_rows = False
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="parquet-writer", daemon=True)
         _warm_up()
@@ -177,6 +180,9 @@ class DatasetSink:
         if batch.num_rows:
             with self._pending_lock:
                 self._pending.setdefault(kind, []).append(batch)
+            if not self._has_rows:  # the first rows are journalled at once, not an interval on
+                self._has_rows = True
+                self.next_flush = time.monotonic()
 
     def add_rows(self, kind: str, rows: list[dict]) -> None:
         if rows:

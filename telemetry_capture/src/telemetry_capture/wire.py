@@ -13,6 +13,7 @@ __all__ = [
     "MessageReader",
     "ProtocolError",
     "decode_fixed_string",
+    "decode_utf32",
     "encode_fixed_string",
     "pack_string",
     "pack_string_w",
@@ -51,6 +52,32 @@ def pack_string(text: str) -> bytes:
     return bytes((len(data),)) + data
 
 
+def decode_utf32(raw: bytes) -> tuple[str, bool]:
+    """UTF-32LE text and whether it was valid. Invalid text is repaired, not refused: a
+    surrogate pair written as two code units (a server counting UTF-16 units, reference
+    B.9) becomes its character, and every other invalid unit (a lone surrogate, a value above
+    U+10FFFF, a cut unit) becomes U+FFFD."""
+    try:
+        return raw.decode("utf-32-le"), True
+    except UnicodeDecodeError:
+        pass
+    units = [int.from_bytes(raw[i : i + 4], "little") for i in range(0, len(raw) - 3, 4)]
+    out: list[str] = []
+    i = 0
+    while i < len(units):
+        unit = units[i]
+        low = units[i + 1] if i + 1 < len(units) else 0
+        if 0xD800 <= unit < 0xDC00 and 0xDC00 <= low < 0xE000:
+            out.append(chr(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)))
+            i += 2
+            continue
+        out.append("\ufffd" if 0xD800 <= unit < 0xE000 or unit > 0x10FFFF else chr(unit))
+        i += 1
+    if len(raw) % 4:
+        out.append("\ufffd")
+    return "".join(out), False
+
+
 def pack_string_w(text: str) -> bytes:
     """``stringW``: u8 code-point count then UTF-32LE."""
     if len(text) > 255:
@@ -61,11 +88,12 @@ def pack_string_w(text: str) -> bytes:
 class MessageReader:
     """Sequential little-endian reader over one datagram; raises ProtocolError when short."""
 
-    __slots__ = ("data", "pos")
+    __slots__ = ("data", "invalid", "pos")
 
     def __init__(self, data: bytes, *, pos: int = 0) -> None:
         self.data = data
         self.pos = pos
+        self.invalid: dict[str, bytes] = {}  # stringW fields that were not valid UTF-32
 
     def _take(self, n: int, what: str) -> bytes:
         end = self.pos + n
@@ -106,8 +134,14 @@ class MessageReader:
         return self._take(n, what).decode("utf-8", errors="replace")
 
     def string_w(self, what: str = "stringW") -> str:
+        """A stringW; invalid text is repaired (:func:`decode_utf32`) and its original bytes
+        kept in ``invalid[what]``."""
         n = self.u8(f"{what} length")
-        return self._take(4 * n, what).decode("utf-32-le", errors="replace")
+        raw = self._take(4 * n, what)
+        text, valid = decode_utf32(raw)
+        if not valid:
+            self.invalid[what] = raw
+        return text
 
     def remaining(self) -> int:
         return len(self.data) - self.pos

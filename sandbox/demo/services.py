@@ -6,6 +6,10 @@ import os
 import socket
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
+
+from pitwall.settings import get_settings
+from sandbox.demo.processes import postmaster_pid, stop_postgres
 
 BASE_PORTS = {
     "partner_api": 8801,
@@ -46,23 +50,30 @@ def check_ports_free(names: list[str]) -> None:
                 ) from exc
 
 
-def start_sandbox(stack: ExitStack) -> Sandbox:
-    """Start PostgreSQL (embedded unless PITWALL_PG_DSN) and the sandbox services."""
+def start_sandbox(stack: ExitStack, *, home: Path) -> Sandbox:
+    """Start PostgreSQL (embedded unless PITWALL_PG_DSN) and the sandbox services; the stack
+    stops them all, the embedded server included when this demo started it."""
     from pitwall.oidc_client import write_oidc_client
     from pitwall.postgres.server import resolve_admin_dsn
-    from pitwall.settings import get_settings
     from sandbox.oidc import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, serve_oidc
     from sandbox.partner_api import serve_partner_api
     from sandbox.website import serve_website
 
     check_ports_free(["partner_api", "website", "oidc"])
+    pgdata = home / "data" / "pg"
+    if not get_settings().pg_dsn and postmaster_pid(pgdata) is None:
+        stack.callback(stop_postgres, pgdata)
     dsn = resolve_admin_dsn()
+    # every child (kedro run, kedro viz build, marimo) uses this server by its DSN, so none
+    # of them registers itself with the embedded server's handle list
+    os.environ["PITWALL_PG_DSN"] = dsn
+    get_settings.cache_clear()
     partner = stack.enter_context(serve_partner_api(DEMO_PORTS["partner_api"]))
     website = stack.enter_context(serve_website(DEMO_PORTS["website"]))
     issuer = stack.enter_context(serve_oidc(DEMO_PORTS["oidc"]))
     # `pitwall token` (another shell) reads the issuer and the demo client from conf/local
     write_oidc_client(
-        get_settings().home,
+        home,
         issuer=issuer,
         client_id=DEMO_CLIENT_ID,
         client_secret=DEMO_CLIENT_SECRET,

@@ -1,16 +1,24 @@
-"""The demo's job: seed the landing zone, record telemetry, ``kedro run``."""
+"""The demo's job: seed the landing zone, record telemetry, the environment of ``kedro run``."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess  # nosec B404
-import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from pitwall.demo.services import Sandbox
+from sandbox.demo.services import Sandbox
+
+# Upstream warnings a user can do nothing about: Kedro calls an omegaconf API deprecated
+# upstream; authlib warns that it falls back to httpx (we use httpx on purpose).
+QUIET_WARNINGS = ",".join(
+    (
+        "ignore:register_new_resolver() is deprecated",
+        "ignore:The httpx module is deprecated",
+    )
+)
 
 
 def seed_landing(home: Path) -> int:
@@ -28,7 +36,7 @@ def seed_landing(home: Path) -> int:
     return copied
 
 
-def record_telemetry(home: Path, *, seconds: float) -> dict:
+def record_telemetry(home: Path, *, seconds: float) -> dict[str, Any]:
     """Run both Assetto Corsa simulators into capture daemons writing to the landing zone."""
     from pitwall.assetto.demo import record_demo_session
 
@@ -53,6 +61,8 @@ def write_sandbox_credentials(home: Path) -> Path:
 
 
 def kedro_env(sandbox: Sandbox) -> dict[str, str]:
+    """The environment of the demo's children: the sandbox's URLs and PostgreSQL, no telemetry,
+    no upstream warnings."""
     env = dict(os.environ)
     env.update(
         {
@@ -61,24 +71,7 @@ def kedro_env(sandbox: Sandbox) -> dict[str, str]:
             "PITWALL_PG_DSN": env.get("PITWALL_PG_DSN") or sandbox.pg_dsn,
             "KEDRO_DISABLE_TELEMETRY": "true",
             "DO_NOT_TRACK": "1",
+            "PYTHONWARNINGS": QUIET_WARNINGS,
         }
     )
     return env
-
-
-def run_kedro(home: Path, *, sandbox: Sandbox, log_file: Path) -> None:
-    """``kedro run`` (all ingest pipelines, then the mirror) in a subprocess, logged to a file."""
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    kedro = Path(sys.executable).with_name("kedro")
-    with log_file.open("w") as out:
-        done = subprocess.run(  # nosec B603
-            [str(kedro), "run"],
-            cwd=home,
-            env=kedro_env(sandbox),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
-    if done.returncode != 0:
-        tail = log_file.read_text(errors="replace").splitlines()[-40:]
-        raise RuntimeError("kedro run failed:\n" + "\n".join(tail) + f"\n(full log: {log_file})")

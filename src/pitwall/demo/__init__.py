@@ -1,5 +1,0 @@
-"""``pitwall demo``: the whole platform end to end on embedded defaults."""
-
-from pitwall.demo.runner import run_demo
-
-__all__ = ["run_demo"]
