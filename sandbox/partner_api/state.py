@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from sandbox.partner_api.credentials import SandboxCredentials, TokenStore
 from sandbox.partner_api.data import PartnerData, Resource
@@ -39,7 +40,7 @@ class Stats:
                 self.auth_kinds[auth] += 1
             self.since.setdefault(path, Counter())[since or ""] += 1
 
-    def snapshot(self) -> dict[str, dict[str, int]]:
+    def snapshot(self) -> dict[str, dict[str, Any]]:
         with self._lock:
             return {
                 "requests": dict(self.requests),

@@ -50,7 +50,7 @@ def _split_batch(
     typed = type_feed_rows(parsed, feed=feed)
     latest = typed.latest_rows()
     chunks = _chunks(typed)
-    chunk = next(chunks)
+    chunk: pl.DataFrame | None = next(chunks)
     index = 0
     while chunk is not None:
         following = next(chunks, None)

@@ -29,7 +29,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import polars as pl
@@ -75,7 +75,7 @@ RAW_LAYOUT = ParquetLayout(
 """RAW files: the constant metadata columns dictionary-encoded (almost free), statistics only
 on the columns the lake filters on (batch, sequence, position)."""
 
-RawRows = pa.RecordBatchReader | pl.DataFrame
+RawRows: TypeAlias = pa.RecordBatchReader | pl.DataFrame
 
 
 @dataclass(frozen=True)
@@ -170,11 +170,11 @@ def commit_raw(
     if counted.rows == 0:
         remove_files(staged, uri, storage_options=options)
         return _log_final(batch, lake=lake)
-    seq = _commit_staged(batch, staged, uri=uri, schema=schema, seq=seq, lake=lake)
-    if seq is None:
+    committed = _commit_staged(batch, staged, uri=uri, schema=schema, seq=seq, lake=lake)
+    if committed is None:
         return None
     outcome = batch.outcome(rows_in=counted.rows, status="landed_raw")
-    outcome.batch_seq = seq
+    outcome.batch_seq = committed
     outcome.finished_at = utc_now()
     if log_now:
         write_ingestion_log([outcome], lake=lake)
@@ -183,7 +183,7 @@ def commit_raw(
         batch.table,
         f"{counted.rows:,}",
         batch.batch_id,
-        seq,
+        committed,
     )
     return outcome
 
@@ -616,8 +616,8 @@ def _final_outcomes(
         outcomes.append(
             BatchOutcome(
                 batch_id=batch,
-                source=earlier.get("source") or row["source"],
-                pipeline=earlier.get("pipeline") or pipeline,
+                source=str(earlier.get("source") or row["source"]),
+                pipeline=str(earlier.get("pipeline") or pipeline),
                 started_at=earlier.get("started_at") or row["started_at"],
                 rows_in=row["rows_in"],
                 rows_landed=row["rows_in"] - bad,
@@ -644,6 +644,6 @@ def _quarantined_by_batch(table: str, batches: list[str], *, lake: Lake) -> dict
     return {str(b): int(n) for b, n in counts.iter_rows()}
 
 
-def _logged(batches: list[str], *, lake: Lake) -> dict[str, dict[str, object]]:
+def _logged(batches: list[str], *, lake: Lake) -> dict[str, dict[str, Any]]:
     rows = read_ingestion_log(lake=lake).filter(pl.col("batch_id").is_in(batches))
     return {r["batch_id"]: r for r in rows.iter_rows(named=True)}

@@ -35,7 +35,7 @@ def _is_conflict(exc: Exception) -> bool:
 def retry_on_conflict(*, attempts: int = ATTEMPTS) -> Iterator[stamina.Attempt]:
     """Attempts of a read-decide-commit operation: ``for attempt in retry_on_conflict(): with
     attempt: ...``. Non-conflict errors propagate at once."""
-    return stamina.retry_context(
+    attempts_ = stamina.retry_context(
         on=_is_conflict,
         attempts=attempts,
         timeout=TIMEOUT_S,
@@ -43,3 +43,4 @@ def retry_on_conflict(*, attempts: int = ATTEMPTS) -> Iterator[stamina.Attempt]:
         wait_max=WAIT_MAX_S,
         wait_jitter=WAIT_INITIAL_S * 4,
     )
+    return iter(attempts_)

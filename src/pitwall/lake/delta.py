@@ -108,11 +108,10 @@ def write_table(
         if frame.is_empty() and commit is None:
             return None
         frame = frame.unique(subset=list(keys), keep="last", maintain_order=True)
-        predicate = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
         before = table.version()
         merger = table.merge(
             frame.to_arrow(compat_level=pl.CompatLevel.oldest()),
-            predicate=predicate,
+            predicate=" AND ".join(f't."{k}" = s."{k}"' for k in keys),
             source_alias="s",
             target_alias="t",
             merge_schema=True,
@@ -129,23 +128,32 @@ def write_table(
         merger.execute()
         return table.version() if table.version() != before else None
 
-    write_mode: Literal["append", "overwrite"] = "overwrite" if mode == "overwrite" else "append"
-    predicate: str | None = None
     if mode == "merge" and keys:
         data = data.unique(subset=list(keys), keep="last", maintain_order=True)
-    if mode == "replace" and table is not None:
-        predicate = _replace_predicate(data, keys)
-        write_mode = "overwrite"
-    write_deltalake(
-        target,
-        _to_arrow_stream(data),
-        mode=write_mode,
-        predicate=predicate,
-        schema_mode="overwrite" if mode == "overwrite" else "merge",
-        storage_options=options if table is None else None,
-        partition_by=list(partition_by) or None,
-        commit_properties=commit,
-    )
+    stream = _to_arrow_stream(data)
+    store = options if table is None else None
+    partitions = list(partition_by) or None
+    if mode == "overwrite" or (mode == "replace" and table is not None):
+        write_deltalake(
+            target,
+            stream,
+            mode="overwrite",
+            predicate=_replace_predicate(data, keys) if mode == "replace" else None,
+            schema_mode="overwrite" if mode == "overwrite" else "merge",
+            storage_options=store,
+            partition_by=partitions,
+            commit_properties=commit,
+        )
+    else:
+        write_deltalake(
+            target,
+            stream,
+            mode="append",
+            schema_mode="merge",
+            storage_options=store,
+            partition_by=partitions,
+            commit_properties=commit,
+        )
     return (table or DeltaTable(str(uri), storage_options=options)).version()
 
 

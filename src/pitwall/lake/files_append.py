@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable, Field, Schema, Transaction
 from deltalake.exceptions import CommitFailedError, DeltaError
 from deltalake.fs import DeltaStorageHandler
-from deltalake.transaction import AddAction, create_table_with_add_actions
+from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
 from pitwall.lake.delta import commit_properties, open_table
 from pitwall.lake.layout import is_remote_uri
@@ -232,7 +232,10 @@ def commit_files(
     else:
         _add_missing_columns(table, delta_schema)
         table.create_write_transaction(
-            actions, mode="append", schema=table.schema(), commit_properties=commit
+            list[AddAction | RemoveAction](actions),
+            mode="append",
+            schema=table.schema(),
+            commit_properties=commit,
         )
     return sum(json.loads(a.stats)["numRecords"] for a in actions)
 
