@@ -30,9 +30,7 @@ class Stats:
     """Per path, the ``updated_since`` values requested (where incremental clients start)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def count(
-        self, *, path: str, status: int, auth: str | None, since: str | None = None
-    ) -> None:
+    def count(self, *, path: str, status: int, auth: str | None, since: str | None = None) -> None:
         with self._lock:
             self.requests[path] += 1
             self.statuses[status] += 1
