@@ -29,24 +29,88 @@ PIPELINE = "ingest_api"
 )
 def ingest_api_dag():
 
-    @task.bash(task_id="land-api-raw", cwd=PROJECT, do_xcom_push=False)
-    def land_api_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_api_raw"])
+    @task.bash(task_id="api-partner-entries-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def api_partner_entries_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["api_partner_entries.land_raw"])
+
+    @task.bash(task_id="api-partner-events-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def api_partner_events_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["api_partner_events.land_raw"])
+
+    @task.bash(task_id="api-partner-results-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def api_partner_results_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["api_partner_results.land_raw"])
+
+    @task.bash(task_id="api-partner-standings-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def api_partner_standings_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["api_partner_standings.land_raw"])
+
+    @task.bash(task_id="api-track-weather-observations-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def api_track_weather_observations_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["api_track_weather_observations.land_raw"])
 
     @task.bash(
-        task_id="build-api-clean",
+        task_id="api-partner-entries-build-clean",
         cwd=PROJECT,
         do_xcom_push=False,
-        outlets=[dataset_asset("api_clean")],
+        outlets=[dataset_asset("clean.partner_entries"), dataset_asset("quarantine.api_partner_entries")],
     )
-    def build_api_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_api_clean"])
+    def api_partner_entries_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["api_partner_entries.build_clean"])
+
+    @task.bash(
+        task_id="api-partner-events-build-clean",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.partner_events"), dataset_asset("quarantine.api_partner_events")],
+    )
+    def api_partner_events_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["api_partner_events.build_clean"])
+
+    @task.bash(
+        task_id="api-partner-results-build-clean",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.partner_results"), dataset_asset("quarantine.api_partner_results")],
+    )
+    def api_partner_results_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["api_partner_results.build_clean"])
+
+    @task.bash(
+        task_id="api-partner-standings-build-clean",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.partner_standings"), dataset_asset("quarantine.api_partner_standings")],
+    )
+    def api_partner_standings_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["api_partner_standings.build_clean"])
+
+    @task.bash(
+        task_id="api-track-weather-observations-build-clean",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.track_weather"), dataset_asset("quarantine.api_track_weather_observations")],
+    )
+    def api_track_weather_observations_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["api_track_weather_observations.build_clean"])
 
     tasks = {
-        "land-api-raw": land_api_raw(),
-        "build-api-clean": build_api_clean(),
+        "api-partner-entries-land-raw": api_partner_entries_land_raw(),
+        "api-partner-events-land-raw": api_partner_events_land_raw(),
+        "api-partner-results-land-raw": api_partner_results_land_raw(),
+        "api-partner-standings-land-raw": api_partner_standings_land_raw(),
+        "api-track-weather-observations-land-raw": api_track_weather_observations_land_raw(),
+        "api-partner-entries-build-clean": api_partner_entries_build_clean(),
+        "api-partner-events-build-clean": api_partner_events_build_clean(),
+        "api-partner-results-build-clean": api_partner_results_build_clean(),
+        "api-partner-standings-build-clean": api_partner_standings_build_clean(),
+        "api-track-weather-observations-build-clean": api_track_weather_observations_build_clean(),
     }
-    tasks["land-api-raw"] >> tasks["build-api-clean"]
+    tasks["api-partner-entries-land-raw"] >> tasks["api-partner-entries-build-clean"]
+    tasks["api-partner-events-land-raw"] >> tasks["api-partner-events-build-clean"]
+    tasks["api-partner-results-land-raw"] >> tasks["api-partner-results-build-clean"]
+    tasks["api-partner-standings-land-raw"] >> tasks["api-partner-standings-build-clean"]
+    tasks["api-track-weather-observations-land-raw"] >> tasks["api-track-weather-observations-build-clean"]
 
 
 ingest_api_dag()

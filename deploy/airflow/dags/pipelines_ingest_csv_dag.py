@@ -29,24 +29,72 @@ PIPELINE = "ingest_csv"
 )
 def ingest_csv_dag():
 
-    @task.bash(task_id="land-csv-raw", cwd=PROJECT, do_xcom_push=False)
-    def land_csv_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_csv_raw"])
+    @task.bash(task_id="csv-cars-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def csv_cars_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_cars.land_raw"])
+
+    @task.bash(task_id="csv-drivers-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def csv_drivers_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_drivers.land_raw"])
+
+    @task.bash(task_id="csv-lap-times-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def csv_lap_times_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_lap_times.land_raw"])
+
+    @task.bash(task_id="csv-tracks-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def csv_tracks_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_tracks.land_raw"])
 
     @task.bash(
-        task_id="build-csv-clean",
+        task_id="csv-cars-build-clean",
         cwd=PROJECT,
         do_xcom_push=False,
-        outlets=[dataset_asset("csv_clean")],
+        outlets=[dataset_asset("clean.cars"), dataset_asset("quarantine.csv_cars")],
     )
-    def build_csv_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_csv_clean"])
+    def csv_cars_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_cars.build_clean"])
+
+    @task.bash(
+        task_id="csv-drivers-build-clean",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.league_drivers"), dataset_asset("quarantine.csv_drivers")],
+    )
+    def csv_drivers_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_drivers.build_clean"])
+
+    @task.bash(
+        task_id="csv-lap-times-build-clean",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.league_lap_times"), dataset_asset("quarantine.csv_lap_times")],
+    )
+    def csv_lap_times_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_lap_times.build_clean"])
+
+    @task.bash(
+        task_id="csv-tracks-build-clean",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.tracks"), dataset_asset("quarantine.csv_tracks")],
+    )
+    def csv_tracks_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_tracks.build_clean"])
 
     tasks = {
-        "land-csv-raw": land_csv_raw(),
-        "build-csv-clean": build_csv_clean(),
+        "csv-cars-land-raw": csv_cars_land_raw(),
+        "csv-drivers-land-raw": csv_drivers_land_raw(),
+        "csv-lap-times-land-raw": csv_lap_times_land_raw(),
+        "csv-tracks-land-raw": csv_tracks_land_raw(),
+        "csv-cars-build-clean": csv_cars_build_clean(),
+        "csv-drivers-build-clean": csv_drivers_build_clean(),
+        "csv-lap-times-build-clean": csv_lap_times_build_clean(),
+        "csv-tracks-build-clean": csv_tracks_build_clean(),
     }
-    tasks["land-csv-raw"] >> tasks["build-csv-clean"]
+    tasks["csv-cars-land-raw"] >> tasks["csv-cars-build-clean"]
+    tasks["csv-drivers-land-raw"] >> tasks["csv-drivers-build-clean"]
+    tasks["csv-lap-times-land-raw"] >> tasks["csv-lap-times-build-clean"]
+    tasks["csv-tracks-land-raw"] >> tasks["csv-tracks-build-clean"]
 
 
 ingest_csv_dag()

@@ -29,24 +29,72 @@ PIPELINE = "ingest_scraper"
 )
 def ingest_scraper_dag():
 
-    @task.bash(task_id="land-scraper-raw", cwd=PROJECT, do_xcom_push=False)
-    def land_scraper_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_scraper_raw"])
+    @task.bash(task_id="scraper-laps-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def scraper_laps_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_laps.land_raw"])
+
+    @task.bash(task_id="scraper-live-timing-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def scraper_live_timing_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_live_timing.land_raw"])
+
+    @task.bash(task_id="scraper-standings-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def scraper_standings_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_standings.land_raw"])
+
+    @task.bash(task_id="scraper-tracks-land-raw", cwd=PROJECT, do_xcom_push=False)
+    def scraper_tracks_land_raw() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_tracks.land_raw"])
 
     @task.bash(
-        task_id="build-scraper-clean",
+        task_id="scraper-laps-build-clean",
         cwd=PROJECT,
         do_xcom_push=False,
-        outlets=[dataset_asset("scraper_clean")],
+        outlets=[dataset_asset("clean.scraped_laps"), dataset_asset("quarantine.scraper_laps")],
     )
-    def build_scraper_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_scraper_clean"])
+    def scraper_laps_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_laps.build_clean"])
+
+    @task.bash(
+        task_id="scraper-live-timing-build-clean",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.scraped_live_timing"), dataset_asset("quarantine.scraper_live_timing")],
+    )
+    def scraper_live_timing_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_live_timing.build_clean"])
+
+    @task.bash(
+        task_id="scraper-standings-build-clean",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.scraped_standings"), dataset_asset("quarantine.scraper_standings")],
+    )
+    def scraper_standings_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_standings.build_clean"])
+
+    @task.bash(
+        task_id="scraper-tracks-build-clean",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.scraped_tracks"), dataset_asset("quarantine.scraper_tracks")],
+    )
+    def scraper_tracks_build_clean() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_tracks.build_clean"])
 
     tasks = {
-        "land-scraper-raw": land_scraper_raw(),
-        "build-scraper-clean": build_scraper_clean(),
+        "scraper-laps-land-raw": scraper_laps_land_raw(),
+        "scraper-live-timing-land-raw": scraper_live_timing_land_raw(),
+        "scraper-standings-land-raw": scraper_standings_land_raw(),
+        "scraper-tracks-land-raw": scraper_tracks_land_raw(),
+        "scraper-laps-build-clean": scraper_laps_build_clean(),
+        "scraper-live-timing-build-clean": scraper_live_timing_build_clean(),
+        "scraper-standings-build-clean": scraper_standings_build_clean(),
+        "scraper-tracks-build-clean": scraper_tracks_build_clean(),
     }
-    tasks["land-scraper-raw"] >> tasks["build-scraper-clean"]
+    tasks["scraper-laps-land-raw"] >> tasks["scraper-laps-build-clean"]
+    tasks["scraper-live-timing-land-raw"] >> tasks["scraper-live-timing-build-clean"]
+    tasks["scraper-standings-land-raw"] >> tasks["scraper-standings-build-clean"]
+    tasks["scraper-tracks-land-raw"] >> tasks["scraper-tracks-build-clean"]
 
 
 ingest_scraper_dag()
