@@ -111,7 +111,7 @@ def test_build_shows_the_layers_in_order(viz_build: tuple[Path, Platform]) -> No
     assert "clean.cars" in by_layer["clean"]
     assert "postgres_mirror" in by_layer["mirror"]
     node_names = {n["name"] for n in main["nodes"] if n["type"] == "task"}
-    assert {"land_raw", "build_clean"} <= {n.rsplit(".", 1)[-1] for n in node_names}
+    assert {"land_raw_csv_cars", "build_clean_csv_cars", "build_clean_assetto"} <= node_names
 
 
 def test_static_site_renders_the_flowchart(viz_build: tuple[Path, Platform]) -> None:

@@ -64,7 +64,7 @@ def test_run_killed_after_raw_commit_completes_on_rerun(tmp_path: Path, lake: La
     (landing / "a.csv").write_text(f"{LAP_HEADER}\nL1,Ann,1,101.5,true,2026-09-05T14:02:11Z\nL2\n")
     feeds = {"laps": lap_feed(str(landing / "*.csv"))}
     catalog, pipeline = feed_catalog(feeds, lake=lake)
-    SequentialRunner().run(pipeline.only_nodes("csv_laps.land_raw"), catalog)
+    SequentialRunner().run(pipeline.only_nodes("land_raw_csv_laps"), catalog)
     shutil.rmtree(lake.table_uri("raw", "ingestion_log"))  # as if it died before the log row
     assert not find_pending_files(parse_feeds(feeds)["laps"], lake=lake)  # RAW has the batch
     run_ingest_csv(feeds, lake=lake)

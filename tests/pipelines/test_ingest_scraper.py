@@ -47,7 +47,7 @@ def _run(*, sites: list[str] | None = None, crawl: bool = True, node: str | None
         nodes += site_nodes(site)
     pipeline = Pipeline(nodes)
     if node:
-        pipeline = pipeline.only_nodes(*(f"{raw_table(n)}.{node}" for n in names))
+        pipeline = pipeline.only_nodes(*(f"{node}_{raw_table(n)}" for n in names))
     SequentialRunner().run(pipeline, DataCatalog(datasets))
 
 

@@ -29,126 +29,126 @@ PIPELINE = "ingest_assetto"
 )
 def ingest_assetto_dag():
 
-    @task.bash(task_id="assetto-land-car-info", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_car_info() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_car_info"])
+    @task.bash(task_id="land-raw-ac-car-info", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_car_info() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_car_info"])
 
-    @task.bash(task_id="assetto-land-car-update", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_car_update() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_car_update"])
+    @task.bash(task_id="land-raw-ac-car-update", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_car_update() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_car_update"])
 
-    @task.bash(task_id="assetto-land-chat", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_chat() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_chat"])
+    @task.bash(task_id="land-raw-ac-chat", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_chat() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_chat"])
 
-    @task.bash(task_id="assetto-land-client-event", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_client_event() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_client_event"])
+    @task.bash(task_id="land-raw-ac-client-event", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_client_event() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_client_event"])
 
-    @task.bash(task_id="assetto-land-client-loaded", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_client_loaded() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_client_loaded"])
+    @task.bash(task_id="land-raw-ac-client-loaded", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_client_loaded() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_client_loaded"])
 
-    @task.bash(task_id="assetto-land-connection-closed", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_connection_closed() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_connection_closed"])
+    @task.bash(task_id="land-raw-ac-connection-closed", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_connection_closed() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_connection_closed"])
 
-    @task.bash(task_id="assetto-land-end-session", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_end_session() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_end_session"])
+    @task.bash(task_id="land-raw-ac-datagrams", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_datagrams() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_datagrams"])
 
-    @task.bash(task_id="assetto-land-error", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_error() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_error"])
+    @task.bash(task_id="land-raw-ac-end-session", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_end_session() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_end_session"])
 
-    @task.bash(task_id="assetto-land-handshake-response", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_handshake_response() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_handshake_response"])
+    @task.bash(task_id="land-raw-ac-error", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_error() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_error"])
 
-    @task.bash(task_id="assetto-land-lap-completed", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_lap_completed() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_lap_completed"])
+    @task.bash(task_id="land-raw-ac-handshake-response", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_handshake_response() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_handshake_response"])
 
-    @task.bash(task_id="assetto-land-new-connection", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_new_connection() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_new_connection"])
+    @task.bash(task_id="land-raw-ac-lap-completed", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_lap_completed() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_lap_completed"])
 
-    @task.bash(task_id="assetto-land-new-session", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_new_session() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_new_session"])
+    @task.bash(task_id="land-raw-ac-new-connection", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_new_connection() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_new_connection"])
 
-    @task.bash(task_id="assetto-land-quarantine", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_quarantine() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_quarantine"])
+    @task.bash(task_id="land-raw-ac-new-session", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_new_session() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_new_session"])
 
-    @task.bash(task_id="assetto-land-raw", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_raw"])
+    @task.bash(task_id="land-raw-ac-quarantine", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_quarantine() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_quarantine"])
 
-    @task.bash(task_id="assetto-land-rt-car-info", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_rt_car_info() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_rt_car_info"])
+    @task.bash(task_id="land-raw-ac-rt-car-info", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_rt_car_info() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_rt_car_info"])
 
-    @task.bash(task_id="assetto-land-rt-lap", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_rt_lap() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_rt_lap"])
+    @task.bash(task_id="land-raw-ac-rt-lap", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_rt_lap() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_rt_lap"])
 
-    @task.bash(task_id="assetto-land-session-info", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_session_info() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_session_info"])
+    @task.bash(task_id="land-raw-ac-session-info", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_session_info() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_session_info"])
 
-    @task.bash(task_id="assetto-land-version", cwd=PROJECT, do_xcom_push=False)
-    def assetto_land_version() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.land_version"])
+    @task.bash(task_id="land-raw-ac-version", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_version() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_version"])
 
     @task.bash(
-        task_id="assetto-build-clean",
+        task_id="build-clean-assetto",
         cwd=PROJECT,
         do_xcom_push=False,
         outlets=[dataset_asset("clean.ac_car_positions"), dataset_asset("clean.ac_collisions"), dataset_asset("clean.ac_drivers"), dataset_asset("clean.ac_laps"), dataset_asset("clean.ac_leaderboard"), dataset_asset("clean.ac_sessions"), dataset_asset("clean.ac_telemetry"), dataset_asset("quarantine.assetto")],
     )
-    def assetto_build_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["assetto.build_clean"])
+    def build_clean_assetto() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_assetto"])
 
     tasks = {
-        "assetto-land-car-info": assetto_land_car_info(),
-        "assetto-land-car-update": assetto_land_car_update(),
-        "assetto-land-chat": assetto_land_chat(),
-        "assetto-land-client-event": assetto_land_client_event(),
-        "assetto-land-client-loaded": assetto_land_client_loaded(),
-        "assetto-land-connection-closed": assetto_land_connection_closed(),
-        "assetto-land-end-session": assetto_land_end_session(),
-        "assetto-land-error": assetto_land_error(),
-        "assetto-land-handshake-response": assetto_land_handshake_response(),
-        "assetto-land-lap-completed": assetto_land_lap_completed(),
-        "assetto-land-new-connection": assetto_land_new_connection(),
-        "assetto-land-new-session": assetto_land_new_session(),
-        "assetto-land-quarantine": assetto_land_quarantine(),
-        "assetto-land-raw": assetto_land_raw(),
-        "assetto-land-rt-car-info": assetto_land_rt_car_info(),
-        "assetto-land-rt-lap": assetto_land_rt_lap(),
-        "assetto-land-session-info": assetto_land_session_info(),
-        "assetto-land-version": assetto_land_version(),
-        "assetto-build-clean": assetto_build_clean(),
+        "land-raw-ac-car-info": land_raw_ac_car_info(),
+        "land-raw-ac-car-update": land_raw_ac_car_update(),
+        "land-raw-ac-chat": land_raw_ac_chat(),
+        "land-raw-ac-client-event": land_raw_ac_client_event(),
+        "land-raw-ac-client-loaded": land_raw_ac_client_loaded(),
+        "land-raw-ac-connection-closed": land_raw_ac_connection_closed(),
+        "land-raw-ac-datagrams": land_raw_ac_datagrams(),
+        "land-raw-ac-end-session": land_raw_ac_end_session(),
+        "land-raw-ac-error": land_raw_ac_error(),
+        "land-raw-ac-handshake-response": land_raw_ac_handshake_response(),
+        "land-raw-ac-lap-completed": land_raw_ac_lap_completed(),
+        "land-raw-ac-new-connection": land_raw_ac_new_connection(),
+        "land-raw-ac-new-session": land_raw_ac_new_session(),
+        "land-raw-ac-quarantine": land_raw_ac_quarantine(),
+        "land-raw-ac-rt-car-info": land_raw_ac_rt_car_info(),
+        "land-raw-ac-rt-lap": land_raw_ac_rt_lap(),
+        "land-raw-ac-session-info": land_raw_ac_session_info(),
+        "land-raw-ac-version": land_raw_ac_version(),
+        "build-clean-assetto": build_clean_assetto(),
     }
-    tasks["assetto-land-car-info"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-car-update"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-chat"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-client-event"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-client-loaded"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-connection-closed"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-end-session"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-error"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-handshake-response"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-lap-completed"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-new-connection"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-new-session"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-quarantine"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-raw"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-rt-car-info"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-rt-lap"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-session-info"] >> tasks["assetto-build-clean"]
-    tasks["assetto-land-version"] >> tasks["assetto-build-clean"]
+    tasks["land-raw-ac-car-info"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-car-update"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-chat"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-client-event"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-client-loaded"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-connection-closed"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-datagrams"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-end-session"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-error"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-handshake-response"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-lap-completed"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-new-connection"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-new-session"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-quarantine"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-rt-car-info"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-rt-lap"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-session-info"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-version"] >> tasks["build-clean-assetto"]
 
 
 ingest_assetto_dag()

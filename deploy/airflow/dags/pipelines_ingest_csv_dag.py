@@ -29,72 +29,72 @@ PIPELINE = "ingest_csv"
 )
 def ingest_csv_dag():
 
-    @task.bash(task_id="csv-cars-land-raw", cwd=PROJECT, do_xcom_push=False)
-    def csv_cars_land_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_cars.land_raw"])
+    @task.bash(task_id="land-raw-csv-cars", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_csv_cars() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_csv_cars"])
 
-    @task.bash(task_id="csv-drivers-land-raw", cwd=PROJECT, do_xcom_push=False)
-    def csv_drivers_land_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_drivers.land_raw"])
+    @task.bash(task_id="land-raw-csv-drivers", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_csv_drivers() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_csv_drivers"])
 
-    @task.bash(task_id="csv-lap-times-land-raw", cwd=PROJECT, do_xcom_push=False)
-    def csv_lap_times_land_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_lap_times.land_raw"])
+    @task.bash(task_id="land-raw-csv-lap-times", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_csv_lap_times() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_csv_lap_times"])
 
-    @task.bash(task_id="csv-tracks-land-raw", cwd=PROJECT, do_xcom_push=False)
-    def csv_tracks_land_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_tracks.land_raw"])
+    @task.bash(task_id="land-raw-csv-tracks", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_csv_tracks() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_csv_tracks"])
 
     @task.bash(
-        task_id="csv-cars-build-clean",
+        task_id="build-clean-csv-cars",
         cwd=PROJECT,
         do_xcom_push=False,
         outlets=[dataset_asset("clean.cars"), dataset_asset("quarantine.csv_cars")],
     )
-    def csv_cars_build_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_cars.build_clean"])
+    def build_clean_csv_cars() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_csv_cars"])
 
     @task.bash(
-        task_id="csv-drivers-build-clean",
+        task_id="build-clean-csv-drivers",
         cwd=PROJECT,
         do_xcom_push=False,
         outlets=[dataset_asset("clean.league_drivers"), dataset_asset("quarantine.csv_drivers")],
     )
-    def csv_drivers_build_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_drivers.build_clean"])
+    def build_clean_csv_drivers() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_csv_drivers"])
 
     @task.bash(
-        task_id="csv-lap-times-build-clean",
+        task_id="build-clean-csv-lap-times",
         cwd=PROJECT,
         do_xcom_push=False,
         outlets=[dataset_asset("clean.league_lap_times"), dataset_asset("quarantine.csv_lap_times")],
     )
-    def csv_lap_times_build_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_lap_times.build_clean"])
+    def build_clean_csv_lap_times() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_csv_lap_times"])
 
     @task.bash(
-        task_id="csv-tracks-build-clean",
+        task_id="build-clean-csv-tracks",
         cwd=PROJECT,
         do_xcom_push=False,
         outlets=[dataset_asset("clean.tracks"), dataset_asset("quarantine.csv_tracks")],
     )
-    def csv_tracks_build_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["csv_tracks.build_clean"])
+    def build_clean_csv_tracks() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_csv_tracks"])
 
     tasks = {
-        "csv-cars-land-raw": csv_cars_land_raw(),
-        "csv-drivers-land-raw": csv_drivers_land_raw(),
-        "csv-lap-times-land-raw": csv_lap_times_land_raw(),
-        "csv-tracks-land-raw": csv_tracks_land_raw(),
-        "csv-cars-build-clean": csv_cars_build_clean(),
-        "csv-drivers-build-clean": csv_drivers_build_clean(),
-        "csv-lap-times-build-clean": csv_lap_times_build_clean(),
-        "csv-tracks-build-clean": csv_tracks_build_clean(),
+        "land-raw-csv-cars": land_raw_csv_cars(),
+        "land-raw-csv-drivers": land_raw_csv_drivers(),
+        "land-raw-csv-lap-times": land_raw_csv_lap_times(),
+        "land-raw-csv-tracks": land_raw_csv_tracks(),
+        "build-clean-csv-cars": build_clean_csv_cars(),
+        "build-clean-csv-drivers": build_clean_csv_drivers(),
+        "build-clean-csv-lap-times": build_clean_csv_lap_times(),
+        "build-clean-csv-tracks": build_clean_csv_tracks(),
     }
-    tasks["csv-cars-land-raw"] >> tasks["csv-cars-build-clean"]
-    tasks["csv-drivers-land-raw"] >> tasks["csv-drivers-build-clean"]
-    tasks["csv-lap-times-land-raw"] >> tasks["csv-lap-times-build-clean"]
-    tasks["csv-tracks-land-raw"] >> tasks["csv-tracks-build-clean"]
+    tasks["land-raw-csv-cars"] >> tasks["build-clean-csv-cars"]
+    tasks["land-raw-csv-drivers"] >> tasks["build-clean-csv-drivers"]
+    tasks["land-raw-csv-lap-times"] >> tasks["build-clean-csv-lap-times"]
+    tasks["land-raw-csv-tracks"] >> tasks["build-clean-csv-tracks"]
 
 
 ingest_csv_dag()

@@ -29,72 +29,72 @@ PIPELINE = "ingest_scraper"
 )
 def ingest_scraper_dag():
 
-    @task.bash(task_id="scraper-laps-land-raw", cwd=PROJECT, do_xcom_push=False)
-    def scraper_laps_land_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_laps.land_raw"])
+    @task.bash(task_id="land-raw-scraper-laps", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_scraper_laps() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_scraper_laps"])
 
-    @task.bash(task_id="scraper-live-timing-land-raw", cwd=PROJECT, do_xcom_push=False)
-    def scraper_live_timing_land_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_live_timing.land_raw"])
+    @task.bash(task_id="land-raw-scraper-live-timing", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_scraper_live_timing() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_scraper_live_timing"])
 
-    @task.bash(task_id="scraper-standings-land-raw", cwd=PROJECT, do_xcom_push=False)
-    def scraper_standings_land_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_standings.land_raw"])
+    @task.bash(task_id="land-raw-scraper-standings", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_scraper_standings() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_scraper_standings"])
 
-    @task.bash(task_id="scraper-tracks-land-raw", cwd=PROJECT, do_xcom_push=False)
-    def scraper_tracks_land_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_tracks.land_raw"])
+    @task.bash(task_id="land-raw-scraper-tracks", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_scraper_tracks() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_scraper_tracks"])
 
     @task.bash(
-        task_id="scraper-laps-build-clean",
+        task_id="build-clean-scraper-laps",
         cwd=PROJECT,
         do_xcom_push=False,
         outlets=[dataset_asset("clean.scraped_laps"), dataset_asset("quarantine.scraper_laps")],
     )
-    def scraper_laps_build_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_laps.build_clean"])
+    def build_clean_scraper_laps() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_scraper_laps"])
 
     @task.bash(
-        task_id="scraper-live-timing-build-clean",
+        task_id="build-clean-scraper-live-timing",
         cwd=PROJECT,
         do_xcom_push=False,
         outlets=[dataset_asset("clean.scraped_live_timing"), dataset_asset("quarantine.scraper_live_timing")],
     )
-    def scraper_live_timing_build_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_live_timing.build_clean"])
+    def build_clean_scraper_live_timing() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_scraper_live_timing"])
 
     @task.bash(
-        task_id="scraper-standings-build-clean",
+        task_id="build-clean-scraper-standings",
         cwd=PROJECT,
         do_xcom_push=False,
         outlets=[dataset_asset("clean.scraped_standings"), dataset_asset("quarantine.scraper_standings")],
     )
-    def scraper_standings_build_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_standings.build_clean"])
+    def build_clean_scraper_standings() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_scraper_standings"])
 
     @task.bash(
-        task_id="scraper-tracks-build-clean",
+        task_id="build-clean-scraper-tracks",
         cwd=PROJECT,
         do_xcom_push=False,
         outlets=[dataset_asset("clean.scraped_tracks"), dataset_asset("quarantine.scraper_tracks")],
     )
-    def scraper_tracks_build_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["scraper_tracks.build_clean"])
+    def build_clean_scraper_tracks() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_scraper_tracks"])
 
     tasks = {
-        "scraper-laps-land-raw": scraper_laps_land_raw(),
-        "scraper-live-timing-land-raw": scraper_live_timing_land_raw(),
-        "scraper-standings-land-raw": scraper_standings_land_raw(),
-        "scraper-tracks-land-raw": scraper_tracks_land_raw(),
-        "scraper-laps-build-clean": scraper_laps_build_clean(),
-        "scraper-live-timing-build-clean": scraper_live_timing_build_clean(),
-        "scraper-standings-build-clean": scraper_standings_build_clean(),
-        "scraper-tracks-build-clean": scraper_tracks_build_clean(),
+        "land-raw-scraper-laps": land_raw_scraper_laps(),
+        "land-raw-scraper-live-timing": land_raw_scraper_live_timing(),
+        "land-raw-scraper-standings": land_raw_scraper_standings(),
+        "land-raw-scraper-tracks": land_raw_scraper_tracks(),
+        "build-clean-scraper-laps": build_clean_scraper_laps(),
+        "build-clean-scraper-live-timing": build_clean_scraper_live_timing(),
+        "build-clean-scraper-standings": build_clean_scraper_standings(),
+        "build-clean-scraper-tracks": build_clean_scraper_tracks(),
     }
-    tasks["scraper-laps-land-raw"] >> tasks["scraper-laps-build-clean"]
-    tasks["scraper-live-timing-land-raw"] >> tasks["scraper-live-timing-build-clean"]
-    tasks["scraper-standings-land-raw"] >> tasks["scraper-standings-build-clean"]
-    tasks["scraper-tracks-land-raw"] >> tasks["scraper-tracks-build-clean"]
+    tasks["land-raw-scraper-laps"] >> tasks["build-clean-scraper-laps"]
+    tasks["land-raw-scraper-live-timing"] >> tasks["build-clean-scraper-live-timing"]
+    tasks["land-raw-scraper-standings"] >> tasks["build-clean-scraper-standings"]
+    tasks["land-raw-scraper-tracks"] >> tasks["build-clean-scraper-tracks"]
 
 
 ingest_scraper_dag()

@@ -12,7 +12,7 @@ from .nodes import land_api_pages, split_api_rows
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    """Two nodes per endpoint declared in conf (``api_sources``), in the endpoint's namespace."""
+    """Two nodes per endpoint declared in conf (``api_sources``): land_raw_<t>, build_clean_<t>."""
     return Pipeline(
         [
             node
@@ -30,8 +30,7 @@ def endpoint_nodes(source: str, endpoint: str, declared: EndpointSpec) -> list[N
             update_wrapper(partial(land_api_pages, raw_table=raw), land_api_pages),
             [landing_dataset("api", source, endpoint), "params:ingest_api.commit_every_records"],
             table_dataset("raw", raw),
-            name="land_raw",
-            namespace=raw,
+            name=f"land_raw_{raw}",
         ),
         Node(  # outputs in commit order: quarantine first, then the CLEAN merge that closes it
             update_wrapper(
@@ -39,7 +38,6 @@ def endpoint_nodes(source: str, endpoint: str, declared: EndpointSpec) -> list[N
             ),
             [table_dataset("raw", raw), f"params:ingest_api.sources.{source}"],
             [table_dataset("quarantine", raw), table_dataset("clean", declared.clean_table)],
-            name="build_clean",
-            namespace=raw,
+            name=f"build_clean_{raw}",
         ),
     ]

@@ -16,8 +16,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             land_capture_files,
             landing_dataset("assetto", kind),
             table_dataset("raw", raw_table(kind)),
-            name=f"land_{kind}",
-            namespace="assetto",
+            name=f"land_raw_{raw_table(kind)}",
         )
         for kind in LANDED_KINDS
     ]
@@ -28,7 +27,6 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             table_dataset("quarantine", QUARANTINE_TABLE),
             *(table_dataset("clean", table) for table in CLEAN_KEYS),
         ],
-        name="build_clean",
-        namespace="assetto",
+        name="build_clean_assetto",
     )
     return Pipeline([*land, build])

@@ -11,19 +11,18 @@ from .nodes import land_csv_files, split_csv_rows
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    """Two nodes per feed declared in conf (``csv_feeds``), in the feed's namespace."""
+    """Two nodes per feed declared in conf (``csv_feeds``): land_raw_<t>, build_clean_<t>."""
     return Pipeline([node for feed in read_csv_feeds().values() for node in feed_nodes(feed)])
 
 
 def feed_nodes(feed: CsvFeed) -> list[Node]:
-    namespace = f"csv_{feed.name}"
+    raw = feed.raw_table
     return [
         Node(
             update_wrapper(partial(land_csv_files, raw_table=feed.raw_table), land_csv_files),
             landing_dataset("csv", feed.name),
             table_dataset("raw", feed.raw_table),
-            name="land_raw",
-            namespace=namespace,
+            name=f"land_raw_{raw}",
         ),
         Node(  # outputs in commit order: quarantine first, then the CLEAN merge that closes it
             update_wrapper(partial(split_csv_rows, feed=feed.name), split_csv_rows),
@@ -32,7 +31,6 @@ def feed_nodes(feed: CsvFeed) -> list[Node]:
                 table_dataset("quarantine", feed.quarantine_table),
                 table_dataset("clean", feed.clean_table),
             ],
-            name="build_clean",
-            namespace=namespace,
+            name=f"build_clean_{raw}",
         ),
     ]

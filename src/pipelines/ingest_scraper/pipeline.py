@@ -12,7 +12,7 @@ from .nodes import land_scraped_feeds, split_scraped_rows
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    """Two nodes per site declared in conf (sources_sites.yml), in the site's namespace."""
+    """Two nodes per site declared in conf (sources_sites.yml): land_raw_<t>, build_clean_<t>."""
     sites = read_scraper_config().sites.values()
     return Pipeline([node for site in sites for node in site_nodes(site)])
 
@@ -24,14 +24,12 @@ def site_nodes(site: SiteConfig) -> list[Node]:
             land_scraped_feeds,
             landing_dataset("scraper", site.name),
             table_dataset("raw", raw),
-            name="land_raw",
-            namespace=raw,
+            name=f"land_raw_{raw}",
         ),
         Node(  # outputs in commit order: quarantine first, then the CLEAN merge that closes it
             update_wrapper(partial(split_scraped_rows, site=site.name), split_scraped_rows),
             [table_dataset("raw", raw), "params:ingest_scraper"],
             [table_dataset("quarantine", raw), table_dataset("clean", site.table)],
-            name="build_clean",
-            namespace=raw,
+            name=f"build_clean_{raw}",
         ),
     ]

@@ -27,7 +27,7 @@ class CsvLandingDataset(LakeOptions, AbstractDataset[None, Iterator[CsvInput]]):
     """Read-only: the feed's files that have not landed yet, opened one at a time.
 
     Args:
-        feed: the feed's name in ``csv_feeds`` (conf/base/globals.yml).
+        feed: the feed's name in ``csv_feeds`` (conf/base/sources_csv.yml).
         spec: the feed's declaration, when it is not in conf (tests).
     """
 

@@ -1,4 +1,4 @@
-"""CSV feed declarations (``conf/base/globals.yml`` -> ``csv_feeds``), validated with pydantic."""
+"""CSV feed declarations (``conf/base/sources_csv.yml`` -> ``csv_feeds``), validated by pydantic."""
 
 from __future__ import annotations
 
