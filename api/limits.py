@@ -17,6 +17,7 @@ import asyncio
 from typing import Any
 
 import h11
+from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
 from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
@@ -66,8 +67,9 @@ class HeadLimitedH11Protocol(H11Protocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        default: int = h11.DEFAULT_MAX_INCOMPLETE_EVENT_SIZE  # type: ignore[attr-defined]
-        self.max_head_bytes = config.h11_max_incomplete_event_size or default
+        self.max_head_bytes = (
+            config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
+        )
         self._refused = False
 
     def data_received(self, data: bytes) -> None:
