@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from pitwall.dashboards.serve import build_lineage, serve_static
-from tests.platform import INGESTS, Platform, running_platform
+from tests.four_sources import INGESTS, Platform, running_platform
 
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ["landing", "raw", "quarantine", "clean", "mirror"]

@@ -71,7 +71,12 @@ def read_config(
 
 
 def read_parameters(name: str, *, home: Path | None = None) -> Mapping[str, Any]:
-    """The parameters of one pipeline (``parameters_<name>.yml`` -> key ``<name>``)."""
+    """The parameters of one pipeline (``parameters_<name>.yml`` -> key ``<name>``).
+
+    Parameters may refer to ``${globals:...}``: OmegaConf's globals resolver is process-wide
+    and bound to the loader built last, so code outside a Kedro run reads source declarations
+    with ``read_config("sources")`` instead.
+    """
     return read_config("parameters", home=home).get(name) or {}
 
 

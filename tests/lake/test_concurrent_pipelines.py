@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from pitwall.lake.records import read_ingestion_log
-from tests.platform import INGESTS, Platform, running_platform
+from tests.four_sources import INGESTS, Platform, running_platform
 from tests.s3server import run_moto_server
 
 ROUNDS = 5

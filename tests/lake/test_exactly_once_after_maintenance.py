@@ -15,7 +15,7 @@ import pytest
 from deltalake import DeltaTable
 
 from pitwall.lake.records import read_ingestion_log
-from tests.platform import API_PATHS, INGESTS, Platform, running_platform
+from tests.four_sources import API_PATHS, INGESTS, Platform, running_platform
 
 INITIAL_CURSOR = "2025-01-01T00:00:00Z"
 

@@ -12,7 +12,7 @@ from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
 from pipelines.ingest_scraper.pipeline import site_nodes
-from pitwall.config import read_parameters
+from pitwall.config import read_config
 from pitwall.datasets import CleanTableDataset, QuarantineTableDataset, RawTableDataset
 from pitwall.lake.delta import open_table, read_table
 from pitwall.lake.layout import get_lake
@@ -32,7 +32,9 @@ def _run(*, sites: list[str] | None = None, crawl: bool = True, node: str | None
     config = read_scraper_config()
     names = sites or sorted(config.sites)
     datasets: dict[str, Any] = {
-        "params:ingest_scraper": MemoryDataset(read_parameters("ingest_scraper"))
+        "params:ingest_scraper": MemoryDataset(
+            {"scraper": read_config("sources")["scraper"], "max_rejected_share": 0.5}
+        )
     }
     nodes = []
     for name in names:

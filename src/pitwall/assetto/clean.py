@@ -497,6 +497,12 @@ def build_clean(
     return tables, _quarantine(bad)
 
 
+def capture_batch_id(capture: str) -> str:
+    """The batch CLEAN-stage quarantine rows of a capture's derived rows belong to (rows that
+    come from no single RAW row, e.g. a lap superseded by another with the same key)."""
+    return make_batch_id(f"{SOURCE}-clean", fingerprint=capture)
+
+
 def _quarantine(bad: list[dict[str, Any]]) -> pl.DataFrame:
     """Rows unfit for CLEAN, each under the RAW batch it came from (its capture's otherwise)."""
     if not bad:
@@ -508,7 +514,7 @@ def _quarantine(bad: list[dict[str, Any]]) -> pl.DataFrame:
     by_batch: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in bad:
         capture = str(row.pop("capture_id"))
-        batch = row.pop("batch_id", None) or make_batch_id(f"{SOURCE}-clean", fingerprint=capture)
+        batch = row.pop("batch_id", None) or capture_batch_id(capture)
         by_batch.setdefault((str(batch), capture), []).append(row)
     for (batch, capture), rows in by_batch.items():
         frames.append(

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from pitwall.assetto.clean import CleanParams, build_clean
+from pitwall.assetto.clean import CleanParams, build_clean, capture_batch_id
 from pitwall.assetto.landing import CaptureFile
 from pitwall.assetto.tables import (
     CAPTURE_QUARANTINE_KIND,
@@ -125,7 +125,9 @@ def split_captures(
         if rows.height:
             frames[kind] = rows
     tables, unfit = build_clean(frames, params) if frames else ({}, empty_quarantine())
-    quarantine.append(unfit.filter(pl.col("_batch_id").is_in(new_batches)))
+    # rows of the new RAW batches, and the rebuilt captures' own rows (derived rows superseded)
+    rebuilt = [capture_batch_id(c) for c in captures]
+    quarantine.append(unfit.filter(pl.col("_batch_id").is_in([*new_batches, *rebuilt])))
     merged = {raw_table(k): u.top for k, u in waiting.items()}
     after = {raw_table(k): u.after for k, u in waiting.items()}
     chunks = [
@@ -143,7 +145,7 @@ def split_captures(
         for table in CLEAN_KEYS
     ]
     rows = pl.concat(quarantine).select(list(QUARANTINE_SCHEMA))
-    return QuarantineRows(rows, tuple(new_batches)), chunks
+    return QuarantineRows(rows, (*new_batches, *rebuilt)), chunks
 
 
 def _placeable() -> pl.Expr:

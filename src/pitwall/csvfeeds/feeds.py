@@ -92,7 +92,7 @@ def parse_feeds(config: Mapping[str, Mapping[str, Any]]) -> dict[str, CsvFeed]:
 
 
 def read_csv_feeds(*, home: Path | None = None) -> dict[str, CsvFeed]:
-    """The feeds declared in the project's conf (``ingest_csv.feeds`` parameters)."""
-    from pitwall.config import read_parameters
+    """The feeds declared in the project's conf (``csv_feeds`` in ``sources_csv.yml``)."""
+    from pitwall.config import read_config
 
-    return parse_feeds(read_parameters("ingest_csv", home=home).get("feeds") or {})
+    return parse_feeds(read_config("sources", home=home).get("csv_feeds") or {})

@@ -202,7 +202,7 @@ def parse_sources(sources: Mapping[str, Any]) -> dict[str, SourceSpec]:
 
 
 def read_api_sources() -> dict[str, SourceSpec]:
-    """The REST sources declared in the project's conf (``ingest_api.sources`` parameters)."""
-    from pitwall.config import read_parameters
+    """The REST sources declared in the project's conf (``api_sources`` in sources_api.yml)."""
+    from pitwall.config import read_config
 
-    return parse_sources(read_parameters("ingest_api").get("sources") or {})
+    return parse_sources(read_config("sources").get("api_sources") or {})
