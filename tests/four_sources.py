@@ -116,6 +116,7 @@ def running_platform(
             "PITWALL_PARTNER_API_URL": api,
             "PITWALL_WEBSITE_URL": website,
             "PYTHONWARNINGS": "ignore",
+            "COLUMNS": "200",  # wide tracebacks from the runs
         }
         from pitwall.lake.layout import get_lake
 
