@@ -19,12 +19,12 @@ import re
 import shutil
 import tempfile
 import uuid
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from pitwall.csvfeeds.feeds import CsvFeed, parse_feeds
+from pitwall.csvfeeds.feeds import CsvFeed
+from pitwall.csvfeeds.feeds import read_csv_feeds as read_declared_feeds
 from pitwall.csvfeeds.files import s3_filesystem
 from pitwall.csvfeeds.sniff import check_file
 
@@ -50,21 +50,9 @@ class StoredUpload:
     columns: tuple[str, ...]
 
 
-def read_csv_feeds(home: Path, *, env: str | None = None) -> dict[str, CsvFeed]:
+def read_csv_feeds(home: Path) -> dict[str, CsvFeed]:
     """The CSV feeds declared in ``<home>/conf`` (``base`` + ``local`` or ``KEDRO_ENV``)."""
-    from kedro.config import OmegaConfigLoader
-    from omegaconf.resolvers import oc
-
-    with warnings.catch_warnings():  # kedro registers resolvers with a deprecated omegaconf API
-        warnings.simplefilter("ignore", UserWarning)
-        loader = OmegaConfigLoader(
-            conf_source=str(home / "conf"),
-            base_env="base",
-            default_run_env=env or os.environ.get("KEDRO_ENV") or "local",
-            custom_resolvers={"oc.env": oc.env},
-        )
-        feeds = (loader["parameters"].get("ingest_csv") or {}).get("feeds") or {}
-    return parse_feeds(feeds)
+    return read_declared_feeds(home=home)
 
 
 def landing_dir(feed: CsvFeed, *, home: Path) -> str:

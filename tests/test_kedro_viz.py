@@ -1,15 +1,12 @@
-"""``kedro viz build`` (run into a temporary directory) lists every pipeline, shows the layers
-landing -> raw -> clean -> mirror and embeds previews of our Delta datasets; the static site
+"""``kedro viz build`` (run into a temporary directory) over a lake holding all four sources
+lists every pipeline, shows every lake table as its own dataset (with its preview and the node
+that writes it) in the layers landing -> raw -> quarantine -> clean -> mirror; the static site
 renders the flowchart in headless Chromium."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,41 +16,30 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from pitwall.dashboards.serve import build_lineage, serve_static
+from tests.four_sources import INGESTS, Platform, running_platform
 
 REPO = Path(__file__).resolve().parents[1]
-LAYERS = ["landing", "raw", "clean", "mirror"]
+LAYERS = ["landing", "raw", "quarantine", "clean", "mirror"]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TABLE_LAYERS = ("raw", "clean", "quarantine")
 
 
 @pytest.fixture(scope="module")
-def viz_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A lake with the sample CSV feeds ingested, and the lineage built over it."""
-    home = Path(tempfile.mkdtemp(prefix="pitwall-viz-"))
-    (home / "conf").symlink_to(REPO / "conf")
-    landing = home / "landing" / "csv"
-    shutil.copytree(REPO / "data" / "samples" / "csv", landing)
-    env = {
-        "PITWALL_HOME": str(home),
-        "PITWALL_LAKE_URI": str(home / "data" / "lake"),
-        "PITWALL_CSV_LANDING": str(landing),
+def viz_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Platform]]:
+    """A lake with all four sources ingested, and the lineage built over it."""
+    root = tmp_path_factory.mktemp("viz")
+    with running_platform(root) as platform:
+        platform.run(*INGESTS)
+        env = {
+            key: platform.env[key]
+            for key in platform.env
+            if key.startswith(("PITWALL_", "AWS_")) and key not in os.environ
+        }
+        env.update(PITWALL_LAKE_URI=platform.lake.root)
         # previews must not start or bootstrap any PostgreSQL: the mirror's preview fails fast
-        "PITWALL_PG_DSN": "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2",
-    }
-    ingest = subprocess.run(
-        [str(Path(sys.executable).parent / "kedro"), "run", "--pipeline", "ingest_csv"],
-        cwd=REPO,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert ingest.returncode == 0, ingest.stderr[-3000:]
-    output = tmp_path_factory.mktemp("lineage") / "viz"
-    try:
-        yield build_lineage(output, home=REPO, env=env)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+        env["PITWALL_PG_DSN"] = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"
+        output = tmp_path_factory.mktemp("lineage") / "viz"
+        yield build_lineage(output, home=REPO, env={**platform.env, **env}), platform
 
 
 def _json(path: Path) -> Any:
@@ -66,20 +52,51 @@ def _registered_pipelines() -> set[str]:
     return set(register_pipelines())
 
 
-def test_build_lists_every_pipeline(viz_build: Path) -> None:
-    main = _json(viz_build / "api" / "main")
+def _datasets(build: Path) -> dict[str, dict[str, Any]]:
+    main = _json(build / "api" / "main")
+    return {n["name"]: n for n in main["nodes"] if n["type"] == "data"}
+
+
+def test_build_lists_every_pipeline(viz_build: tuple[Path, Platform]) -> None:
+    build, _ = viz_build
+    main = _json(build / "api" / "main")
     listed = {p["id"] for p in main["pipelines"]}
     assert listed == _registered_pipelines()
     assert {"ingest_csv", "mirror_postgres", "__default__"} <= listed
     for pipeline in listed:
-        detail = _json(viz_build / "api" / "pipelines" / pipeline)
+        detail = _json(build / "api" / "pipelines" / pipeline)
         assert detail["nodes"], pipeline
-    assert (viz_build / "index.html").is_file()
+    assert (build / "index.html").is_file()
 
 
-def test_build_shows_the_layers_in_order(viz_build: Path) -> None:
-    main = _json(viz_build / "api" / "main")
-    assert main["layers"] == LAYERS
+def test_every_lake_table_is_its_own_dataset_with_its_writer_and_preview(
+    viz_build: tuple[Path, Platform],
+) -> None:
+    build, platform = viz_build
+    datasets = _datasets(build)
+    in_lake = {f"{layer}.{t}" for layer in TABLE_LAYERS for t in platform.tables(layer)}
+    shown = {name for name in datasets if name.split(".", 1)[0] in TABLE_LAYERS}
+    assert len(in_lake) >= 40
+    assert in_lake <= shown, sorted(in_lake - shown)
+    edges = _json(build / "api" / "pipelines" / "__default__")["edges"]
+    written = {e["target"] for e in edges if e["target"] in {n["id"] for n in datasets.values()}}
+    for name in sorted(in_lake):
+        node = datasets[name]
+        assert node["layer"] == name.split(".", 1)[0], name
+        if name != "raw.ingestion_log":  # written by every landing's commit path
+            assert node["id"] in written, f"{name}: no node writes it"
+        detail = _json(build / "api" / "nodes" / node["id"])
+        assert detail["preview_type"] == "TablePreview", name
+        assert detail["preview"]["data"], f"{name}: empty preview"
+
+
+def test_build_shows_the_layers_in_order(viz_build: tuple[Path, Platform]) -> None:
+    build, _ = viz_build
+    main = _json(build / "api" / "main")
+    assert sorted(main["layers"]) == sorted(LAYERS)
+    order = {layer: main["layers"].index(layer) for layer in LAYERS}
+    assert order["landing"] < order["raw"] < min(order["clean"], order["quarantine"])
+    assert main["layers"][-1] == "mirror"
     datasets = [n for n in main["nodes"] if n["type"] == "data"]
     unlayered = [
         n["name"]
@@ -88,28 +105,20 @@ def test_build_shows_the_layers_in_order(viz_build: Path) -> None:
     ]
     assert unlayered == []
     by_layer = {layer: {n["name"] for n in datasets if n.get("layer") == layer} for layer in LAYERS}
-    assert "csv_landing" in by_layer["landing"]
-    assert "csv_raw" in by_layer["raw"]
-    assert "csv_clean" in by_layer["clean"]
+    assert "landing.csv.cars" in by_layer["landing"]
+    assert "raw.csv_cars" in by_layer["raw"]
+    assert "quarantine.csv_cars" in by_layer["quarantine"]
+    assert "clean.cars" in by_layer["clean"]
     assert "postgres_mirror" in by_layer["mirror"]
+    node_names = {n["name"] for n in main["nodes"] if n["type"] == "task"}
+    assert {"land_raw_csv_cars", "build_clean_csv_cars", "build_clean_assetto"} <= node_names
 
 
-def test_build_embeds_previews_of_the_delta_datasets(viz_build: Path) -> None:
-    main = _json(viz_build / "api" / "main")
-    ids = {n["name"]: n["id"] for n in main["nodes"] if n["type"] == "data"}
-    for name in ("csv_raw", "csv_clean"):
-        node = _json(viz_build / "api" / "nodes" / ids[name])
-        assert node["preview_type"] == "TablePreview", name
-        assert node["preview"]["columns"] == ["table", "rows"], name
-        rows = dict(node["preview"]["data"])
-        layer = name.removeprefix("csv_")
-        assert rows[f"{layer}.{'cars' if layer == 'clean' else 'csv_cars'}"] == 14, rows
-
-
-def test_static_site_renders_the_flowchart(viz_build: Path) -> None:
+def test_static_site_renders_the_flowchart(viz_build: tuple[Path, Platform]) -> None:
+    build, _ = viz_build
     artifacts = REPO / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
-    with serve_static(viz_build) as base, sync_playwright() as playwright:
+    with serve_static(build) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
@@ -121,7 +130,7 @@ def test_static_site_renders_the_flowchart(viz_build: Path) -> None:
             while nodes.count() == 0 and time.monotonic() < deadline:
                 page.wait_for_timeout(250)
             assert nodes.count() > 0
-            page.get_by_text("csv_clean").first.wait_for(timeout=30_000)
+            page.get_by_text("clean.cars").first.wait_for(timeout=30_000)
             page.wait_for_timeout(2_000)  # the flowchart fades in
             page.screenshot(path=str(artifacts / "kedro_viz.png"))
         finally:

@@ -39,8 +39,8 @@ def register_pipelines() -> dict[str, Pipeline]:
     default = sum(ingests, Pipeline([]))
     if MIRROR_PIPELINE in pipelines:
         mirror_module = importlib.import_module(f"pipelines.{MIRROR_PIPELINE}.pipeline")
-        clean_outputs = sorted(ds for p in ingests for ds in p.outputs() if "clean" in ds)
-        default += mirror_module.create_pipeline(after=clean_outputs)
+        clean_outputs = sorted(ds for p in ingests for ds in p.outputs() if ds.startswith("clean."))
+        default += mirror_module.create_pipeline(after=[*clean_outputs, "raw.ingestion_log"])
     others = [p for n, p in pipelines.items() if n not in (*INGEST_PIPELINES, MIRROR_PIPELINE)]
     pipelines["__default__"] = default + sum(others, Pipeline([]))
     return pipelines

@@ -7,15 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import polars as pl
 import pytest
 
 from api.models import FeedPublic, UploadPublic
 from api.settings import ApiSettings
-from api.uploads import read_csv_feeds
-from pitwall.csvfeeds.landing import find_pending_files, land_raw_file
+from pitwall.config import read_parameters
 from pitwall.lake.layout import get_lake
+from pitwall.lake.records import read_ingestion_log
 from pitwall.settings import get_settings
 from tests.api.conftest import Mint
+from tests.csvfeeds.helpers import run_ingest_csv
 
 GOOD = b"entry_id,driver,lap_time_s\ne1,Alice,91.5\ne2,Bob,90.25\n"
 
@@ -75,18 +77,20 @@ def test_next_ingest_run_lands_the_upload(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     name = unique()
-    assert upload(ingester, name, GOOD).status_code == 201
+    content = GOOD + f"{name},Cy,92.0\n".encode()  # its own content: not a copy of another
+    assert upload(ingester, name, content).status_code == 201
     monkeypatch.setenv("PITWALL_HOME", str(api_home))
     get_settings.cache_clear()
     try:
-        feeds = read_csv_feeds(settings.home)
+        feeds = dict(read_parameters("ingest_csv", home=settings.home)["feeds"])
         lake = get_lake(str(tmp_path / "lake"))
-        plans = [p for p in find_pending_files(feeds, lake=lake) if p.file.uri.endswith(name)]
-        assert len(plans) == 1
-        outcome = land_raw_file(plans[0], feed=feeds["laps"], lake=lake)
+        run_ingest_csv({"laps": feeds["laps"]}, lake=lake)
+        log = read_ingestion_log(lake=lake).filter(pl.col("source").str.ends_with(name))
     finally:
         get_settings.cache_clear()
-    assert (outcome.rows_in, outcome.rows_landed, outcome.rows_quarantined) == (2, 2, 0)
+    assert log.select("rows_in", "rows_landed", "rows_quarantined", "status").rows() == [
+        (3, 3, 0, "ok")
+    ]
 
 
 def test_same_name_is_never_overwritten(ingester: httpx.Client, api_home: Path) -> None:

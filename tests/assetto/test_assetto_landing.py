@@ -35,16 +35,15 @@ def test_load_recovers_dead_captures_and_skips_running_ones(tmp_path: Path, lake
     running.add_rows("version", [_version_row("server-live")])
     running.flush()
     try:
-        dataset = AssettoLandingDataset(landing_dir=str(tmp_path / "landing"))
-        files = dataset.load()
+        dataset = AssettoLandingDataset(kind="version", landing_dir=str(tmp_path / "landing"))
+        files = list(dataset.load())
         assert [f.marker for f in files] == ["server/version/server-dead-00001.parquet"]
         assert files[0].frame is not None and files[0].frame.height == 1
         assert not dead.exists()
     finally:
         running.close()
-    assert [
-        f.marker for f in AssettoLandingDataset(landing_dir=str(tmp_path / "landing")).load()
-    ] == [
+    again = AssettoLandingDataset(kind="version", landing_dir=str(tmp_path / "landing"))
+    assert [f.marker for f in again.load()] == [
         "server/version/server-dead-00001.parquet",
         "server/version/server-live-00001.parquet",
     ]
@@ -55,7 +54,7 @@ def test_hidden_and_temporary_files_are_never_listed(tmp_path: Path, lake: Lake)
     folder.mkdir(parents=True)
     (folder / ".game-x-00001.parquet.tmp").write_bytes(b"partial")
     (folder / ".game-x-00002.arrows").write_bytes(b"journal")
-    assert AssettoLandingDataset(landing_dir=str(tmp_path)).load() == []
+    assert list(AssettoLandingDataset(kind="rt_lap", landing_dir=str(tmp_path)).load()) == []
 
 
 @pytest.mark.parametrize("kind", ["rt_car_info", "lap_completed"])
@@ -67,7 +66,17 @@ def test_markers_are_paths_relative_to_the_landing_root(
     target = tmp_path / "rig1" / "game" / kind / "cap-00001.parquet"
     target.parent.mkdir(parents=True)
     pq.write_table(pa.Table.from_pylist([], schema=schema_for(kind)), target)
-    files = AssettoLandingDataset(landing_dir=str(tmp_path)).load()
-    assert [(f.marker, f.kind, f.capture_id) for f in files] == [
-        (f"rig1/game/{kind}/cap-00001.parquet", kind, "cap")
-    ]
+    files = list(AssettoLandingDataset(kind=kind, landing_dir=str(tmp_path)).load())
+    assert [(f.marker, f.kind) for f in files] == [(f"rig1/game/{kind}/cap-00001.parquet", kind)]
+    other = "rt_lap" if kind != "rt_lap" else "version"
+    assert list(AssettoLandingDataset(kind=other, landing_dir=str(tmp_path)).load()) == []
+
+
+def test_files_of_no_known_kind_are_claimed_by_the_quarantine_kind(
+    tmp_path: Path, lake: Lake
+) -> None:
+    target = tmp_path / "rig1" / "mystery" / "cap-00001.parquet"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"PAR1")
+    (file,) = AssettoLandingDataset(kind="quarantine", landing_dir=str(tmp_path)).load()
+    assert file.error == "unknown dataset kind 'mystery'"

@@ -130,10 +130,10 @@ def test_rejected_file_does_not_stop_the_others(tmp_path: Path, lake: Lake) -> N
     assert _clean(lake).height == 1
 
 
-def test_header_only_file_lands_nothing(tmp_path: Path, lake: Lake) -> None:
+def test_header_only_file_lands_nothing_and_is_empty(tmp_path: Path, lake: Lake) -> None:
     row = _ingest_one(tmp_path, lake, "header.csv", f"{LAP_HEADER}\n".encode())
     assert (row["rows_in"], row["rows_landed"], row["rows_quarantined"]) == (0, 0, 0)
-    assert row["status"] == "ok"
+    assert row["status"] == "empty"
 
 
 def test_formats_bom_crlf_latin1_gzip_embedded_newlines(tmp_path: Path, lake: Lake) -> None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-import polars as pl
+from kedro.runner import SequentialRunner
 
 from pitwall.csvfeeds.feeds import parse_feeds
-from pitwall.csvfeeds.landing import find_pending_files, land_raw_file
+from pitwall.csvfeeds.landing import find_pending_files
 from pitwall.lake.delta import read_table
 from pitwall.lake.layout import Lake
 from pitwall.lake.records import read_ingestion_log
 from pitwall.sql import connect
 
-from .helpers import LAP_HEADER, lap_feed, run_ingest_csv
+from .helpers import LAP_HEADER, feed_catalog, lap_feed, run_ingest_csv
 
 
 def _counts(lake: Lake) -> tuple[int, int, int, int]:
@@ -57,23 +58,23 @@ def test_new_column_evolves_clean_and_later_files_update_keys(tmp_path: Path, la
 
 
 def test_run_killed_after_raw_commit_completes_on_rerun(tmp_path: Path, lake: Lake) -> None:
-    """RAW committed (with its marker) but the log/quarantine/CLEAN never written."""
+    """RAW committed, then the run died: no CLEAN, no quarantine, no log row."""
     landing = tmp_path / "landing"
     landing.mkdir()
     (landing / "a.csv").write_text(f"{LAP_HEADER}\nL1,Ann,1,101.5,true,2026-09-05T14:02:11Z\nL2\n")
     feeds = {"laps": lap_feed(str(landing / "*.csv"))}
-    declared = parse_feeds(feeds)
-    (plan,) = find_pending_files(declared, lake=lake)
-    land_raw_file(plan, feed=declared["laps"], lake=lake)
-    # simulate the crash window: drop the log and quarantine written after the RAW commit
-    import shutil
-
-    shutil.rmtree(lake.table_uri("raw", "ingestion_log"))
-    shutil.rmtree(lake.table_uri("quarantine", "csv_laps"))
-    (recovery,) = find_pending_files(declared, lake=lake)
-    assert recovery.recover
+    catalog, pipeline = feed_catalog(feeds, lake=lake)
+    SequentialRunner().run(pipeline.only_nodes("land_raw_csv_laps"), catalog)
+    shutil.rmtree(lake.table_uri("raw", "ingestion_log"))  # as if it died before the log row
+    assert not find_pending_files(parse_feeds(feeds)["laps"], lake=lake)  # RAW has the batch
     run_ingest_csv(feeds, lake=lake)
     log = read_ingestion_log(lake=lake).row(0, named=True)
-    assert (log["rows_in"], log["rows_landed"], log["rows_quarantined"]) == (2, 1, 1)
-    assert _counts(lake) == (1, 1, 1, 1)
-    assert read_table(lake.table_uri("raw", "csv_laps")).select(pl.len()).item() == 1
+    assert (log["status"], log["rows_in"], log["rows_landed"], log["rows_quarantined"]) == (
+        "partial",
+        2,
+        1,
+        1,
+    )
+    assert _counts(lake) == (2, 1, 1, 1)  # RAW keeps the unparsable line, quarantined in CLEAN
+    run_ingest_csv(feeds, lake=lake)
+    assert _counts(lake) == (2, 1, 1, 1)

@@ -212,19 +212,19 @@ def test_ingest_csv_runs_end_to_end_in_airflow(airflow_bin: Path, tmp_path: Path
     # every sample file landed once, with counts that reconcile, and CLEAN was built
     lake = get_lake(str(lake_root))
     log = read_ingestion_log(lake=lake)
-    files = sorted(str(p) for p in landing.rglob("*.csv*"))
-    assert sorted(log["source"].to_list()) == files
+    files = sorted(p.relative_to(landing).as_posix() for p in landing.rglob("*.csv*"))
+    assert sorted(log["source"].to_list()) == files  # relative to the landing zone
     assert log["pipeline"].unique().to_list() == ["ingest_csv"]
     assert (log["rows_in"] == log["rows_landed"] + log["rows_quarantined"]).all()
     assert log["rows_landed"].sum() > 0
     for table in ("cars", "tracks", "league_drivers", "league_lap_times"):
         clean = read_table(lake.table_uri("clean", table))
         assert clean.height > 0, table
-    landed_cars = log.filter(pl.col("source").str.contains("/cars/"))["rows_landed"].sum()
+    landed_cars = log.filter(pl.col("source").str.starts_with("cars/"))["rows_landed"].sum()
     assert read_table(lake.table_uri("clean", "cars")).height == landed_cars
 
     # the CLEAN asset was announced, and the mirror DAG is queued downstream of it
     assets = inspect(airflow_bin, "assets", env=env)
-    assert {"uri": "pitwall://catalog/csv_clean", "dag_id": "ingest_csv",
-            "task_id": "build-csv-clean"} in assets["events"]  # fmt: skip
+    assert {"uri": "pitwall://catalog/clean.cars", "dag_id": "ingest_csv",
+            "task_id": "build-clean-csv-cars"} in assets["events"]  # fmt: skip
     assert assets["queued_dag_ids"] == ["mirror_postgres"]

@@ -1,13 +1,14 @@
-"""Delta IO: write modes, markers committed with the data, the Kedro dataset."""
+"""Delta IO: write modes, transactions committed with the data, the Kedro dataset."""
 
 from __future__ import annotations
 
 import polars as pl
 import pytest
+from deltalake import DeltaTable, Transaction
 from kedro.io import DatasetError
 
 from pitwall.datasets import DeltaTableDataset
-from pitwall.lake.delta import read_markers, read_table, write_table
+from pitwall.lake.delta import read_table, write_table
 from pitwall.lake.layout import Lake, get_lake
 
 
@@ -40,13 +41,23 @@ def test_replace_swaps_one_batch_atomically(lake: Lake) -> None:
     assert got.get_column("v").to_list() == [2, 7, 8]
 
 
-def test_markers_are_committed_with_the_rows_even_when_empty(lake: Lake) -> None:
+def test_transactions_are_committed_with_the_rows_even_when_empty(lake: Lake) -> None:
     uri = lake.table_uri("raw", "r")
-    assert read_markers(uri) == set()
-    write_table(pl.DataFrame({"v": [1]}), uri, markers=["file-1"])
-    write_table(pl.DataFrame(schema={"v": pl.Int64}), uri, markers=["file-2"])
-    assert read_markers(uri) == {"file-1", "file-2"}
+    write_table(pl.DataFrame({"v": [1]}), uri, transactions=[Transaction("app", 1)])
+    write_table(pl.DataFrame(schema={"v": pl.Int64}), uri, transactions=[Transaction("app", 2)])
+    assert DeltaTable(uri).transaction_version("app") == 2
     assert read_table(uri).height == 1
+
+
+def test_a_merge_that_changes_nothing_commits_nothing(lake: Lake) -> None:
+    uri = lake.table_uri("clean", "cars")
+    write_table(pl.DataFrame({"id": [1, 2], "name": ["a", "b"]}), uri)
+    same = pl.DataFrame({"id": [1, 2], "name": ["a", "b"]})
+    assert write_table(same, uri, mode="merge", keys=["id"], compare=["name"]) is None
+    assert DeltaTable(uri).version() == 0
+    changed = pl.DataFrame({"id": [2], "name": ["B"]})
+    assert write_table(changed, uri, mode="merge", keys=["id"], compare=["name"]) == 1
+    assert read_table(uri).sort("id").get_column("name").to_list() == ["a", "B"]
 
 
 def test_lazy_frames_stream_into_one_commit(lake: Lake) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, Transaction
 
-from pitwall.lake.delta import open_table, read_markers, read_table
+from pitwall.lake.delta import open_table, read_table
 from pitwall.lake.files_append import ParquetLayout, commit_files, write_files, write_files_append
 from pitwall.lake.layout import Lake
 
@@ -49,7 +49,7 @@ def _add_actions(uri: str) -> list[dict[str, object]]:
     return actions.select(["path", "num_records"]).to_pylist()
 
 
-def test_files_are_committed_once_with_markers_and_exact_stats(lake: Lake) -> None:
+def test_files_are_committed_once_with_their_transaction_and_exact_stats(lake: Lake) -> None:
     uri = lake.table_uri("raw", "t")
     schema = _schema()
     rows = write_files_append(
@@ -57,14 +57,12 @@ def test_files_are_committed_once_with_markers_and_exact_stats(lake: Lake) -> No
         uri,
         schema=schema,
         layout=LAYOUT,
-        markers=["b1"],
-        metadata={"pitwall.source": "test"},
+        transactions=[Transaction("pitwall.raw", 1)],
     )
     assert rows == 9_500
     table = DeltaTable(uri)
     assert table.version() == 0
-    assert read_markers(uri) == {"b1"}
-    assert table.history()[0]["pitwall.source"] == "test"
+    assert table.transaction_version("pitwall.raw") == 1
     assert sorted(a["num_records"] for a in _add_actions(uri)) == [
         1_500,
         2_000,
@@ -104,7 +102,7 @@ def test_a_failing_stream_commits_nothing_and_leaves_no_files(lake: Lake) -> Non
         raise OSError("the source went away")
 
     with pytest.raises(OSError, match="went away"):
-        write_files_append(failing(), uri, schema=schema, layout=LAYOUT, markers=["b1"])
+        write_files_append(failing(), uri, schema=schema, layout=LAYOUT)
     assert open_table(uri) is None
     assert list(Path(uri).glob("*.parquet")) == []
 
@@ -117,7 +115,7 @@ def test_written_files_stay_invisible_until_committed(lake: Lake) -> None:
         _batches(schema, rows=3_000, batch="b2"), uri, schema=schema, layout=LAYOUT
     )
     assert len(staged) == 2 and len(list(Path(uri).glob("*.parquet"))) == 3
-    assert read_table(uri).height == 10 and read_markers(uri) == set()
+    assert read_table(uri).height == 10 and DeltaTable(uri).transaction_version("t") is None
 
-    assert commit_files(staged, uri, schema=schema, markers=["b2"]) == 3_000
-    assert read_table(uri).height == 3_010 and read_markers(uri) == {"b2"}
+    assert commit_files(staged, uri, schema=schema, transactions=[Transaction("t", 2)]) == 3_000
+    assert read_table(uri).height == 3_010 and DeltaTable(uri).transaction_version("t") == 2

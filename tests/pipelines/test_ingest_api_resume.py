@@ -14,10 +14,11 @@ import pytest
 import stamina
 
 from pipelines.ingest_api.nodes import land_api_pages
-from pitwall.lake.delta import read_markers, read_table, write_table
+from pitwall.datasets import RawTableDataset
+from pitwall.lake.delta import read_table, write_table
 from pitwall.lake.layout import Lake
 from pitwall.lake.records import read_ingestion_log
-from pitwall.rest.datasets import ApiRawDataset, RestPagesDataset
+from pitwall.rest.datasets import RestPagesDataset
 from pitwall.rest.errors import RetriesExhaustedError
 from pitwall.rest.records import canonical_hash, canonical_json
 from pitwall.rest.state import read_cursor
@@ -71,15 +72,16 @@ def sources(url: str) -> dict[str, Any]:
 
 
 def land(url: str) -> None:
-    pages = RestPagesDataset(sources=sources(url), prefetch_pages=4)
-    raw = ApiRawDataset(sources=sources(url))
-    for chunk in land_api_pages(pages.load(), 4 * PAGE):
-        raw.save(chunk)
+    spec = sources(url)["wx"]
+    pages = RestPagesDataset(source="wx", endpoint="obs", spec=spec, prefetch_pages=4)
+    raw = RawTableDataset(table="api_wx_obs")
+    for batch in land_api_pages(pages.load(), 4 * PAGE, raw_table="api_wx_obs"):
+        raw.save(batch)
 
 
 def landed_ids(lake: Lake) -> list[str]:
     """Ids of the RAW rows in landing order."""
-    raw = read_table(lake.table_uri("raw", "api_wx_obs")).sort("_ingested_at", "_source_row")
+    raw = read_table(lake.table_uri("raw", "api_wx_obs")).sort("_batch_seq", "_source_row")
     return raw["record"].str.json_path_match("$.observation_id").to_list()
 
 
@@ -96,7 +98,7 @@ def test_failed_fetch_keeps_complete_pages_and_the_rerun_lands_the_rest_once(
     assert landed_ids(lake) == [r["observation_id"] for r in truth[:before]]
     uri = lake.table_uri("raw", "api_wx_obs")
     assert read_cursor(uri, storage_options={}) == truth[before - 1]["updated_at"]
-    batches = {m.removeprefix("batch:") for m in read_markers(uri) if m.startswith("batch:")}
+    batches = set(read_table(uri)["_batch_id"])
     logged = read_ingestion_log(lake=lake)
     assert len(batches) == 2
     assert set(logged["batch_id"]) == batches

@@ -213,23 +213,30 @@ def test_bad_files_and_rows_go_to_quarantine(
     pq.write_table(holes, staged / "server" / "client_loaded" / "holes-00001.parquet")
 
     run_ingest_assetto(staged, monkeypatch)
+    log = read_ingestion_log(lake=lake)
+    refused = dict(zip(log["source"], log["error"], strict=True))  # files refused whole
+    assert "unreadable Parquet" in refused["server/car_update/broken-00001.parquet"]
+    assert "unknown dataset kind 'mystery'" in refused["server/mystery/odd-00001.parquet"]
     quarantine = table(lake, "quarantine", "assetto")
     reasons = dict(zip(quarantine["_source"], quarantine["reason"], strict=False))
-    assert "unreadable Parquet" in reasons["server/car_update/broken-00001.parquet"]
-    assert "unknown dataset kind 'mystery'" in reasons["server/mystery/odd-00001.parquet"]
     assert reasons["server/quarantine/x-00001.parquet"] == "capture: unknown message id 99"
     capture_row = quarantine.filter(pl.col("stage") == "capture").row(0, named=True)
     assert '"raw":"6301"' in capture_row["record"]
-    assert reasons["server/client_loaded/holes-00001.parquet"] == "null received_at"
+    holes = quarantine.filter(pl.col("_source") == "server/client_loaded/holes-00001.parquet")
+    assert "null received_at" in holes["reason"].to_list()  # the rest are copies: superseded
     log = read_ingestion_log(lake=lake)
     assert (log["rows_in"] == log["rows_landed"] + log["rows_quarantined"]).all()
     statuses = dict(zip(log["source"], log["status"], strict=True))
-    assert statuses["server/client_loaded/holes-00001.parquet"] == "partial"
+    # a row without a receive time, the others copies of rows already landed: nothing new
+    assert statuses["server/client_loaded/holes-00001.parquet"] == "rejected"
     assert statuses["server/car_update/broken-00001.parquet"] == "rejected"
+    assert statuses["server/quarantine/x-00001.parquet"] == "rejected"  # all quarantined
     landed = table(lake, "raw", "ac_client_loaded").filter(
         pl.col("_source") == "server/client_loaded/holes-00001.parquet"
     )
-    assert landed.height == loaded.num_rows - 1 and landed["_source_row"].min() == 2
+    assert landed.height == loaded.num_rows  # RAW keeps every row as written
+    clean_from_holes = table(lake, "clean", "ac_drivers")
+    assert clean_from_holes.height > 0
     # nothing is retried or doubled on the next run
     before = quarantine.height
     run_ingest_assetto(staged, monkeypatch)
@@ -240,9 +247,9 @@ def test_a_crash_between_raw_commits_neither_loses_nor_doubles(
     recorded: tuple[Path, dict], lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     landing, _ = recorded
-    import pitwall.assetto.lake as assetto_lake
+    import pitwall.lake.commit as commit
 
-    real = assetto_lake.write_table
+    real = commit.commit_files
     calls = {"n": 0}
 
     def crashing(*args: object, **kwargs: object) -> object:
@@ -251,10 +258,10 @@ def test_a_crash_between_raw_commits_neither_loses_nor_doubles(
             raise RuntimeError("simulated crash after two RAW commits")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(assetto_lake, "write_table", crashing)
+    monkeypatch.setattr(commit, "commit_files", crashing)
     with pytest.raises(Exception, match="simulated crash"):
         run_ingest_assetto(landing, monkeypatch)
-    monkeypatch.setattr(assetto_lake, "write_table", real)
+    monkeypatch.setattr(commit, "commit_files", real)
     run_ingest_assetto(landing, monkeypatch)
     for kind in RAW_KINDS:
         files = files_of(landing, kind)

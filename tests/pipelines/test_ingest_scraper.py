@@ -2,56 +2,55 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
 import pytest
-from kedro.config import OmegaConfigLoader
-from kedro.io import DataCatalog
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
-from omegaconf.resolvers import oc
 
-from pipelines.ingest_scraper.pipeline import create_pipeline
-from pitwall.lake.delta import open_table, read_markers, read_table
+from pipelines.ingest_scraper.pipeline import site_nodes
+from pitwall.config import read_config
+from pitwall.datasets import CleanTableDataset, QuarantineTableDataset, RawTableDataset
+from pitwall.lake.delta import open_table, read_table
 from pitwall.lake.layout import get_lake
 from pitwall.lake.records import read_ingestion_log
-from pitwall.scraping.datasets import ScraperFeedsDataset
+from pitwall.scraping.config import read_scraper_config
+from pitwall.scraping.crawl import NO_DELAYS
+from pitwall.scraping.datasets import ScraperFeedDataset
+from pitwall.scraping.lake import raw_table
 from pitwall.settings import get_settings
-from tests.conftest import REPO_ROOT
 from tests.scraping.fixtures import ScraperEnv, scraper_env, website
 
 __all__ = ["scraper_env", "website"]
 
 
-def _catalog(**feeds: Any) -> DataCatalog:
-    """The pipeline's own catalog and parameters from conf (other pipelines' entries aside)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        loader = OmegaConfigLoader(
-            str(REPO_ROOT / "conf"),
-            base_env="base",
-            default_run_env="local",
-            custom_resolvers={"oc.env": oc.env},
-            config_patterns={
-                "catalog": ["catalog_ingest_scraper*"],
-                "parameters": ["parameters_ingest_scraper*"],
-            },
+def _run(*, sites: list[str] | None = None, crawl: bool = True, node: str | None = None) -> None:
+    """Run the pipeline's nodes for ``sites`` (default: all) with the catalog's datasets."""
+    config = read_scraper_config()
+    names = sites or sorted(config.sites)
+    datasets: dict[str, Any] = {
+        "params:ingest_scraper": MemoryDataset(
+            {"scraper": read_config("sources")["scraper"], "max_rejected_share": 0.5}
         )
-        config = loader["catalog"]
-        params = loader["parameters"]["ingest_scraper"]
-    config["scraper_feeds"].update(feeds)
-    catalog = DataCatalog.from_config(config)
-    catalog["params:ingest_scraper"] = params
-    return catalog
-
-
-def _run(*, node_names: list[str] | None = None, **feeds: Any) -> None:
-    pipeline = create_pipeline()
-    if node_names:
-        pipeline = pipeline.only_nodes(*node_names)
-    SequentialRunner().run(pipeline, _catalog(**feeds))
+    }
+    nodes = []
+    for name in names:
+        site = config.site(name)
+        raw = raw_table(name)
+        datasets[f"landing.scraper.{name}"] = ScraperFeedDataset(
+            site=name, crawl=crawl, settings=NO_DELAYS
+        )
+        datasets[f"raw.{raw}"] = RawTableDataset(table=raw)
+        datasets[f"quarantine.{raw}"] = QuarantineTableDataset(table=raw)
+        datasets[f"clean.{site.table}"] = CleanTableDataset(table=site.table)
+        nodes += site_nodes(site)
+    pipeline = Pipeline(nodes)
+    if node:
+        pipeline = pipeline.only_nodes(*(f"{node}_{raw_table(n)}" for n in names))
+    SequentialRunner().run(pipeline, DataCatalog(datasets))
 
 
 def _table(env: ScraperEnv, layer: str, name: str) -> pl.DataFrame:
@@ -88,12 +87,16 @@ def test_all_sites_land_in_raw_and_clean_with_counts_that_reconcile(full_run: Sc
     assert tracks.height == 10
     assert _table(scraper_env, "clean", "scraped_live_timing").height == 12
 
-    raw = _table(scraper_env, "raw", "scraper_items")
+    raw = pl.concat(
+        [_table(scraper_env, "raw", raw_table(s)) for s in read_scraper_config().sites],
+        how="diagonal_relaxed",
+    )
     assert set(raw.columns) >= {"_batch_id", "_ingested_at", "_source", "_source_row", "url"}
     log = read_ingestion_log(lake=scraper_env.lake)
     assert log.height == 4
     assert (log["rows_in"] == log["rows_landed"] + log["rows_quarantined"]).all()
-    assert log["rows_landed"].sum() == raw.height == 59 + 30 + 10 + 12
+    assert log["rows_landed"].sum() == 59 + 30 + 10 + 12
+    assert log["rows_in"].sum() == raw.height == 59 + 30 + 10 + 12 + 1  # the broken lap too
     assert dict(zip(log["source"].str.split("/").list.first(), log["status"], strict=True)) == {
         "laps": "partial",
         "standings": "ok",
@@ -104,7 +107,7 @@ def test_all_sites_land_in_raw_and_clean_with_counts_that_reconcile(full_run: Sc
 
 def test_broken_page_is_quarantined_with_reason_and_url(full_run: ScraperEnv) -> None:
     scraper_env = full_run
-    quarantine = _table(scraper_env, "quarantine", "scraper")
+    quarantine = _table(scraper_env, "quarantine", "scraper_laps")
     assert quarantine.height == 1
     row = quarantine.row(0, named=True)
     assert row["stage"] == "scrape"
@@ -122,30 +125,33 @@ def test_recrawl_adds_no_duplicates(scraper_env: ScraperEnv) -> None:
     again = _table(scraper_env, "clean", "scraped_laps").sort("lap_id")
     assert again.height == 59
     assert again.drop("_batch_id", "_ingested_at").equals(first.drop("_batch_id", "_ingested_at"))
-    markers = read_markers(scraper_env.lake.table_uri("raw", "scraper_items"))
-    assert len(markers) == 2  # two crawls, each feed landed once
-    assert _table(scraper_env, "raw", "scraper_items").height == 2 * 59
+    raw = _table(scraper_env, "raw", "scraper_laps")
+    assert raw["_batch_id"].n_unique() == 2  # two crawls, each feed landed once
+    assert raw.height == 2 * 60  # 59 laps and the broken one, each crawl
     assert read_ingestion_log()["batch_id"].n_unique() == 2
+    # the second crawl changed nothing: CLEAN got no new version
+    clean = open_table(scraper_env.lake.table_uri("clean", "scraped_laps"))
+    assert clean is not None and clean.version() == 0
 
 
 def test_each_feed_file_lands_once(scraper_env: ScraperEnv) -> None:
     _run(sites=["tracks"])
-    uri = scraper_env.lake.table_uri("raw", "scraper_items")
+    uri = scraper_env.lake.table_uri("raw", "scraper_tracks")
     table = open_table(uri)
     assert table is not None
     version = table.version()
-    assert ScraperFeedsDataset(sites=["tracks"], crawl=False).load().is_empty()
+    assert list(ScraperFeedDataset(site="tracks", crawl=False).load()) == []
     _run(sites=["tracks"], crawl=False)
     table = open_table(uri)
     assert table is not None and table.version() == version
 
 
 def test_a_run_killed_after_raw_is_completed_by_the_next(scraper_env: ScraperEnv) -> None:
-    _run(sites=["standings"], node_names=["land_scraper_raw"])
+    _run(sites=["standings"], node="land_raw")
     assert open_table(scraper_env.lake.table_uri("clean", "scraped_standings")) is None
     _run(sites=["standings"], crawl=False)
     assert _table(scraper_env, "clean", "scraped_standings").height == 30
-    assert _table(scraper_env, "raw", "scraper_items").height == 30
+    assert _table(scraper_env, "raw", "scraper_standings").height == 30
 
 
 def test_feeds_written_by_a_standalone_scrapy_crawl_are_landed_too(scraper_env: ScraperEnv) -> None:

@@ -1,4 +1,4 @@
-"""The pure nodes of ingest_scraper on hand-made frames."""
+"""The pure transformations of ingest_scraper on hand-made frames."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from pipelines.ingest_scraper.nodes import land_feed_lines, type_scraped_rows
 from pitwall.lake.ingest import QUARANTINE_SCHEMA
+from pitwall.lake.txn import Unmerged
 from pitwall.scraping.config import read_scraper_config
-from pitwall.scraping.lake import RAW_SCHEMA, SiteRows
+from pitwall.scraping.lake import ScrapedFeed, feed_batch, split_site_rows, type_site_records
 from pitwall.scraping.landing import FEED_LINE_SCHEMA
 
+AT = datetime(2026, 1, 1, tzinfo=UTC)
 
-def _lines(batch: str, kinds: list[str]) -> pl.DataFrame:
+
+def _lines(batch: str, kinds: list[str], *, seq: int = 1) -> pl.DataFrame:
     rows = [
         {
             "_batch_id": batch,
@@ -28,52 +30,67 @@ def _lines(batch: str, kinds: list[str]) -> pl.DataFrame:
         }
         for i, kind in enumerate(kinds)
     ]
-    return pl.DataFrame(rows, schema=FEED_LINE_SCHEMA)
+    frame = pl.DataFrame(rows, schema=FEED_LINE_SCHEMA)
+    return frame.with_columns(_ingested_at=pl.lit(AT), _batch_seq=pl.lit(seq, pl.Int64))
 
 
-def test_feed_lines_split_into_raw_quarantine_and_one_log_row_per_feed() -> None:
-    lines = pl.concat([_lines("a", ["record", "record", "rejected"]), _lines("b", ["record"])])
-    batch = land_feed_lines(lines, {"max_rejected_share": 0.5})
-    assert batch.markers == ("tracks/a.jsonl", "tracks/b.jsonl")
-    assert batch.raw.columns == list(RAW_SCHEMA)
-    assert batch.raw.height == 3
-    assert batch.quarantine.schema == pl.Schema(QUARANTINE_SCHEMA)
-    assert batch.quarantine["reason"].to_list() == ["bad 2"]
-    assert batch.quarantine["stage"].to_list() == ["scrape"]
-    outcomes = {o.source: o for o in batch.outcomes}
-    assert outcomes["tracks/a.jsonl"].status == "partial"
-    assert outcomes["tracks/b.jsonl"].status == "ok"
-    assert all(o.reconciles for o in batch.outcomes)
+def _pending(frame: pl.DataFrame) -> Unmerged:
+    top = int(frame["_batch_seq"].max())  # type: ignore[arg-type]
+    return Unmerged("scraper_tracks", frame.lazy(), 0, top, frame.lazy())
+
+
+def test_a_feed_file_is_one_raw_batch_of_all_its_lines() -> None:
+    lines = _lines("a", ["record", "rejected", "malformed"]).drop("_ingested_at", "_batch_seq")
+    batch = feed_batch(ScrapedFeed("tracks", "a", "tracks/a.jsonl", AT, lines=lines))
+    assert batch.table == "scraper_tracks" and batch.source == "tracks/a.jsonl"
+    assert batch.rows is not None and batch.rows.height == 3  # type: ignore[union-attr]
+    failed = feed_batch(ScrapedFeed("tracks", "c", "tracks/crawl", AT, error="crawl failed: x"))
+    assert failed.rows is None and failed.error == "crawl failed: x"
+
+
+def test_lines_split_into_quarantine_and_typed_rows() -> None:
+    site = read_scraper_config().site("tracks")
+    lines = pl.concat(
+        [_lines("a", ["record", "record", "rejected"]), _lines("b", ["record"], seq=2)]
+    )
+    quarantine, clean = split_site_rows(_pending(lines), site=site, max_rejected_share=0.5)
+    assert quarantine.rows.schema == pl.Schema(QUARANTINE_SCHEMA)
+    assert quarantine.rows["reason"].to_list() == ["bad 2"]
+    assert quarantine.rows["stage"].to_list() == ["scrape"]
+    assert set(quarantine.batches) == {"a", "b"}
+    assert clean.merged == {"scraper_tracks": 2} and clean.after == {"scraper_tracks": 0}
+    assert clean.rows.height == 2  # T0 (a and b) once, T1
 
 
 def test_a_mostly_rejected_feed_lands_nothing() -> None:
+    site = read_scraper_config().site("tracks")
     lines = _lines("a", ["record", "rejected", "rejected", "malformed"])
-    batch = land_feed_lines(lines, {"max_rejected_share": 0.5})
-    assert batch.raw.is_empty()
-    assert batch.quarantine.height == 4
-    gated = batch.quarantine.filter(pl.col("_source_row") == 1).row(0, named=True)
+    quarantine, clean = split_site_rows(_pending(lines), site=site, max_rejected_share=0.5)
+    assert clean.rows.is_empty()
+    assert quarantine.rows.height == 4
+    gated = quarantine.rows.filter(pl.col("_source_row") == 1).row(0, named=True)
     assert gated["reason"].startswith("feed rejected: more than 50%")
-    assert gated["stage"] == "land"
-    (outcome,) = batch.outcomes
-    assert (outcome.status, outcome.rows_in, outcome.rows_quarantined) == ("rejected", 4, 4)
+    assert gated["stage"] == "gate"
+    assert sorted(quarantine.rows["stage"].to_list()) == ["gate", "parse", "scrape", "scrape"]
 
 
 def test_typing_follows_the_site_columns_and_keeps_the_latest_row_per_key() -> None:
     site = read_scraper_config().site("tracks")
-    at = datetime(2026, 1, 1, tzinfo=UTC)
     raw = pl.DataFrame(
         [
-            ("b1", at, "tracks/1.jsonl", 1, "tracks", "u", '{"track":"Monza","length_km":5.7}'),
-            ("b2", at, "tracks/2.jsonl", 1, "tracks", "u", '{"track":"Monza","length_km":5.793}'),
-            ("b2", at, "tracks/2.jsonl", 2, "tracks", "u", '{"track":"Imola","turns":19}'),
+            ("b1", AT, "u", '{"track":"Monza","length_km":5.7}'),
+            ("b2", AT, "u", '{"track":"Monza","length_km":5.793}'),
+            ("b2", AT, "u", '{"track":"Imola","turns":19}'),
         ],
-        schema=RAW_SCHEMA,
+        schema={
+            "_batch_id": pl.String,
+            "_ingested_at": pl.Datetime("us", "UTC"),
+            "url": pl.String,
+            "payload": pl.String,
+        },
         orient="row",
     )
-    pending = SiteRows(site, ("tracks/1.jsonl", "tracks/2.jsonl"), raw)
-    typed = type_scraped_rows({"tracks": pending})["tracks"]
-    assert typed.markers == pending.markers
-    rows = typed.rows.sort("track")
+    rows = type_site_records(raw, site=site).sort("track")
     assert rows.columns[:4] == ["track", "country", "length_km", "turns"]
     assert rows.schema["turns"] == pl.Int64
     assert rows["track"].to_list() == ["Imola", "Monza"]

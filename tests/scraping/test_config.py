@@ -27,7 +27,7 @@ def test_website_url_and_landing_come_from_env(monkeypatch: pytest.MonkeyPatch) 
 
 
 def _block(**site: object) -> dict[str, object]:
-    base = {"spider": "table", "start_urls": ["/t.html"], "keys": ["a"], "columns": {"a": "str"}}
+    base = {"spider": "table", "start_urls": ["/t.html"], "keys": ["a"], "columns": {"a": "string"}}
     return {"base_url": "http://x", "landing_dir": "l", "sites": {"s": {**base, **site}}}
 
 
@@ -35,8 +35,14 @@ def test_a_new_table_site_is_pure_config() -> None:
     config = parse_scraper_config(_block(html_table="table", columns={"a": "int", "b": None}))
     site = config.site("s")
     assert site.columns["a"].type == "int"
-    assert site.columns["b"].type == "str"
+    assert site.columns["b"].type == "string"
     assert site.table == "scraped_s"
+
+
+def test_the_old_str_spelling_still_reads_with_a_deprecation_warning() -> None:
+    with pytest.warns(DeprecationWarning, match="'str' is deprecated"):
+        config = parse_scraper_config(_block(columns={"a": "str"}))
+    assert config.site("s").columns["a"].type == "string"
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,6 @@ def test_numbers_dates_and_whitespace() -> None:
     assert parse_value(" 1,234 ", "int") == 1234
     assert parse_value("7.004", "float") == pytest.approx(7.004)
     assert parse_value("2024-05-01", "date") == "2024-05-01"
-    assert parse_value("  Max \n Fischer ", "str") == "Max Fischer"
+    assert parse_value("  Max \n Fischer ", "string") == "Max Fischer"
     assert parse_value("   ", "int") is None
     assert clean_text(None) is None

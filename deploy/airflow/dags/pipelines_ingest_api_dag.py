@@ -29,24 +29,88 @@ PIPELINE = "ingest_api"
 )
 def ingest_api_dag():
 
-    @task.bash(task_id="land-api-raw", cwd=PROJECT, do_xcom_push=False)
-    def land_api_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_api_raw"])
+    @task.bash(task_id="land-raw-api-partner-entries", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_api_partner_entries() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_api_partner_entries"])
+
+    @task.bash(task_id="land-raw-api-partner-events", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_api_partner_events() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_api_partner_events"])
+
+    @task.bash(task_id="land-raw-api-partner-results", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_api_partner_results() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_api_partner_results"])
+
+    @task.bash(task_id="land-raw-api-partner-standings", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_api_partner_standings() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_api_partner_standings"])
+
+    @task.bash(task_id="land-raw-api-track-weather-observations", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_api_track_weather_observations() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_api_track_weather_observations"])
 
     @task.bash(
-        task_id="build-api-clean",
+        task_id="build-clean-api-partner-entries",
         cwd=PROJECT,
         do_xcom_push=False,
-        outlets=[dataset_asset("api_clean")],
+        outlets=[dataset_asset("clean.partner_entries"), dataset_asset("quarantine.api_partner_entries")],
     )
-    def build_api_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_api_clean"])
+    def build_clean_api_partner_entries() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_api_partner_entries"])
+
+    @task.bash(
+        task_id="build-clean-api-partner-events",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.partner_events"), dataset_asset("quarantine.api_partner_events")],
+    )
+    def build_clean_api_partner_events() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_api_partner_events"])
+
+    @task.bash(
+        task_id="build-clean-api-partner-results",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.partner_results"), dataset_asset("quarantine.api_partner_results")],
+    )
+    def build_clean_api_partner_results() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_api_partner_results"])
+
+    @task.bash(
+        task_id="build-clean-api-partner-standings",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.partner_standings"), dataset_asset("quarantine.api_partner_standings")],
+    )
+    def build_clean_api_partner_standings() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_api_partner_standings"])
+
+    @task.bash(
+        task_id="build-clean-api-track-weather-observations",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.track_weather"), dataset_asset("quarantine.api_track_weather_observations")],
+    )
+    def build_clean_api_track_weather_observations() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_api_track_weather_observations"])
 
     tasks = {
-        "land-api-raw": land_api_raw(),
-        "build-api-clean": build_api_clean(),
+        "land-raw-api-partner-entries": land_raw_api_partner_entries(),
+        "land-raw-api-partner-events": land_raw_api_partner_events(),
+        "land-raw-api-partner-results": land_raw_api_partner_results(),
+        "land-raw-api-partner-standings": land_raw_api_partner_standings(),
+        "land-raw-api-track-weather-observations": land_raw_api_track_weather_observations(),
+        "build-clean-api-partner-entries": build_clean_api_partner_entries(),
+        "build-clean-api-partner-events": build_clean_api_partner_events(),
+        "build-clean-api-partner-results": build_clean_api_partner_results(),
+        "build-clean-api-partner-standings": build_clean_api_partner_standings(),
+        "build-clean-api-track-weather-observations": build_clean_api_track_weather_observations(),
     }
-    tasks["land-api-raw"] >> tasks["build-api-clean"]
+    tasks["land-raw-api-partner-entries"] >> tasks["build-clean-api-partner-entries"]
+    tasks["land-raw-api-partner-events"] >> tasks["build-clean-api-partner-events"]
+    tasks["land-raw-api-partner-results"] >> tasks["build-clean-api-partner-results"]
+    tasks["land-raw-api-partner-standings"] >> tasks["build-clean-api-partner-standings"]
+    tasks["land-raw-api-track-weather-observations"] >> tasks["build-clean-api-track-weather-observations"]
 
 
 ingest_api_dag()

@@ -29,24 +29,126 @@ PIPELINE = "ingest_assetto"
 )
 def ingest_assetto_dag():
 
-    @task.bash(task_id="land-assetto-raw", cwd=PROJECT, do_xcom_push=False)
-    def land_assetto_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_assetto_raw"])
+    @task.bash(task_id="land-raw-ac-car-info", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_car_info() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_car_info"])
+
+    @task.bash(task_id="land-raw-ac-car-update", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_car_update() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_car_update"])
+
+    @task.bash(task_id="land-raw-ac-chat", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_chat() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_chat"])
+
+    @task.bash(task_id="land-raw-ac-client-event", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_client_event() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_client_event"])
+
+    @task.bash(task_id="land-raw-ac-client-loaded", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_client_loaded() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_client_loaded"])
+
+    @task.bash(task_id="land-raw-ac-connection-closed", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_connection_closed() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_connection_closed"])
+
+    @task.bash(task_id="land-raw-ac-datagrams", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_datagrams() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_datagrams"])
+
+    @task.bash(task_id="land-raw-ac-end-session", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_end_session() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_end_session"])
+
+    @task.bash(task_id="land-raw-ac-error", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_error() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_error"])
+
+    @task.bash(task_id="land-raw-ac-handshake-response", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_handshake_response() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_handshake_response"])
+
+    @task.bash(task_id="land-raw-ac-lap-completed", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_lap_completed() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_lap_completed"])
+
+    @task.bash(task_id="land-raw-ac-new-connection", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_new_connection() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_new_connection"])
+
+    @task.bash(task_id="land-raw-ac-new-session", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_new_session() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_new_session"])
+
+    @task.bash(task_id="land-raw-ac-quarantine", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_quarantine() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_quarantine"])
+
+    @task.bash(task_id="land-raw-ac-rt-car-info", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_rt_car_info() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_rt_car_info"])
+
+    @task.bash(task_id="land-raw-ac-rt-lap", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_rt_lap() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_rt_lap"])
+
+    @task.bash(task_id="land-raw-ac-session-info", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_session_info() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_session_info"])
+
+    @task.bash(task_id="land-raw-ac-version", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_ac_version() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_ac_version"])
 
     @task.bash(
-        task_id="build-assetto-clean",
+        task_id="build-clean-assetto",
         cwd=PROJECT,
         do_xcom_push=False,
-        outlets=[dataset_asset("assetto_clean")],
+        outlets=[dataset_asset("clean.ac_car_positions"), dataset_asset("clean.ac_collisions"), dataset_asset("clean.ac_drivers"), dataset_asset("clean.ac_laps"), dataset_asset("clean.ac_leaderboard"), dataset_asset("clean.ac_sessions"), dataset_asset("clean.ac_telemetry"), dataset_asset("quarantine.assetto")],
     )
-    def build_assetto_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_assetto_clean"])
+    def build_clean_assetto() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_assetto"])
 
     tasks = {
-        "land-assetto-raw": land_assetto_raw(),
-        "build-assetto-clean": build_assetto_clean(),
+        "land-raw-ac-car-info": land_raw_ac_car_info(),
+        "land-raw-ac-car-update": land_raw_ac_car_update(),
+        "land-raw-ac-chat": land_raw_ac_chat(),
+        "land-raw-ac-client-event": land_raw_ac_client_event(),
+        "land-raw-ac-client-loaded": land_raw_ac_client_loaded(),
+        "land-raw-ac-connection-closed": land_raw_ac_connection_closed(),
+        "land-raw-ac-datagrams": land_raw_ac_datagrams(),
+        "land-raw-ac-end-session": land_raw_ac_end_session(),
+        "land-raw-ac-error": land_raw_ac_error(),
+        "land-raw-ac-handshake-response": land_raw_ac_handshake_response(),
+        "land-raw-ac-lap-completed": land_raw_ac_lap_completed(),
+        "land-raw-ac-new-connection": land_raw_ac_new_connection(),
+        "land-raw-ac-new-session": land_raw_ac_new_session(),
+        "land-raw-ac-quarantine": land_raw_ac_quarantine(),
+        "land-raw-ac-rt-car-info": land_raw_ac_rt_car_info(),
+        "land-raw-ac-rt-lap": land_raw_ac_rt_lap(),
+        "land-raw-ac-session-info": land_raw_ac_session_info(),
+        "land-raw-ac-version": land_raw_ac_version(),
+        "build-clean-assetto": build_clean_assetto(),
     }
-    tasks["land-assetto-raw"] >> tasks["build-assetto-clean"]
+    tasks["land-raw-ac-car-info"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-car-update"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-chat"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-client-event"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-client-loaded"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-connection-closed"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-datagrams"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-end-session"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-error"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-handshake-response"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-lap-completed"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-new-connection"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-new-session"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-quarantine"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-rt-car-info"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-rt-lap"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-session-info"] >> tasks["build-clean-assetto"]
+    tasks["land-raw-ac-version"] >> tasks["build-clean-assetto"]
 
 
 ingest_assetto_dag()

@@ -29,24 +29,72 @@ PIPELINE = "ingest_csv"
 )
 def ingest_csv_dag():
 
-    @task.bash(task_id="land-csv-raw", cwd=PROJECT, do_xcom_push=False)
-    def land_csv_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_csv_raw"])
+    @task.bash(task_id="land-raw-csv-cars", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_csv_cars() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_csv_cars"])
+
+    @task.bash(task_id="land-raw-csv-drivers", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_csv_drivers() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_csv_drivers"])
+
+    @task.bash(task_id="land-raw-csv-lap-times", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_csv_lap_times() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_csv_lap_times"])
+
+    @task.bash(task_id="land-raw-csv-tracks", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_csv_tracks() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_csv_tracks"])
 
     @task.bash(
-        task_id="build-csv-clean",
+        task_id="build-clean-csv-cars",
         cwd=PROJECT,
         do_xcom_push=False,
-        outlets=[dataset_asset("csv_clean")],
+        outlets=[dataset_asset("clean.cars"), dataset_asset("quarantine.csv_cars")],
     )
-    def build_csv_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_csv_clean"])
+    def build_clean_csv_cars() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_csv_cars"])
+
+    @task.bash(
+        task_id="build-clean-csv-drivers",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.league_drivers"), dataset_asset("quarantine.csv_drivers")],
+    )
+    def build_clean_csv_drivers() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_csv_drivers"])
+
+    @task.bash(
+        task_id="build-clean-csv-lap-times",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.league_lap_times"), dataset_asset("quarantine.csv_lap_times")],
+    )
+    def build_clean_csv_lap_times() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_csv_lap_times"])
+
+    @task.bash(
+        task_id="build-clean-csv-tracks",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.tracks"), dataset_asset("quarantine.csv_tracks")],
+    )
+    def build_clean_csv_tracks() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_csv_tracks"])
 
     tasks = {
-        "land-csv-raw": land_csv_raw(),
-        "build-csv-clean": build_csv_clean(),
+        "land-raw-csv-cars": land_raw_csv_cars(),
+        "land-raw-csv-drivers": land_raw_csv_drivers(),
+        "land-raw-csv-lap-times": land_raw_csv_lap_times(),
+        "land-raw-csv-tracks": land_raw_csv_tracks(),
+        "build-clean-csv-cars": build_clean_csv_cars(),
+        "build-clean-csv-drivers": build_clean_csv_drivers(),
+        "build-clean-csv-lap-times": build_clean_csv_lap_times(),
+        "build-clean-csv-tracks": build_clean_csv_tracks(),
     }
-    tasks["land-csv-raw"] >> tasks["build-csv-clean"]
+    tasks["land-raw-csv-cars"] >> tasks["build-clean-csv-cars"]
+    tasks["land-raw-csv-drivers"] >> tasks["build-clean-csv-drivers"]
+    tasks["land-raw-csv-lap-times"] >> tasks["build-clean-csv-lap-times"]
+    tasks["land-raw-csv-tracks"] >> tasks["build-clean-csv-tracks"]
 
 
 ingest_csv_dag()

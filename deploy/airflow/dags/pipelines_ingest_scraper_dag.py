@@ -29,24 +29,72 @@ PIPELINE = "ingest_scraper"
 )
 def ingest_scraper_dag():
 
-    @task.bash(task_id="land-scraper-raw", cwd=PROJECT, do_xcom_push=False)
-    def land_scraper_raw() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_scraper_raw"])
+    @task.bash(task_id="land-raw-scraper-laps", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_scraper_laps() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_scraper_laps"])
+
+    @task.bash(task_id="land-raw-scraper-live-timing", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_scraper_live_timing() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_scraper_live_timing"])
+
+    @task.bash(task_id="land-raw-scraper-standings", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_scraper_standings() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_scraper_standings"])
+
+    @task.bash(task_id="land-raw-scraper-tracks", cwd=PROJECT, do_xcom_push=False)
+    def land_raw_scraper_tracks() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["land_raw_scraper_tracks"])
 
     @task.bash(
-        task_id="build-scraper-clean",
+        task_id="build-clean-scraper-laps",
         cwd=PROJECT,
         do_xcom_push=False,
-        outlets=[dataset_asset("scraper_clean")],
+        outlets=[dataset_asset("clean.scraped_laps"), dataset_asset("quarantine.scraper_laps")],
     )
-    def build_scraper_clean() -> str:
-        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_scraper_clean"])
+    def build_clean_scraper_laps() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_scraper_laps"])
+
+    @task.bash(
+        task_id="build-clean-scraper-live-timing",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.scraped_live_timing"), dataset_asset("quarantine.scraper_live_timing")],
+    )
+    def build_clean_scraper_live_timing() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_scraper_live_timing"])
+
+    @task.bash(
+        task_id="build-clean-scraper-standings",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.scraped_standings"), dataset_asset("quarantine.scraper_standings")],
+    )
+    def build_clean_scraper_standings() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_scraper_standings"])
+
+    @task.bash(
+        task_id="build-clean-scraper-tracks",
+        cwd=PROJECT,
+        do_xcom_push=False,
+        outlets=[dataset_asset("clean.scraped_tracks"), dataset_asset("quarantine.scraper_tracks")],
+    )
+    def build_clean_scraper_tracks() -> str:
+        return kedro_run(PIPELINE, env=KEDRO_ENV, nodes=["build_clean_scraper_tracks"])
 
     tasks = {
-        "land-scraper-raw": land_scraper_raw(),
-        "build-scraper-clean": build_scraper_clean(),
+        "land-raw-scraper-laps": land_raw_scraper_laps(),
+        "land-raw-scraper-live-timing": land_raw_scraper_live_timing(),
+        "land-raw-scraper-standings": land_raw_scraper_standings(),
+        "land-raw-scraper-tracks": land_raw_scraper_tracks(),
+        "build-clean-scraper-laps": build_clean_scraper_laps(),
+        "build-clean-scraper-live-timing": build_clean_scraper_live_timing(),
+        "build-clean-scraper-standings": build_clean_scraper_standings(),
+        "build-clean-scraper-tracks": build_clean_scraper_tracks(),
     }
-    tasks["land-scraper-raw"] >> tasks["build-scraper-clean"]
+    tasks["land-raw-scraper-laps"] >> tasks["build-clean-scraper-laps"]
+    tasks["land-raw-scraper-live-timing"] >> tasks["build-clean-scraper-live-timing"]
+    tasks["land-raw-scraper-standings"] >> tasks["build-clean-scraper-standings"]
+    tasks["land-raw-scraper-tracks"] >> tasks["build-clean-scraper-tracks"]
 
 
 ingest_scraper_dag()

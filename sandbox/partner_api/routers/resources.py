@@ -43,7 +43,12 @@ def _serve(
         )
         response = Response(orjson.dumps(page.body), headers=page.headers)
         response.headers["content-type"] = "application/json"
-    state.stats.count(path=request.url.path, status=response.status_code, auth=kind)
+    state.stats.count(
+        path=request.url.path,
+        status=response.status_code,
+        auth=kind,
+        since=request.query_params.get("updated_since"),
+    )
     return response
 
 

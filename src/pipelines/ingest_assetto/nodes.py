@@ -1,24 +1,34 @@
-"""Nodes of ingest_assetto: pure functions (IO is in the datasets)."""
+"""Nodes of ingest_assetto: pure functions of capture files and polars frames."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from pitwall.assetto.clean import CleanParams, build_clean
-from pitwall.assetto.lake import CleanBatch, PendingCaptures, RawBatch
-from pitwall.assetto.land import land_files
-from pitwall.assetto.landing import LandingFile
-from pitwall.lake.ingest import utc_now
+from pitwall.assetto.clean import CleanParams
+from pitwall.assetto.land import LANDED_KINDS, capture_batch, split_captures
+from pitwall.assetto.landing import CaptureFile
+from pitwall.lake.commit import CleanChunk, LandedBatch, QuarantineRows
+from pitwall.lake.txn import Unmerged
 
 
-def land_capture_files(files: list[LandingFile]) -> RawBatch:
-    """New capture files -> RAW rows with ingestion metadata, quarantine rows, log rows."""
-    return land_files(files, ingested_at=utc_now())
+def land_capture_files(files: Iterable[CaptureFile]) -> Iterator[LandedBatch]:
+    """Each new capture file of a kind as one RAW batch: its rows as the daemon wrote them."""
+    for file in files:
+        yield capture_batch(file)
 
 
-def build_clean_tables(pending: PendingCaptures, params: dict[str, Any]) -> CleanBatch:
-    """RAW rows of the pending captures -> CLEAN tables and CLEAN-stage quarantine."""
-    if not pending.markers:
-        return CleanBatch()
-    tables, quarantine = build_clean(pending.frames, CleanParams(**params))
-    return CleanBatch(markers=pending.markers, tables=tables, quarantine=quarantine)
+def build_clean_tables(
+    params: dict[str, Any], *pending: Unmerged | None
+) -> tuple[QuarantineRows | CleanChunk, ...]:
+    """The captures with RAW batches not merged yet, rebuilt: quarantine rows, then one
+    replacing chunk per CLEAN table (``ac_sessions`` last: it closes the merge).
+
+    Args:
+        params: ``ingest_assetto`` parameters.
+        *pending: the RAW tables' unmerged rows, in the order of ``LANDED_KINDS``.
+    """
+    quarantine, chunks = split_captures(
+        dict(zip(LANDED_KINDS, pending, strict=True)), CleanParams(**params)
+    )
+    return (quarantine, *chunks)

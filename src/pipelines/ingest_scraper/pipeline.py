@@ -1,19 +1,35 @@
-"""ingest_scraper: crawl the sites (subprocesses) -> RAW feed lines -> CLEAN typed per site."""
+"""ingest_scraper: per site, crawl (a subprocess) -> RAW feed lines -> quarantine + CLEAN."""
 
-from kedro.pipeline import Pipeline, node, pipeline
+from functools import partial, update_wrapper
 
-from .nodes import land_feed_lines, type_scraped_rows
+from kedro.pipeline import Node, Pipeline
+
+from pitwall.datasets.naming import landing_dataset, table_dataset
+from pitwall.scraping.config import SiteConfig, read_scraper_config
+from pitwall.scraping.lake import raw_table
+
+from .nodes import land_scraped_feeds, split_scraped_rows
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
-    return pipeline(
-        [
-            node(
-                land_feed_lines,
-                ["scraper_feeds", "params:ingest_scraper"],
-                "scraper_raw",
-                name="land_scraper_raw",
-            ),
-            node(type_scraped_rows, "scraper_raw", "scraper_clean", name="build_scraper_clean"),
-        ]
-    )
+    """Two nodes per site declared in conf (sources_sites.yml): land_raw_<t>, build_clean_<t>."""
+    sites = read_scraper_config().sites.values()
+    return Pipeline([node for site in sites for node in site_nodes(site)])
+
+
+def site_nodes(site: SiteConfig) -> list[Node]:
+    raw = raw_table(site.name)
+    return [
+        Node(
+            land_scraped_feeds,
+            landing_dataset("scraper", site.name),
+            table_dataset("raw", raw),
+            name=f"land_raw_{raw}",
+        ),
+        Node(  # outputs in commit order: quarantine first, then the CLEAN merge that closes it
+            update_wrapper(partial(split_scraped_rows, site=site.name), split_scraped_rows),
+            [table_dataset("raw", raw), "params:ingest_scraper"],
+            [table_dataset("quarantine", raw), table_dataset("clean", site.table)],
+            name=f"build_clean_{raw}",
+        ),
+    ]

@@ -53,6 +53,7 @@ def _split_bad(
             {
                 "source": row.get("_source"),
                 "source_row": row.get("_source_row"),
+                "batch_id": row.get("_batch_id"),
                 "reason": reason,
                 "record": {k: v for k, v in row.items() if not k.startswith("_")},
                 "capture_id": row.get("capture_id"),
@@ -486,18 +487,26 @@ def build_clean(
     return tables, _quarantine(bad)
 
 
+def capture_batch_id(capture: str) -> str:
+    """The batch CLEAN-stage quarantine rows of a capture's derived rows belong to (rows that
+    come from no single RAW row, e.g. a lap superseded by another with the same key)."""
+    return make_batch_id(f"{SOURCE}-clean", fingerprint=capture)
+
+
 def _quarantine(bad: list[dict[str, Any]]) -> pl.DataFrame:
+    """Rows unfit for CLEAN, each under the RAW batch it came from (its capture's otherwise)."""
     if not bad:
         return empty_quarantine()
     from pitwall.lake.ingest import utc_now
 
     now = utc_now()
     frames = []
-    by_capture: dict[str, list[dict[str, Any]]] = {}
+    by_batch: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in bad:
-        by_capture.setdefault(str(row.pop("capture_id")), []).append(row)
-    for capture, rows in by_capture.items():
-        batch = make_batch_id(f"{SOURCE}-clean", fingerprint=capture)
+        capture = str(row.pop("capture_id"))
+        batch = row.pop("batch_id", None) or capture_batch_id(capture)
+        by_batch.setdefault((str(batch), capture), []).append(row)
+    for (batch, capture), rows in by_batch.items():
         frames.append(
             quarantine_rows(rows, batch_id=batch, source=capture, ingested_at=now, stage="clean")
         )

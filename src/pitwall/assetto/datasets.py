@@ -1,62 +1,65 @@
-"""Kedro datasets of ``ingest_assetto``: the landing zone, RAW and CLEAN.
+"""The Kedro dataset of the Assetto Corsa landing zone, one per dataset kind
+(``landing.assetto.<kind>``: ``rt_car_info``, ``lap_completed``, ... and ``quarantine``, the
+daemons' own quarantine).
 
-Example catalog entries::
+Example catalog entry (a dataset factory)::
 
-    assetto_landing:
+    "landing.assetto.{kind}":
       type: pitwall.assetto.datasets.AssettoLandingDataset
+      kind: "{kind}"
       landing_dir: data/landing/assetto
-    assetto_raw:
-      type: pitwall.assetto.datasets.AssettoRawDataset
-    assetto_clean:
-      type: pitwall.assetto.datasets.AssettoCleanDataset
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 from kedro.io import AbstractDataset, DatasetError
 from kedro_datasets._typing import TablePreview
 from telemetry_capture.sink import recover_journals
 
-from pitwall.assetto.lake import (
-    CleanBatch,
-    PendingCaptures,
-    RawBatch,
-    landed_markers,
-    read_pending_captures,
-    write_clean_batch,
-    write_raw_batch,
+from pitwall.assetto.land import LANDED_KINDS
+from pitwall.assetto.landing import (
+    CaptureFile,
+    batch_id_for,
+    kind_of,
+    list_landing_files,
+    read_kind_files,
 )
-from pitwall.assetto.landing import LandingFile, list_landing_files, read_landing_files
-from pitwall.assetto.tables import CLEAN_KEYS
-from pitwall.datasets.lake_options import LakeOptions, preview_table
-from pitwall.lake.delta import open_table, scan_table
+from pitwall.assetto.tables import CAPTURE_QUARANTINE_KIND, raw_table
+from pitwall.datasets.lake_options import LakeOptions
+from pitwall.lake.delta import open_table
+from pitwall.lake.records import read_finished_batches
+from pitwall.lake.txn import read_batch_ids
 from pitwall.settings import get_settings
 
-__all__ = ["AssettoCleanDataset", "AssettoLandingDataset", "AssettoRawDataset"]
+__all__ = ["AssettoLandingDataset"]
 
 log = logging.getLogger(__name__)
 
 
-class AssettoLandingDataset(LakeOptions, AbstractDataset[None, list[LandingFile]]):
-    """Load returns the completed capture files not landed yet (read, or with their error).
+class AssettoLandingDataset(LakeOptions, AbstractDataset[None, Iterator[CaptureFile]]):
+    """Load gives the completed capture files of one kind not landed yet, read one at a time
+    (or with their error).
 
     Args:
+        kind: the dataset kind (the folder the daemons write it to).
         landing_dir: root of the capture daemons' output (relative to the project home).
     """
 
     def __init__(
         self,
         *,
+        kind: str,
         landing_dir: str,
         lake_uri: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(lake_uri=lake_uri, metadata=metadata)
+        self._kind = kind
         self._landing_dir = landing_dir
 
     @property
@@ -64,15 +67,31 @@ class AssettoLandingDataset(LakeOptions, AbstractDataset[None, list[LandingFile]
         path = Path(self._landing_dir)
         return path if path.is_absolute() else get_settings().home / path
 
-    def load(self) -> list[LandingFile]:
+    def load(self) -> Iterator[CaptureFile]:
         # Journals of captures killed before they could roll (SIGKILL, power loss) become
         # Parquet files first; captures still running are left alone (their lock is held).
         for locks in sorted(self.root.rglob(".locks")) if self.root.is_dir() else ():
             for path in recover_journals(locks.parent):
                 log.warning("recovered %s from a crashed capture's journal", path)
-        files = read_landing_files(self.root, skip=landed_markers(self.lake))
-        log.info("assetto landing: %d new file(s) under %s", len(files), self.root)
-        return files
+        return read_kind_files(self.root, self._claims, skip=self._landed())
+
+    def _landed(self) -> set[str]:
+        options = self.lake.storage_options
+        markers = [m for m, p in list_landing_files(self.root) if self._claims(kind_of(p))]
+        if not markers:
+            return set()
+        uri = self.lake.table_uri("raw", raw_table(self._kind))
+        table = open_table(uri, storage_options=options)
+        ids = {batch_id_for(m) for m in markers}
+        landed = read_batch_ids(table, storage_options=options, candidates=ids)
+        return landed | read_finished_batches(ids - landed, lake=self.lake)
+
+    def _claims(self, kind: str) -> bool:
+        """This dataset's kind; the daemons' quarantine also takes the files of no known kind
+        (they are refused, with the reason in the log)."""
+        if self._kind == CAPTURE_QUARANTINE_KIND:
+            return kind == self._kind or kind not in LANDED_KINDS
+        return kind == self._kind
 
     def save(self, data: None) -> None:
         raise DatasetError("the assetto landing zone is written by the capture daemons")
@@ -81,58 +100,13 @@ class AssettoLandingDataset(LakeOptions, AbstractDataset[None, list[LandingFile]
         return self.root.is_dir()
 
     def _describe(self) -> dict[str, Any]:
-        return {**super()._describe(), "landing_dir": self._landing_dir}
+        return {**super()._describe(), "kind": self._kind, "landing_dir": self._landing_dir}
 
     def preview(self, nrows: int = 20) -> TablePreview:
-        files = list_landing_files(self.root)[-nrows:]
-        return TablePreview({"columns": ["file"], "data": [[marker] for marker, _ in files]})
-
-
-class AssettoRawDataset(LakeOptions, AbstractDataset[PendingCaptures, RawBatch]):
-    """Save lands a :class:`RawBatch`; load returns the RAW rows of captures CLEAN lacks."""
-
-    def save(self, data: RawBatch) -> None:
-        write_raw_batch(data, lake=self.lake)
-        log.info(
-            "assetto RAW: %d file(s), %d row(s) landed, %d quarantined",
-            len(data.files),
-            sum(f.outcome.rows_landed for f in data.files),
-            sum(f.outcome.rows_quarantined for f in data.files),
-        )
-
-    def load(self) -> PendingCaptures:
-        return read_pending_captures(self.lake)
-
-    def _exists(self) -> bool:
-        return True
-
-    def preview(self, nrows: int = 20) -> TablePreview:
-        return preview_table(self.lake, "raw", "ac_lap_completed", nrows)
-
-
-class AssettoCleanDataset(LakeOptions, AbstractDataset[dict[str, pl.LazyFrame], CleanBatch]):
-    """Save merges a :class:`CleanBatch`; load scans the CLEAN ``ac_*`` tables."""
-
-    def save(self, data: CleanBatch) -> None:
-        write_clean_batch(data, lake=self.lake)
-        log.info(
-            "assetto CLEAN: %s",
-            ", ".join(f"{t} {f.height}" for t, f in data.tables.items()) or "nothing new",
-        )
-
-    def load(self) -> dict[str, pl.LazyFrame]:
-        lake = self.lake
-        out = {}
-        for table in CLEAN_KEYS:
-            uri = lake.table_uri("clean", table)
-            if open_table(uri, storage_options=lake.storage_options) is not None:
-                out[table] = scan_table(uri, storage_options=lake.storage_options)
-        return out
-
-    def _exists(self) -> bool:
-        lake = self.lake
-        uri = lake.table_uri("clean", "ac_sessions")
-        return open_table(uri, storage_options=lake.storage_options) is not None
-
-    def preview(self, nrows: int = 20) -> TablePreview:
-        return preview_table(self.lake, "clean", "ac_laps", nrows=nrows)
+        landed = self._landed()
+        files = [
+            [marker]
+            for marker, path in list_landing_files(self.root)
+            if self._claims(kind_of(path)) and batch_id_for(marker) not in landed
+        ]
+        return TablePreview({"columns": ["pending file"], "data": files[-nrows:]})

@@ -104,6 +104,7 @@ def drop_duplicate_datagrams(
                 {
                     "source": row.get("_source"),
                     "source_row": row.get("_source_row"),
+                    "batch_id": row.get("_batch_id"),
                     "reason": (
                         f"superseded: duplicate {kind} datagram, identical to the row kept "
                         f"(received {(row['received_at'] - kept['received_at']).total_seconds()}"

@@ -1,28 +1,37 @@
-"""Pure functions: landing files -> RAW rows, quarantine rows and one log row per file."""
+"""Pure functions: capture files -> RAW batches; RAW rows of captures -> CLEAN and quarantine.
+
+RAW keeps every row a daemon wrote, as written (the daemon's own quarantine too, in
+``raw.ac_quarantine``); CLEAN is rebuilt per capture: every capture with a RAW batch not
+merged yet is rebuilt from all its RAW rows (sessions, laps and distances need the whole
+capture), and its rows replace the capture's previous ones in each CLEAN table.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import orjson
 import polars as pl
 
-from pitwall.assetto.lake import LandedFile, RawBatch
-from pitwall.assetto.landing import LandingFile
-from pitwall.assetto.tables import CAPTURE_QUARANTINE_KIND, PIPELINE, SOURCE, raw_table
-from pitwall.lake.ingest import (
-    BatchOutcome,
-    BatchStatus,
-    empty_quarantine,
-    make_batch_id,
-    quarantine_rows,
-    with_ingestion_metadata,
+from pitwall.assetto.clean import CleanParams, build_clean, capture_batch_id
+from pitwall.assetto.landing import CaptureFile
+from pitwall.assetto.tables import (
+    CAPTURE_QUARANTINE_KIND,
+    CLEAN_KEYS,
+    PIPELINE,
+    QUARANTINE_TABLE,
+    RAW_KINDS,
+    raw_table,
 )
+from pitwall.lake.commit import CleanChunk, LandedBatch, QuarantineRows
+from pitwall.lake.ingest import QUARANTINE_SCHEMA, empty_quarantine, with_ingestion_metadata
+from pitwall.lake.txn import Unmerged
 
-__all__ = ["delta_compatible", "land_files"]
+__all__ = ["LANDED_KINDS", "capture_batch", "delta_compatible", "split_captures"]
 
 REQUIRED = ("received_at", "source", "capture_id")
+LANDED_KINDS: tuple[str, ...] = (*RAW_KINDS, CAPTURE_QUARANTINE_KIND)
+"""Every folder a daemon writes, each landed in its own RAW table (``raw.ac_<kind>``)."""
 
 
 def _widen(dtype: pl.DataType) -> pl.DataType:
@@ -47,6 +56,38 @@ def delta_compatible(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.cast({name: _widen(dtype) for name, dtype in frame.schema.items()})
 
 
+def capture_batch(file: CaptureFile) -> LandedBatch:
+    """A capture file as a RAW batch of its kind's table: its rows as written, with metadata.
+
+    A file that cannot be read, or lacks the columns every capture row has, is refused whole.
+    """
+    error = file.error
+    frame = file.frame
+    if frame is not None and error is None and file.kind != CAPTURE_QUARANTINE_KIND:
+        missing = [c for c in REQUIRED if c not in frame.columns]
+        if missing:
+            error = f"not a capture file: missing columns {missing}"
+    rows = None
+    if frame is not None and error is None:
+        rows = (
+            with_ingestion_metadata(
+                delta_compatible(frame).lazy(),
+                batch_id=file.batch_id,
+                source=file.marker,
+                ingested_at=file.started_at,
+            )
+        ).collect()
+    return LandedBatch(
+        raw_table(file.kind),
+        file.batch_id,
+        file.marker,
+        PIPELINE,
+        file.started_at,
+        rows=rows,
+        error=error,
+    )
+
+
 def _record(row: dict[str, Any]) -> str:
     """The original record as JSON (binary as hex) for the quarantine ``record`` column."""
     return orjson.dumps(
@@ -54,106 +95,96 @@ def _record(row: dict[str, Any]) -> str:
     ).decode()
 
 
-def _status(rows_in: int, quarantined: int) -> BatchStatus:
-    if quarantined == 0:
-        return "ok"
-    return "rejected" if quarantined >= rows_in else "partial"
-
-
-def _land_one(file: LandingFile, *, ingested_at: datetime) -> LandedFile:
-    batch_id = make_batch_id(SOURCE, fingerprint=file.marker)
-
-    def outcome(
-        rows_in: int, landed: int, quarantined: int, error: str | None = None
-    ) -> BatchOutcome:
-        return BatchOutcome(
-            batch_id=batch_id,
-            source=file.marker,
-            pipeline=PIPELINE,
-            started_at=ingested_at,
-            rows_in=rows_in,
-            rows_landed=landed,
-            rows_quarantined=quarantined,
-            status=_status(rows_in, quarantined),
-            error=error,
-        )
-
-    def quarantine(rows: list[dict[str, Any]], stage: str) -> pl.DataFrame:
-        return quarantine_rows(
-            rows, batch_id=batch_id, source=file.marker, ingested_at=ingested_at, stage=stage
-        )
-
-    frame = file.frame
-    if frame is None or file.error is not None:
-        rows = [{"source_row": None, "reason": file.error, "record": {"file": file.marker}}]
-        return LandedFile(
-            file.marker,
-            None,
-            pl.DataFrame(),
-            quarantine(rows, "land"),
-            outcome(1, 0, 1, file.error),
-        )
-    if file.kind == CAPTURE_QUARANTINE_KIND:
-        rows = [
-            {"source_row": i, "reason": f"capture: {r.get('reason')}", "record": _record(r)}
-            for i, r in enumerate(frame.iter_rows(named=True), start=1)
-        ]
-        return LandedFile(
-            file.marker,
-            None,
-            pl.DataFrame(),
-            quarantine(rows, "capture"),
-            outcome(len(rows), 0, len(rows)),
-        )
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        reason = f"missing columns {missing}"
-        rows = [
-            {
-                "source_row": None,
-                "reason": reason,
-                "record": {"file": file.marker, "columns": frame.columns},
-            }
-        ]
-        return LandedFile(
-            file.marker,
-            None,
-            pl.DataFrame(),
-            quarantine(rows, "land"),
-            outcome(frame.height, 0, frame.height, reason),
-        )
-    positioned = frame.with_row_index("_position", offset=1)
-    bad_mask = pl.any_horizontal([pl.col(c).is_null() for c in REQUIRED])
-    bad = positioned.filter(bad_mask)
-    good = positioned.filter(~bad_mask)
-    rejects = [
+def split_captures(
+    pending: dict[str, Unmerged | None], params: CleanParams
+) -> tuple[QuarantineRows, list[CleanChunk]]:
+    """RAW rows of the captures with batches not merged yet -> the new batches' quarantine
+    rows and one replacing chunk per CLEAN table, ``ac_sessions`` last (it closes the merge).
+    """
+    waiting = {kind: u for kind, u in pending.items() if u is not None and not u.is_empty}
+    new_rows = {kind: u.rows.collect() for kind, u in waiting.items()}
+    new_batches = sorted(
+        {str(b) for f in new_rows.values() for b in f.get_column("_batch_id").unique().to_list()}
+    )
+    quarantine = [_capture_rejects(new_rows.pop(CAPTURE_QUARANTINE_KIND, None))]
+    quarantine += [_unplaceable(frame) for frame in new_rows.values()]
+    captures = sorted(
         {
-            "source_row": r.pop("_position"),
-            "reason": "null " + ", ".join(c for c in REQUIRED if r.get(c) is None),
-            "record": _record(r),
+            str(c)
+            for frame in new_rows.values()
+            for c in frame.get_column("capture_id").drop_nulls().unique().to_list()
         }
-        for r in bad.iter_rows(named=True)
-    ]
-    rows = (
-        with_ingestion_metadata(
-            delta_compatible(good).lazy(),
-            batch_id=batch_id,
-            source=file.marker,
-            ingested_at=ingested_at,
-            source_row="_position",
+    )
+    frames: dict[str, pl.DataFrame] = {}
+    for kind, unmerged in pending.items():
+        if unmerged is None or kind == CAPTURE_QUARANTINE_KIND:
+            continue
+        rows = unmerged.scan.filter(
+            pl.col("capture_id").cast(pl.String).is_in(captures) & _placeable()
+        ).collect()
+        if rows.height:
+            frames[kind] = rows
+    tables, unfit = build_clean(frames, params) if frames else ({}, empty_quarantine())
+    # rows of the new RAW batches, and the rebuilt captures' own rows (derived rows superseded)
+    rebuilt = [capture_batch_id(c) for c in captures]
+    quarantine.append(unfit.filter(pl.col("_batch_id").is_in([*new_batches, *rebuilt])))
+    merged = {raw_table(k): u.top for k, u in waiting.items()}
+    after = {raw_table(k): u.after for k, u in waiting.items()}
+    chunks = [
+        CleanChunk(
+            table,
+            tables.get(table, pl.DataFrame()),
+            ("capture_id",),
+            quarantine_table=QUARANTINE_TABLE,
+            pipeline=PIPELINE,
+            mode="replace",
+            merged=merged,
+            after=after,
+            closes=table == "ac_sessions",
         )
-        .drop("_position")
-        .collect()
-    )
-    return LandedFile(
-        file.marker,
-        raw_table(file.kind),
-        rows,
-        quarantine(rejects, "land") if rejects else empty_quarantine(),
-        outcome(frame.height, rows.height, len(rejects)),
+        for table in CLEAN_KEYS
+    ]
+    rows = pl.concat(quarantine).select(list(QUARANTINE_SCHEMA))
+    return QuarantineRows(rows, (*new_batches, *rebuilt)), chunks
+
+
+def _placeable() -> pl.Expr:
+    return pl.all_horizontal([pl.col(c).is_not_null() for c in REQUIRED])
+
+
+def _as_quarantine(rows: pl.DataFrame, *, stage: str, reason: pl.Expr) -> pl.DataFrame:
+    """Rows of RAW batches in quarantine shape (each under its own batch), originals as JSON."""
+    if rows.is_empty():
+        return empty_quarantine()
+    records = [
+        _record({k: v for k, v in r.items() if not k.startswith("_")})
+        for r in rows.iter_rows(named=True)
+    ]
+    return rows.select(
+        pl.col("_batch_id").cast(pl.String),
+        pl.col("_ingested_at").cast(QUARANTINE_SCHEMA["_ingested_at"]),
+        pl.col("_source").cast(pl.String),
+        pl.col("_source_row").cast(pl.Int64),
+        pl.lit(stage).alias("stage"),
+        reason.alias("reason"),
+        pl.Series("record", records, dtype=pl.String),
     )
 
 
-def land_files(files: list[LandingFile], *, ingested_at: datetime) -> RawBatch:
-    """Turn new landing files into a batch for RAW (one log row per file)."""
-    return RawBatch(tuple(_land_one(f, ingested_at=ingested_at) for f in files))
+def _capture_rejects(frame: pl.DataFrame | None) -> pl.DataFrame:
+    """The daemon's own quarantine rows (undecodable datagrams), stage ``capture``."""
+    if frame is None:
+        return empty_quarantine()
+    reason = (
+        pl.format("capture: {}", pl.col("reason"))
+        if "reason" in frame.columns
+        else pl.lit("capture: rejected by the capture daemon")
+    )
+    return _as_quarantine(frame, stage="capture", reason=reason)
+
+
+def _unplaceable(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows without a receive time, source or capture id cannot be placed: stage ``land``."""
+    missing = [pl.when(pl.col(c).is_null()).then(pl.lit(c)) for c in REQUIRED]
+    reason = pl.format("null {}", pl.concat_str(missing, separator=", ", ignore_nulls=True))
+    return _as_quarantine(frame.filter(~_placeable()), stage="land", reason=reason)

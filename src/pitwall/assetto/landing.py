@@ -2,37 +2,43 @@
 
 Layout: ``<landing>/<any folders>/<kind>/<capture id>-<seq>.parquet`` (a daemon writes
 ``<out>/<kind>/...``). Hidden files (journals, temporary files of a running capture) are
-never listed. A file's *marker* is its path relative to the landing root.
+never listed. A file's *marker* is its path relative to the landing root: its source in RAW,
+and what its batch id is derived from.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
-from pitwall.assetto.tables import CAPTURE_QUARANTINE_KIND, RAW_KINDS
+from pitwall.assetto.tables import CAPTURE_QUARANTINE_KIND, RAW_KINDS, SOURCE
+from pitwall.lake.ingest import make_batch_id, utc_now
 
-__all__ = ["LandingFile", "list_landing_files", "read_landing_files"]
+__all__ = ["CaptureFile", "batch_id_for", "list_landing_files", "read_kind_files"]
 
 log = logging.getLogger(__name__)
+KINDS = frozenset((*RAW_KINDS, CAPTURE_QUARANTINE_KIND))
 
 
 @dataclass(frozen=True)
-class LandingFile:
-    """One completed capture file, read (``frame``) or not (``error``)."""
+class CaptureFile:
+    """One completed capture file of a kind, read (``frame``) or not (``error``)."""
 
     marker: str
     kind: str
-    capture_id: str
+    batch_id: str
+    started_at: datetime
     frame: pl.DataFrame | None = None
     error: str | None = None
 
 
-def _capture_id(path: Path) -> str:
-    return path.stem.rsplit("-", 1)[0]
+def batch_id_for(marker: str) -> str:
+    return make_batch_id(SOURCE, fingerprint=marker)
 
 
 def list_landing_files(root: Path) -> list[tuple[str, Path]]:
@@ -48,24 +54,29 @@ def list_landing_files(root: Path) -> list[tuple[str, Path]]:
     return sorted(found, key=lambda item: (item[1].name, item[0]))
 
 
-def read_landing_files(root: Path, *, skip: set[str]) -> list[LandingFile]:
-    """Read the files not in ``skip``; a file that cannot be read is returned with its error."""
-    files = []
+def kind_of(path: Path) -> str:
+    return path.parent.name
+
+
+def read_kind_files(
+    root: Path, claims: Callable[[str], bool], *, skip: set[str]
+) -> Iterator[CaptureFile]:
+    """The files of the kinds ``claims`` accepts whose batch is not in ``skip``, read one at
+    a time; a file that cannot be read, or is of no known kind, comes with its error."""
     for marker, path in list_landing_files(root):
-        if marker in skip:
+        batch = batch_id_for(marker)
+        kind = kind_of(path)
+        if not claims(kind) or batch in skip:
             continue
-        kind = path.parent.name
-        capture_id = _capture_id(path)
-        if kind not in RAW_KINDS and kind != CAPTURE_QUARANTINE_KIND:
-            files.append(
-                LandingFile(marker, kind, capture_id, error=f"unknown dataset kind {kind!r}")
-            )
+        started = utc_now()
+        if kind not in KINDS:
+            error = f"unknown dataset kind {kind!r}"
+            yield CaptureFile(marker, CAPTURE_QUARANTINE_KIND, batch, started, error=error)
             continue
         try:
             frame = pl.read_parquet(path)
-        except Exception as exc:
+        except Exception as exc:  # any unreadable file is this file's problem only
             log.warning("cannot read %s: %s", path, exc)
-            files.append(LandingFile(marker, kind, capture_id, error=f"unreadable Parquet: {exc}"))
+            yield CaptureFile(marker, kind, batch, started, error=f"unreadable Parquet: {exc}")
             continue
-        files.append(LandingFile(marker, kind, capture_id, frame=frame))
-    return files
+        yield CaptureFile(marker, kind, batch, started, frame=frame)

@@ -14,7 +14,6 @@ from pathlib import Path
 import blake3
 
 from pitwall.csvfeeds.feeds import CsvFeed
-from pitwall.settings import get_settings
 
 _CHUNK = 1 << 20
 
@@ -33,9 +32,7 @@ def list_feed_files(feed: CsvFeed) -> list[LandingFile]:
     """The files matching the feed's location glob, sorted by URI."""
     if feed.is_remote:
         return _list_s3(feed)
-    pattern = feed.location
-    if not os.path.isabs(pattern):
-        pattern = str(get_settings().home / pattern)
+    pattern = feed.local_pattern()
     found = []
     for path in sorted(glob.glob(pattern, recursive=True)):
         p = Path(path)

@@ -1,6 +1,17 @@
-"""Kedro datasets of the Pitwall lake."""
+"""Kedro datasets of the Pitwall lake: one per lake table, plus one landing dataset per source."""
 
-from pitwall.datasets.csv_feed_datasets import CsvCleanDataset, CsvLandingDataset, CsvRawDataset
 from pitwall.datasets.delta_dataset import DeltaTableDataset
+from pitwall.datasets.lake_tables import (
+    CleanTableDataset,
+    IngestionLogDataset,
+    QuarantineTableDataset,
+    RawTableDataset,
+)
 
-__all__ = ["CsvCleanDataset", "CsvLandingDataset", "CsvRawDataset", "DeltaTableDataset"]
+__all__ = [
+    "CleanTableDataset",
+    "DeltaTableDataset",
+    "IngestionLogDataset",
+    "QuarantineTableDataset",
+    "RawTableDataset",
+]

@@ -1,14 +1,14 @@
-"""Polars <-> Delta Lake IO: scan, write (append / overwrite / merge by keys), history markers."""
+"""Polars <-> Delta Lake IO: scan, write (append / overwrite / merge by keys / replace)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import polars as pl
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 from pitwall.lake.layout import Lake, Layer, get_lake
@@ -16,7 +16,6 @@ from pitwall.lake.layout import Lake, Layer, get_lake
 log = logging.getLogger(__name__)
 
 WriteMode = Literal["append", "overwrite", "merge", "replace"]
-MARKER_KEY = "pitwall.markers"
 
 
 def open_table(uri: str, *, storage_options: Mapping[str, str] | None = None) -> DeltaTable | None:
@@ -56,89 +55,106 @@ def read_table(
     return lf.collect()
 
 
+def commit_properties(
+    transactions: Iterable[Transaction] = (), metadata: Mapping[str, Any] | None = None
+) -> CommitProperties | None:
+    """Commit properties carrying application transactions (the exactly-once state)."""
+    txns = list(transactions)
+    custom = {k: str(v) for k, v in (metadata or {}).items()}
+    if not txns and not custom:
+        return None
+    return CommitProperties(app_transactions=txns or None, custom_metadata=custom or None)
+
+
 def write_table(
     data: pl.DataFrame | pl.LazyFrame,
-    uri: str,
+    uri: str | DeltaTable,
     *,
     mode: WriteMode = "append",
     keys: Sequence[str] = (),
     storage_options: Mapping[str, str] | None = None,
-    markers: Iterable[str] = (),
-    metadata: Mapping[str, Any] | None = None,
+    transactions: Iterable[Transaction] = (),
     partition_by: Sequence[str] = (),
+    compare: Sequence[str] | None = None,
 ) -> int | None:
     """Write a frame to a Delta table in one commit and return the new version.
 
     Args:
         data: rows to write. A LazyFrame is streamed (append/overwrite only).
-        uri: the table.
+        uri: the table, or a loaded snapshot of it: the commit is then based on that snapshot,
+            so a concurrent commit of the same application transaction makes it conflict.
         mode: ``append``, ``overwrite``, ``merge`` (upsert on ``keys``) or ``replace``
             (atomically swap the rows whose ``keys`` values appear in ``data``, e.g. one
-            batch's rows: re-writing a batch after a crash never doubles it).
+            capture's rows).
         keys: natural key columns for ``merge``; the replaced column for ``replace``.
         storage_options: object_store options.
-        markers: opaque ids (files, batches, cursors) committed atomically with the rows,
-            read back with :func:`read_markers`.
-        metadata: extra custom commit metadata.
+        transactions: Delta application transactions committed with the rows.
         partition_by: partition columns when the table is created.
+        compare: ``merge``: a matched row is updated only when one of these columns differs
+            (None: always). A merge that changes nothing commits nothing.
 
     Returns:
         The table version after the commit, or None when nothing was written.
     """
     options = dict(storage_options or {})
-    custom: dict[str, str] = {k: json.dumps(v) for k, v in (metadata or {}).items()}
-    marker_list = sorted(set(markers))
-    if marker_list:
-        custom[MARKER_KEY] = json.dumps(marker_list)
-    commit = CommitProperties(custom_metadata=custom) if custom else None
-    table = open_table(uri, storage_options=options)
+    commit = commit_properties(transactions)
+    table = uri if isinstance(uri, DeltaTable) else open_table(uri, storage_options=options)
+    target: str | DeltaTable = table if table is not None else str(uri)
 
     if mode == "merge" and table is not None:
         if not keys:
             raise ValueError("merge mode needs natural key columns")
         frame = data.collect() if isinstance(data, pl.LazyFrame) else data
-        if frame.is_empty() and not marker_list:
+        if frame.is_empty() and commit is None:
             return None
         frame = frame.unique(subset=list(keys), keep="last", maintain_order=True)
-        predicate = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
-        (
-            frame.write_delta(
-                uri,
-                mode="merge",
-                storage_options=options,
-                delta_merge_options={
-                    "predicate": predicate,
-                    "source_alias": "s",
-                    "target_alias": "t",
-                    "merge_schema": True,
-                    "commit_properties": commit,
-                },
-            )
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .execute()
+        before = table.version()
+        merger = table.merge(
+            frame.to_arrow(compat_level=pl.CompatLevel.oldest()),
+            predicate=" AND ".join(f't."{k}" = s."{k}"' for k in keys),
+            source_alias="s",
+            target_alias="t",
+            merge_schema=True,
+            commit_properties=commit,
         )
-        return DeltaTable(uri, storage_options=options).version()
+        known = {f.name for f in table.schema().fields}
+        changed = [c for c in (compare or ()) if c in known and c in frame.columns]
+        if compare is None or any(c not in known for c in frame.columns):
+            merger = merger.when_matched_update_all()
+        elif changed:
+            differs = " OR ".join(f'(t."{c}" IS DISTINCT FROM s."{c}")' for c in changed)
+            merger = merger.when_matched_update_all(predicate=differs)
+        merger = merger.when_not_matched_insert_all()
+        merger.execute()
+        return table.version() if table.version() != before else None
 
-    write_mode: Literal["append", "overwrite"] = "overwrite" if mode == "overwrite" else "append"
-    predicate: str | None = None
     if mode == "merge" and keys:
         data = data.unique(subset=list(keys), keep="last", maintain_order=True)
-    if mode == "replace" and table is not None:
-        predicate = _replace_predicate(data, keys)
-        write_mode = "overwrite"
-    arrow = _to_arrow_stream(data)
-    write_deltalake(
-        uri,
-        arrow,
-        mode=write_mode,
-        predicate=predicate,
-        schema_mode="overwrite" if mode == "overwrite" else "merge",
-        storage_options=options,
-        partition_by=list(partition_by) or None,
-        commit_properties=commit,
-    )
-    return DeltaTable(uri, storage_options=options).version()
+    stream = _to_arrow_stream(data)
+    store = options if table is None else None
+    partitions = list(partition_by) or None
+    if mode == "overwrite" or (mode == "replace" and table is not None):
+        write_deltalake(
+            target,
+            stream,
+            mode="overwrite",
+            predicate=_replace_predicate(data, keys) if mode == "replace" else None,
+            schema_mode="overwrite" if mode == "overwrite" else "merge",
+            storage_options=store,
+            partition_by=partitions,
+            commit_properties=commit,
+        )
+    else:
+        write_deltalake(
+            target,
+            stream,
+            mode="append",
+            schema_mode="merge",
+            storage_options=store,
+            partition_by=partitions,
+            commit_properties=commit,
+        )
+    return (table or DeltaTable(str(uri), storage_options=options)).version()
 
 
 def _replace_predicate(data: pl.DataFrame | pl.LazyFrame, keys: Sequence[str]) -> str:
@@ -148,8 +164,12 @@ def _replace_predicate(data: pl.DataFrame | pl.LazyFrame, keys: Sequence[str]) -
     values = data.get_column(key).unique().drop_nulls().to_list()
     if not values:
         return "false"
-    quoted = ", ".join(_sql_literal(v) for v in values)
-    return f'"{key}" IN ({quoted})'
+    return f'"{key}" IN ({sql_in(values)})'
+
+
+def sql_in(values: Iterable[Any]) -> str:
+    """Values as the body of a SQL ``IN (...)`` list (numbers bare, the rest quoted)."""
+    return ", ".join(_sql_literal(v) for v in values)
 
 
 def _sql_literal(value: Any) -> str:
@@ -161,8 +181,6 @@ def _sql_literal(value: Any) -> str:
 def _to_arrow_stream(data: pl.DataFrame | pl.LazyFrame) -> Any:
     if isinstance(data, pl.DataFrame):
         return data.to_arrow(compat_level=pl.CompatLevel.oldest())
-    import pyarrow as pa
-
     schema = data.collect_schema()
     empty = pl.DataFrame(schema=schema).to_arrow(compat_level=pl.CompatLevel.oldest())
 
@@ -171,19 +189,6 @@ def _to_arrow_stream(data: pl.DataFrame | pl.LazyFrame) -> Any:
             yield from chunk.to_arrow(compat_level=pl.CompatLevel.oldest()).to_batches()
 
     return pa.RecordBatchReader.from_batches(empty.schema, batches())
-
-
-def read_markers(uri: str, *, storage_options: Mapping[str, str] | None = None) -> set[str]:
-    """All markers committed to a table so far (see ``write_table(markers=...)``)."""
-    table = open_table(uri, storage_options=storage_options)
-    if table is None:
-        return set()
-    found: set[str] = set()
-    for commit in table.history():
-        raw = commit.get(MARKER_KEY)
-        if raw:
-            found.update(json.loads(raw))
-    return found
 
 
 def table_uri(layer: Layer, name: str, *, lake: Lake | None = None) -> str:

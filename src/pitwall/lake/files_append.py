@@ -4,8 +4,9 @@
 strings before writing. For the wide all-string RAW tables that made the writer the slowest
 stage of CSV landing. Here pyarrow encodes several files at once (it releases the GIL),
 writes dictionary arrays as they are (a constant metadata column then costs almost nothing),
-and the files are committed to the Delta log in one transaction, with the markers, through
-deltalake's own ``create_write_transaction``. A killed run leaves at most unreferenced files:
+and the files are committed to the Delta log in one transaction, with the application
+transactions (``txn``) that make the write exactly-once, through deltalake's own
+``create_write_transaction``. A killed run leaves at most unreferenced files:
 the table only ever sees committed ones.
 """
 
@@ -25,11 +26,12 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, DeltaTable, Field, Schema
+from deltalake import DeltaTable, Field, Schema, Transaction
+from deltalake.exceptions import CommitFailedError, DeltaError
 from deltalake.fs import DeltaStorageHandler
-from deltalake.transaction import AddAction, create_table_with_add_actions
+from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
-from pitwall.lake.delta import MARKER_KEY, open_table
+from pitwall.lake.delta import commit_properties, open_table
 from pitwall.lake.layout import is_remote_uri
 
 log = logging.getLogger(__name__)
@@ -57,8 +59,7 @@ def write_files_append(
     *,
     schema: pa.Schema,
     layout: ParquetLayout,
-    markers: Iterable[str] = (),
-    metadata: Mapping[str, str] | None = None,
+    transactions: Iterable[Transaction] = (),
     storage_options: Mapping[str, str] | None = None,
     threads: int = 2,
 ) -> int:
@@ -80,8 +81,7 @@ def write_files_append(
         staged,
         uri,
         schema=schema,
-        markers=markers,
-        metadata=metadata,
+        transactions=transactions,
         storage_options=storage_options,
     )
 
@@ -103,7 +103,7 @@ def write_files(
     filled). A failing stream removes the files it wrote.
     """
     options = dict(storage_options or {})
-    filesystem = _table_filesystem(uri, options)
+    filesystem = table_filesystem(uri, options)
     actions: list[AddAction] = []
     pending: deque[Future[AddAction]] = deque()
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="parquet") as pool:
@@ -123,7 +123,7 @@ def write_files(
     return actions
 
 
-def _table_filesystem(uri: str, options: dict[str, str]) -> pafs.FileSystem:
+def table_filesystem(uri: str, options: dict[str, str]) -> pafs.FileSystem:
     """The table's folder as a filesystem: pyarrow's own for local paths, else object_store's."""
     if not is_remote_uri(uri):
         root = Path(uri.removeprefix("file://"))
@@ -196,43 +196,56 @@ def _file_stats(meta: pq.FileMetaData, *, columns: tuple[str, ...]) -> dict[str,
 
 def commit_files(
     actions: list[AddAction],
-    uri: str,
+    uri: str | DeltaTable,
     *,
     schema: pa.Schema,
-    markers: Iterable[str] = (),
-    metadata: Mapping[str, str] | None = None,
+    transactions: Iterable[Transaction] = (),
     storage_options: Mapping[str, str] | None = None,
 ) -> int:
-    """Add the files of :func:`write_files` to the table in one commit, with the markers.
+    """Add the files of :func:`write_files` to the table in one commit, with ``transactions``.
 
-    The table is created when absent and gains the columns of ``schema`` it lacks.
+    ``uri`` may be a loaded snapshot of the table: the commit is then based on it (a concurrent
+    commit of the same application transaction makes this one conflict). The table is created
+    when absent and gains the columns of ``schema`` it lacks.
 
     Returns:
         The number of rows added.
     """
     options = dict(storage_options or {})
-    custom = dict(metadata or {})
-    marker_list = sorted(set(markers))
-    if marker_list:
-        custom[MARKER_KEY] = json.dumps(marker_list)
-    commit = CommitProperties(custom_metadata=custom or None)
+    commit = commit_properties(transactions)
     delta_schema = Schema.from_arrow(_plain(schema))
-    table = open_table(uri, storage_options=options)
+    table = uri if isinstance(uri, DeltaTable) else open_table(uri, storage_options=options)
     if table is None:
-        create_table_with_add_actions(
-            uri,
-            delta_schema,
-            actions,
-            mode="append",
-            storage_options=options,
-            commit_properties=commit,
-        )
+        try:
+            create_table_with_add_actions(
+                str(uri),
+                delta_schema,
+                actions,
+                mode="append",
+                storage_options=options,
+                commit_properties=commit,
+            )
+        except DeltaError as exc:  # a concurrent writer created it first: retry as a conflict
+            if open_table(str(uri), storage_options=options) is None:
+                raise
+            raise CommitFailedError(f"{uri}: created by a concurrent writer") from exc
     else:
         _add_missing_columns(table, delta_schema)
         table.create_write_transaction(
-            actions, mode="append", schema=delta_schema, commit_properties=commit
+            list[AddAction | RemoveAction](actions),
+            mode="append",
+            schema=table.schema(),
+            commit_properties=commit,
         )
     return sum(json.loads(a.stats)["numRecords"] for a in actions)
+
+
+def remove_files(
+    actions: list[AddAction], uri: str, *, storage_options: Mapping[str, str] | None = None
+) -> None:
+    """Remove staged files that will not be committed (best effort: vacuum gets the rest)."""
+    filesystem = table_filesystem(uri, dict(storage_options or {}))
+    _remove_quietly(filesystem, [a.path for a in actions])
 
 
 def _add_missing_columns(table: DeltaTable, schema: Schema) -> None:

@@ -15,7 +15,16 @@ from typing import Any, Literal
 import orjson
 import polars as pl
 
-METADATA_COLUMNS: tuple[str, ...] = ("_batch_id", "_ingested_at", "_source", "_source_row")
+METADATA_COLUMNS: tuple[str, ...] = (
+    "_batch_id",
+    "_ingested_at",
+    "_source",
+    "_source_row",
+    "_batch_seq",
+)
+"""Every RAW row carries these. ``_source`` is where the row came from, relative to its landing
+zone or as a URI (never a server path); ``_source_row`` its position there; ``_batch_seq`` the
+sequence number of its RAW commit (see :mod:`pitwall.lake.txn`)."""
 TIMESTAMP = pl.Datetime("us", "UTC")
 
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
@@ -28,7 +37,12 @@ QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "record": pl.String(),
 }
 
-BatchStatus = Literal["ok", "partial", "rejected", "failed", "landed_raw"]
+BatchStatus = Literal["ok", "partial", "rejected", "empty", "landed_raw"]
+"""``landed_raw``: in RAW, not yet through CLEAN (the one status that is not final).
+``empty``: the input held no records (a header-only file, an empty page). ``rejected``: nothing
+landed (the whole input was refused, its reason in ``error``, or every record was
+quarantined). ``partial``: some records quarantined. ``ok``: none."""
+FINAL_STATUSES: frozenset[str] = frozenset({"ok", "partial", "rejected", "empty"})
 
 INGESTION_LOG_TABLE = "ingestion_log"
 INGESTION_LOG_SCHEMA: dict[str, pl.DataType] = {
@@ -42,7 +56,20 @@ INGESTION_LOG_SCHEMA: dict[str, pl.DataType] = {
     "rows_quarantined": pl.Int64(),
     "status": pl.String(),
     "error": pl.String(),
+    "raw_table": pl.String(),
+    "batch_seq": pl.Int64(),
 }
+
+
+def batch_status(*, rows_in: int, rows_quarantined: int, error: str | None = None) -> BatchStatus:
+    """The final status of a batch: the one rule every source uses."""
+    if error is not None:
+        return "rejected"
+    if rows_in == 0:
+        return "empty"
+    if rows_quarantined == 0:
+        return "ok"
+    return "rejected" if rows_quarantined >= rows_in else "partial"
 
 
 def utc_now() -> datetime:
@@ -132,6 +159,8 @@ class BatchOutcome:
     status: BatchStatus = "ok"
     error: str | None = None
     finished_at: datetime = field(default_factory=utc_now)
+    raw_table: str | None = None
+    batch_seq: int | None = None
 
     @property
     def reconciles(self) -> bool:

@@ -1,14 +1,23 @@
-"""Writers for the shared bookkeeping tables: the ingestion log and quarantine tables."""
+"""Writers of the shared bookkeeping tables: the ingestion log and the quarantine tables.
+
+Both are written by every pipeline, possibly at the same time (Airflow runs DAGs in parallel):
+each write is idempotent (a batch's log row and quarantine rows are replaced, never added
+twice) and retried on commit conflicts (:mod:`pitwall.lake.conflicts`), so no entry is lost.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import polars as pl
+from deltalake import write_deltalake
 
-from pitwall.lake.delta import open_table, scan_table, write_table
+from pitwall.lake.conflicts import retry_on_conflict
+from pitwall.lake.delta import open_table, scan_table, sql_in, write_table
 from pitwall.lake.ingest import (
+    FINAL_STATUSES,
     INGESTION_LOG_TABLE,
+    QUARANTINE_SCHEMA,
     BatchOutcome,
     empty_ingestion_log,
     ingestion_log_frame,
@@ -21,13 +30,16 @@ def write_ingestion_log(outcomes: Sequence[BatchOutcome], *, lake: Lake | None =
     if not outcomes:
         return
     lake = lake or get_lake()
-    write_table(
-        ingestion_log_frame(outcomes),
-        lake.table_uri("raw", INGESTION_LOG_TABLE),
-        mode="merge",
-        keys=["batch_id"],
-        storage_options=lake.storage_options,
-    )
+    frame = ingestion_log_frame(outcomes).unique("batch_id", keep="last", maintain_order=True)
+    for attempt in retry_on_conflict():
+        with attempt:
+            write_table(
+                frame,
+                lake.table_uri("raw", INGESTION_LOG_TABLE),
+                mode="merge",
+                keys=["batch_id"],
+                storage_options=lake.storage_options,
+            )
 
 
 def read_ingestion_log(*, lake: Lake | None = None) -> pl.DataFrame:
@@ -38,34 +50,78 @@ def read_ingestion_log(*, lake: Lake | None = None) -> pl.DataFrame:
     return scan_table(uri, storage_options=lake.storage_options).collect()
 
 
-def write_quarantine(rows: pl.DataFrame, table: str, *, lake: Lake | None = None) -> None:
-    """Store quarantine rows in ``quarantine.<table>``, replacing earlier rows of the same
-    batches and stage so that re-processing a batch after a crash never doubles them."""
-    if rows.is_empty():
-        return
-    lake = lake or get_lake()
-    uri = lake.table_uri("quarantine", table)
-    for stage, part in rows.partition_by("stage", as_dict=True).items():
-        existing = open_table(uri, storage_options=lake.storage_options)
-        if existing is None:
-            write_table(part, uri, storage_options=lake.storage_options)
-            continue
-        batches = part.get_column("_batch_id").unique().to_list()
-        _replace_stage(part, uri, batches=batches, stage=str(stage[0]), lake=lake)
-
-
-def _replace_stage(
-    part: pl.DataFrame, uri: str, *, batches: list[str], stage: str, lake: Lake
-) -> None:
-    from deltalake import write_deltalake
-
-    quoted = ", ".join("'" + b.replace("'", "''") + "'" for b in batches)
-    safe_stage = stage.replace("'", "''")
-    write_deltalake(
-        uri,
-        part.to_arrow(compat_level=pl.CompatLevel.oldest()),
-        mode="overwrite",
-        predicate=f"_batch_id IN ({quoted}) AND stage = '{safe_stage}'",
-        schema_mode="merge",
-        storage_options=lake.storage_options,
+def read_finished_batches(batch_ids: Collection[str], *, lake: Lake | None = None) -> set[str]:
+    """Those of ``batch_ids`` whose log row has a final status (inputs refused whole or empty
+    land nothing in RAW: the log is where they are known)."""
+    if not batch_ids:
+        return set()
+    done = read_ingestion_log(lake=lake).filter(
+        pl.col("batch_id").is_in(sorted(batch_ids)) & pl.col("status").is_in(sorted(FINAL_STATUSES))
     )
+    return set(done.get_column("batch_id").to_list())
+
+
+def write_quarantine(
+    rows: pl.DataFrame,
+    table: str,
+    *,
+    batches: Collection[str] | None = None,
+    append: bool = False,
+    lake: Lake | None = None,
+) -> None:
+    """Store quarantine rows in ``quarantine.<table>``, replacing every earlier row of the same
+    batches: writing a batch's quarantine again (a re-run after a crash) never doubles it.
+
+    Args:
+        rows: rows in :data:`~pitwall.lake.ingest.QUARANTINE_SCHEMA`.
+        table: the quarantine table.
+        batches: the batches whose rows ``rows`` replace (default: those in ``rows``); a batch
+            listed here with no row in ``rows`` loses its earlier rows.
+        append: add ``rows`` to the batches' rows instead (the later chunks of a batch whose
+            first chunk replaced its rows).
+        lake: the lake (default: the project's).
+    """
+    lake = lake or get_lake()
+    if append:
+        if not rows.is_empty():
+            data = rows.select(list(QUARANTINE_SCHEMA)).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
+            uri = lake.table_uri("quarantine", table)
+            for attempt in retry_on_conflict():
+                with attempt:
+                    write_table(data, uri, storage_options=lake.storage_options)
+        return
+    wanted = sorted(set(batches) if batches is not None else _batches_of(rows))
+    if not wanted:
+        return
+    uri = lake.table_uri("quarantine", table)
+    data = rows.select(list(QUARANTINE_SCHEMA)).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
+    for attempt in retry_on_conflict():
+        with attempt:
+            existing = open_table(uri, storage_options=lake.storage_options)
+            if existing is None:
+                if data.is_empty():
+                    return
+                write_table(data, uri, storage_options=lake.storage_options)
+                return
+            if data.is_empty() and not _holds_any(uri, wanted, lake=lake):
+                return  # nothing to add, nothing to remove: no commit
+            write_deltalake(
+                existing,
+                data.to_arrow(compat_level=pl.CompatLevel.oldest()),
+                mode="overwrite",
+                predicate=f"_batch_id IN ({sql_in(wanted)})",
+                schema_mode="merge",
+            )
+
+
+def _batches_of(rows: pl.DataFrame) -> set[str]:
+    if rows.is_empty():
+        return set()
+    return set(rows.get_column("_batch_id").drop_nulls().to_list())
+
+
+def _holds_any(uri: str, batches: list[str], *, lake: Lake) -> bool:
+    hits = scan_table(uri, storage_options=lake.storage_options).filter(
+        pl.col("_batch_id").is_in(batches)
+    )
+    return bool(hits.select(pl.len()).collect().item())

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pitwall.settings import get_settings
+from pitwall.config import read_parameters
 
 MirrorSchema = Literal["raw", "clean"]
 PARAMETERS_KEY = "mirror_postgres"
@@ -45,12 +45,4 @@ class MirrorOptions(BaseModel):
 
 def read_mirror_options(home: Path | None = None) -> MirrorOptions:
     """The ``mirror_postgres`` parameters of the project's Kedro config (base + local)."""
-    from pipelines import settings as project  # the Kedro project's config loader setup
-
-    root = home or get_settings().home
-    loader = project.CONFIG_LOADER_CLASS(
-        conf_source=str(root / "conf"),
-        **project.CONFIG_LOADER_ARGS,  # type: ignore[arg-type]
-    )
-    params = loader["parameters"].get(PARAMETERS_KEY) or {}
-    return MirrorOptions.model_validate(params)
+    return MirrorOptions.model_validate(read_parameters(PARAMETERS_KEY, home=home))

@@ -1,17 +1,20 @@
-"""What moves between the ingest_api nodes and datasets: RAW chunks and typed outcomes."""
+"""ingest_api's transformations: fetched pages -> RAW batches; RAW rows -> quarantine + CLEAN."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import polars as pl
 
-from pitwall.lake.ingest import utc_now
-from pitwall.rest.columns import type_records
-from pitwall.rest.records import RawChunk, RawPage, raw_rows
+from pitwall.lake.commit import CleanChunk, LandedBatch, QuarantineRows
+from pitwall.lake.ingest import QUARANTINE_SCHEMA, utc_now
+from pitwall.lake.txn import BATCH_SEQ, Unmerged
+from pitwall.rest.columns import clean_schema, type_records
+from pitwall.rest.records import RawPage, raw_rows
 from pitwall.rest.spec import EndpointSpec
+
+PIPELINE = "ingest_api"
 
 T = TypeVar("T")
 
@@ -20,47 +23,36 @@ def raw_table_name(source: str, endpoint: str) -> str:
     return f"api_{source}_{endpoint}"
 
 
-@dataclass(frozen=True)
-class PendingRecords:
-    """RAW rows of one endpoint that CLEAN has not absorbed yet."""
+def chunk_pages(
+    pages: Iterable[RawPage], *, max_records: int, raw_table: str
+) -> Iterator[LandedBatch]:
+    """Group consecutive pages of one endpoint into RAW batches of about ``max_records``.
 
-    source: str
-    endpoint: str
-    spec: EndpointSpec
-    rows: pl.DataFrame
-    batches: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CleanOutcome:
-    """Typed rows, rejected rows, and the RAW batches they account for."""
-
-    source: str
-    endpoint: str
-    spec: EndpointSpec
-    clean: pl.DataFrame
-    rejected: pl.DataFrame
-    rows_in: dict[str, int]  # per batch
-
-
-def chunk_pages(pages: Iterable[RawPage], *, max_records: int) -> Iterator[RawChunk]:
-    """Group consecutive pages of one endpoint into RAW chunks of about ``max_records``.
-
-    The chunk that ends the stream is marked ``last``; it also ends a stream whose fetching
+    The batch that ends the stream is marked ``last``; it also ends a stream whose fetching
     failed (the complete pages before the error are committed, then the error propagates).
+    Each batch names the RAW seq its fetch started from: records a concurrent run landed
+    meanwhile are dropped at commit (``LandedBatch.since_seq``).
     """
     group: list[RawPage] = []
     size = 0
 
-    def flush(*, last: bool) -> RawChunk:
+    def flush(*, last: bool) -> LandedBatch:
         first = group[0]
-        chunk = raw_rows(group, source_url=first.endpoint_url, ingested_at=utc_now())
-        return replace(chunk, last=last)
+        started = utc_now()
+        chunk = raw_rows(group, source_url=first.endpoint_url, ingested_at=started)
+        return LandedBatch(
+            raw_table,
+            chunk.batch_id,
+            f"{first.source}.{first.endpoint}",
+            PIPELINE,
+            started,
+            rows=chunk.rows,
+            since_seq=first.stream_seq,
+            dedupe_on="record_hash",
+            last=last,
+        )
 
     for page, end in _with_end(p for p in pages if p.size):
-        if group and (page.source, page.endpoint) != (group[0].source, group[0].endpoint):
-            yield flush(last=False)
-            group, size = [], 0
         group.append(page)
         size += page.size
         if size >= max_records or end:
@@ -89,13 +81,22 @@ def _with_end(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
         held = item
 
 
-def type_pending(pending: PendingRecords) -> CleanOutcome:
-    """Type one endpoint's pending RAW rows (latest version of a key wins at merge)."""
-    typed = type_records(pending.rows, endpoint=pending.spec)
-    counts = pending.rows.group_by("_batch_id").len()
-    rows_in = dict(zip(counts["_batch_id"].to_list(), counts["len"].to_list(), strict=True))
-    for batch in pending.batches:
-        rows_in.setdefault(batch, 0)
-    return CleanOutcome(
-        pending.source, pending.endpoint, pending.spec, typed.clean, typed.rejected, rows_in
+def split_endpoint_rows(
+    pending: Unmerged, *, endpoint: EndpointSpec, quarantine_table: str
+) -> tuple[QuarantineRows, CleanChunk]:
+    """An endpoint's RAW rows not merged yet -> rejected rows (quarantine, stage ``type``) and
+    typed rows, merged in one go (the latest version of a key wins)."""
+    rows = pending.rows.sort(BATCH_SEQ, "_source_row").collect()
+    typed = type_records(rows, endpoint=endpoint)
+    batches = tuple(rows.get_column("_batch_id").cast(pl.String).unique().sort().to_list())
+    quarantine = typed.rejected.with_columns(stage=pl.lit("type")).select(list(QUARANTINE_SCHEMA))
+    clean = CleanChunk(
+        endpoint.clean_table,
+        typed.clean.cast(clean_schema(endpoint)),  # type: ignore[arg-type]
+        tuple(endpoint.key),
+        quarantine_table=quarantine_table,
+        pipeline=PIPELINE,
+        merged={pending.table: pending.top},
+        after={pending.table: pending.after},
     )
+    return QuarantineRows(quarantine, batches), clean

@@ -91,13 +91,14 @@ class RawPage:
     requested_at: datetime
     endpoint_url: str  # base URL + path, no query
     rows: pl.DataFrame  # record, record_hash, cursor_value
+    stream_seq: int = 0  # the RAW table's seq when the fetch started (see LandedBatch.since_seq)
 
     @property
     def size(self) -> int:
         return self.rows.height
 
 
-def raw_page(page: FetchedPage) -> RawPage:
+def raw_page(page: FetchedPage, *, stream_seq: int = 0) -> RawPage:
     """The page's RAW columns."""
     rows = record_rows(page.raw_records, page.cursors, canonical=page.cursor_field is None)
     return RawPage(
@@ -108,6 +109,7 @@ def raw_page(page: FetchedPage) -> RawPage:
         page.requested_at,
         page.endpoint_url,
         rows,
+        stream_seq,
     )
 
 
@@ -140,18 +142,10 @@ def keep_new(page: RawPage, landed: Collection[str], *, cursor: str | None) -> R
 
 @dataclass(frozen=True)
 class RawChunk:
-    """RAW rows of one endpoint committed together with the cursor they reach."""
+    """RAW rows of consecutive pages of one endpoint: one batch."""
 
-    source: str
-    endpoint: str
     batch_id: str
     rows: pl.DataFrame
-    cursor: str | None
-    last: bool = False  # no chunk follows in this load (the page stream ended or failed)
-
-    @property
-    def table_key(self) -> str:
-        return f"{self.source}.{self.endpoint}"
 
 
 def raw_rows(
@@ -183,6 +177,4 @@ def raw_rows(
     rows = with_ingestion_metadata(
         frame.lazy(), batch_id=batch_id, source=source_url, ingested_at=ingested_at
     ).collect()
-    cursors = records.get_column("cursor_value").drop_nulls()
-    last = cursors[-1] if len(cursors) else None
-    return RawChunk(first.source, first.endpoint, batch_id, rows, last)
+    return RawChunk(batch_id, rows)

@@ -25,22 +25,10 @@ REDACTED_LOGGERS = (
 
 
 def read_project_credentials() -> Mapping[str, Any]:
-    """``conf/local/credentials.yml`` (and other credentials* files) of the project, via Kedro."""
-    from kedro.config import MissingConfigException, OmegaConfigLoader
-    from omegaconf.resolvers import oc
+    """``conf/local/credentials.yml`` (and other credentials* files) of the project."""
+    from pitwall.config import read_config
 
-    from pitwall.settings import get_settings
-
-    conf = get_settings().home / "conf"
-    if not conf.is_dir():
-        return {}
-    loader = OmegaConfigLoader(
-        str(conf), base_env="base", default_run_env="local", custom_resolvers={"oc.env": oc.env}
-    )
-    try:
-        return loader["credentials"]
-    except MissingConfigException:
-        return {}
+    return read_config("credentials")
 
 
 def resolve_secret(

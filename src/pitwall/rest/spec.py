@@ -1,4 +1,4 @@
-"""Declarative REST sources (conf ``_api_sources``), validated with pydantic.
+"""Declarative REST sources (conf ``api_sources``: sources_api.yml), validated with pydantic.
 
 A source is a base URL, one auth, HTTP behaviour (timeouts, rate limit, retries) and named
 endpoints. An endpoint is a path, a paginator, a record selector, an optional incremental
@@ -197,5 +197,12 @@ class SourceSpec(_Spec):
 
 
 def parse_sources(sources: Mapping[str, Any]) -> dict[str, SourceSpec]:
-    """Validate the ``_api_sources`` mapping of the catalog."""
+    """Validate the ``api_sources`` mapping (conf/base/sources_api.yml)."""
     return {name: SourceSpec.model_validate(spec) for name, spec in sources.items()}
+
+
+def read_api_sources() -> dict[str, SourceSpec]:
+    """The REST sources declared in the project's conf (``api_sources`` in sources_api.yml)."""
+    from pitwall.config import read_config
+
+    return parse_sources(read_config("sources").get("api_sources") or {})

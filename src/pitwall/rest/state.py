@@ -1,31 +1,21 @@
-"""Incremental state kept in the lake itself (Delta commit markers), never beside it.
+"""Incremental state of a REST endpoint, derived from what its RAW table holds (never kept
+beside the lake, nor in commit metadata, which checkpoints drop).
 
-* RAW commits carry ``batch:<id>`` and ``cursor:<last value>``: the cursor moves exactly
-  when the rows it covers land.
-* CLEAN commits carry the ``batch:<id>`` of every RAW batch they absorbed: RAW rows of other
-  batches are pending.
+* The cursor is the newest ``cursor_value`` RAW holds: it moves exactly when the rows it
+  covers land, and survives checkpoints, log cleanup, VACUUM and OPTIMIZE like the rows do.
+* The records a new fetch may return again (the ties at the cursor boundary, or every record
+  of a snapshot endpoint) are recognised by their hashes, also read from RAW.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
 import polars as pl
 
-from pitwall.lake.delta import open_table, read_markers, scan_table
+from pitwall.lake.delta import open_table, scan_table
 from pitwall.rest.records import canonical_hash
-
-BATCH = "batch:"
-CURSOR = "cursor:"
-
-
-def batch_marker(batch_id: str) -> str:
-    return f"{BATCH}{batch_id}"
-
-
-def cursor_marker(value: str) -> str:
-    return f"{CURSOR}{value}"
 
 
 def _order(value: str) -> tuple[int, float, str]:
@@ -40,18 +30,22 @@ def _order(value: str) -> tuple[int, float, str]:
         return (2, 0.0, value)
 
 
-def latest_cursor(markers: Iterable[str]) -> str | None:
-    values = [m.removeprefix(CURSOR) for m in markers if m.startswith(CURSOR)]
+def latest_cursor(values: list[str]) -> str | None:
     return max(values, key=_order) if values else None
 
 
-def batches_of(markers: Iterable[str]) -> set[str]:
-    return {m.removeprefix(BATCH) for m in markers if m.startswith(BATCH)}
-
-
 def read_cursor(raw_uri: str, *, storage_options: Mapping[str, str]) -> str | None:
-    """The last cursor value committed with RAW rows, or None before the first run."""
-    return latest_cursor(read_markers(raw_uri, storage_options=storage_options))
+    """The newest cursor value landed in RAW, or None before the first landing."""
+    if open_table(raw_uri, storage_options=storage_options) is None:
+        return None
+    values = (
+        scan_table(raw_uri, storage_options=storage_options)
+        .select(pl.col("cursor_value").drop_nulls().unique())
+        .collect()
+        .to_series()
+        .to_list()
+    )
+    return latest_cursor(values)
 
 
 def read_landed_hashes(
@@ -73,16 +67,3 @@ def read_landed_hashes(
         texts = lf.filter(pl.col("cursor_value") == cursor).select("record").collect()
         return {canonical_hash(t) for t in texts.to_series().to_list()}
     return set(lf.select("record_hash").collect().to_series().to_list())
-
-
-def read_pending(
-    raw_uri: str, clean_uri: str, *, storage_options: Mapping[str, str]
-) -> pl.DataFrame | None:
-    """RAW rows of batches CLEAN has not absorbed yet, in landing order (None: no RAW)."""
-    if open_table(raw_uri, storage_options=storage_options) is None:
-        return None
-    done = sorted(batches_of(read_markers(clean_uri, storage_options=storage_options)))
-    lf = scan_table(raw_uri, storage_options=storage_options)
-    if done:
-        lf = lf.filter(~pl.col("_batch_id").is_in(done))
-    return lf.sort("_ingested_at", "_batch_id", "_source_row").collect()

@@ -5,8 +5,6 @@ a new site of a known shape (e.g. a ``table`` site) is added in conf, not in cod
 
 from __future__ import annotations
 
-import os
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -14,9 +12,11 @@ from urllib.parse import urljoin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pitwall.column_specs import expand_type_shorthand
+from pitwall.config import read_config
 from pitwall.settings import get_settings
 
-ColumnType = Literal["str", "int", "float", "date", "duration_ms"]
+ColumnType = Literal["string", "int", "float", "date", "duration_ms"]
 
 
 class ColumnSpec(BaseModel):
@@ -24,7 +24,7 @@ class ColumnSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    type: ColumnType = "str"
+    type: ColumnType = "string"
     required: bool = False
     field: str = ""
     """Name of the extracted text field (default: the column name)."""
@@ -59,10 +59,10 @@ class SiteConfig(BaseModel):
     @field_validator("columns", mode="before")
     @classmethod
     def _fill_fields(cls, value: Mapping[str, Any]) -> dict[str, Any]:
-        # "driver: str" is shorthand for {"type": "str"}; field defaults to the column name
+        # "driver: string" is shorthand for {"type": "string"}; field defaults to the name
         out: dict[str, Any] = {}
-        for name, spec in value.items():
-            spec = {"type": spec} if isinstance(spec, str) else dict(spec or {})
+        for name, spec in expand_type_shorthand(value).items():
+            spec = dict(spec or {})
             spec.setdefault("field", name)
             out[name] = spec
         return out
@@ -120,28 +120,11 @@ def parse_scraper_config(config: Mapping[str, Any], *, home: Path | None = None)
     return parsed.model_copy(update={"landing_dir": landing})
 
 
-def _read_conf(conf_source: str, env: str) -> dict[str, Any]:
-    from kedro.config import OmegaConfigLoader
-    from omegaconf.resolvers import oc
-
-    with warnings.catch_warnings():  # kedro registers resolvers with a deprecated omegaconf API
-        warnings.simplefilter("ignore", UserWarning)
-        loader = OmegaConfigLoader(
-            conf_source=conf_source,
-            base_env="base",
-            default_run_env=env,
-            custom_resolvers={"oc.env": oc.env},
-            config_patterns={"sources": ["sources*", "sources*/**"]},
-        )
-        return dict(loader["sources"].get("scraper") or {})
-
-
 def read_scraper_config(*, home: Path | None = None, env: str | None = None) -> ScraperConfig:
     """The ``scraper`` block of the project's ``sources`` conf (``base`` + ``local`` or
     ``KEDRO_ENV``); env vars such as ``PITWALL_WEBSITE_URL`` are resolved by ``oc.env``."""
     root = home or get_settings().home
-    env = env or os.environ.get("KEDRO_ENV") or "local"
-    raw = _read_conf(str(root / "conf"), env)
+    raw = dict(read_config("sources", home=root, env=env).get("scraper") or {})
     if not raw:
         raise KeyError(f"no 'scraper' block in {root / 'conf'}/*/sources*.yml")
     return parse_scraper_config(raw, home=root)

@@ -1,121 +1,129 @@
-"""Scraped data in the lake.
+"""Scraped data in the lake, per site.
 
-- RAW ``raw.scraper_items``: one row per valid feed line (site, page URL, record as JSON) plus
-  the ingestion metadata. Each feed file lands once: its marker is committed with its rows.
-- quarantine ``quarantine.scraper``: rejected items (reason, page URL, extracted text) and
-  malformed lines.
-- CLEAN ``clean.<site table>``: typed per the site's columns, merged by the site's keys. CLEAN
-  commits the feed markers it merged, so RAW feeds not merged yet are picked up next run.
-
-Order of writes for a landing batch (each idempotent, so an interrupted run is simply rerun):
-quarantine (rows of a batch replaced) -> ingestion log (merged by batch id) -> RAW append with
-the feeds' markers. Until the RAW commit, the feeds count as not landed.
+- RAW ``raw.scraper_<site>``: one row per line of each feed file, as the crawl wrote it
+  (``kind`` record / rejected / malformed, page URL, payload) plus the ingestion metadata.
+  Each feed file is one batch and lands once.
+- quarantine ``quarantine.scraper_<site>``: items the spider's validation rejected (stage
+  ``scrape``), malformed feed lines (``parse``) and every line of a feed whose share of
+  rejected items says the page layout changed (``gate``), each with its reason and original.
+- CLEAN ``clean.<site table>``: records typed per the site's columns, merged by its keys.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
-from pitwall.lake.delta import open_table, read_markers, scan_table, write_table
-from pitwall.lake.ingest import TIMESTAMP, BatchOutcome
-from pitwall.lake.layout import Lake
-from pitwall.lake.records import write_ingestion_log, write_quarantine
+from pitwall.lake.commit import CleanChunk, LandedBatch, QuarantineRows
+from pitwall.lake.ingest import QUARANTINE_SCHEMA, with_ingestion_metadata
+from pitwall.lake.txn import BATCH_SEQ, Unmerged
 from pitwall.scraping.config import SiteConfig
 
-RAW_TABLE = "scraper_items"
-QUARANTINE_TABLE = "scraper"
 PIPELINE = "ingest_scraper"
-RAW_SCHEMA: dict[str, pl.DataType] = {
-    "_batch_id": pl.String(),
-    "_ingested_at": TIMESTAMP,
-    "_source": pl.String(),
-    "_source_row": pl.Int64(),
-    "site": pl.String(),
-    "url": pl.String(),
-    "data": pl.String(),
+STAGES = {"rejected": "scrape", "malformed": "parse", "gated": "gate"}
+JSON_DTYPES: dict[str, pl.DataType] = {
+    "string": pl.String(),
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+    "date": pl.String(),  # ISO text in the feed, made a Date below
+    "duration_ms": pl.Int64(),
 }
 
 
-@dataclass(frozen=True)
-class FeedBatch:
-    """New feed files made into lake rows: what lands in RAW, quarantine and the log."""
-
-    markers: tuple[str, ...]
-    raw: pl.DataFrame
-    quarantine: pl.DataFrame
-    outcomes: tuple[BatchOutcome, ...]
+def raw_table(site: str) -> str:
+    return f"scraper_{site}"
 
 
 @dataclass(frozen=True)
-class SiteRows:
-    """Rows of one site on their way to CLEAN, and the feed markers they come from."""
+class ScrapedFeed:
+    """One feed file not landed yet (or a crawl that failed: ``error``)."""
 
-    site: SiteConfig
-    markers: tuple[str, ...]
-    rows: pl.DataFrame
-
-
-def raw_uri(lake: Lake) -> str:
-    return lake.table_uri("raw", RAW_TABLE)
-
-
-def clean_uri(site: SiteConfig, lake: Lake) -> str:
-    return lake.table_uri("clean", site.table)
+    site: str
+    batch_id: str
+    source: str
+    started_at: datetime
+    lines: pl.DataFrame | None = None
+    error: str | None = None
 
 
-def landed_markers(lake: Lake) -> set[str]:
-    """Feed files already landed in RAW (``<site>/<file name>``)."""
-    return read_markers(raw_uri(lake), storage_options=lake.storage_options)
-
-
-def write_feed_batch(batch: FeedBatch, *, lake: Lake) -> None:
-    """Land a batch: quarantine, ingestion log, then RAW rows with the feeds' markers."""
-    if not batch.markers:
-        return
-    write_quarantine(batch.quarantine, QUARANTINE_TABLE, lake=lake)
-    write_ingestion_log(list(batch.outcomes), lake=lake)
-    write_table(
-        batch.raw.select(list(RAW_SCHEMA)).cast(RAW_SCHEMA),  # type: ignore[arg-type]
-        raw_uri(lake),
-        mode="append",
-        markers=batch.markers,
-        storage_options=lake.storage_options,
+def feed_batch(feed: ScrapedFeed) -> LandedBatch:
+    """A feed file as a RAW batch: its lines as written, with the ingestion metadata."""
+    rows = None
+    if feed.lines is not None:
+        rows = with_ingestion_metadata(
+            feed.lines.lazy().drop("_batch_id", "_source", strict=False),
+            batch_id=feed.batch_id,
+            source=feed.source,
+            ingested_at=feed.started_at,
+            source_row="_source_row",
+        ).collect()
+    return LandedBatch(
+        raw_table(feed.site),
+        feed.batch_id,
+        feed.source,
+        PIPELINE,
+        feed.started_at,
+        rows=rows,
+        error=feed.error,
     )
 
 
-def read_unmerged(site: SiteConfig, *, lake: Lake) -> SiteRows | None:
-    """The RAW rows of the site's feeds that CLEAN has not merged yet (None: nothing pending)."""
-    options = lake.storage_options
-    landed = {m for m in landed_markers(lake) if m.split("/", 1)[0] == site.name}
-    pending = sorted(landed - read_markers(clean_uri(site, lake), storage_options=options))
-    if not pending:
-        return None
-    rows = (
-        scan_table(raw_uri(lake), storage_options=options)
-        .filter(pl.col("_source").is_in(pending))
-        .collect()
+def split_site_rows(
+    pending: Unmerged, *, site: SiteConfig, max_rejected_share: float
+) -> tuple[QuarantineRows, CleanChunk]:
+    """A site's RAW lines not merged yet -> quarantine rows and typed CLEAN rows.
+
+    A feed whose share of rejected items exceeds ``max_rejected_share`` (a changed page
+    layout, say) lands nothing: all its lines go to quarantine.
+    """
+    lines = pending.rows.sort(BATCH_SEQ, "_source_row").collect()
+    per_feed = lines.group_by("_batch_id").agg(
+        rows_in=pl.len(), rows_ok=(pl.col("kind") == "record").sum()
     )
-    return SiteRows(site, tuple(pending), rows)
-
-
-def write_clean_rows(rows: SiteRows, *, lake: Lake) -> None:
-    """Merge typed rows into the site's CLEAN table by its keys, committing their markers."""
-    uri = clean_uri(rows.site, lake)
-    exists = open_table(uri, storage_options=lake.storage_options) is not None
-    write_table(
-        rows.rows,
-        uri,
-        mode="merge" if exists and not rows.rows.is_empty() else "append",
-        keys=rows.site.keys,
-        markers=rows.markers,
-        storage_options=lake.storage_options,
+    gated = per_feed.filter(1 - pl.col("rows_ok") / pl.col("rows_in") > max_rejected_share)
+    lines = lines.with_columns(
+        pl.when(
+            pl.col("_batch_id").is_in(gated["_batch_id"].implode()) & (pl.col("kind") == "record")
+        )
+        .then(pl.lit("gated"))
+        .otherwise(pl.col("kind"))
+        .alias("kind")
     )
+    gate = f"feed rejected: more than {max_rejected_share:.0%} of its items failed validation"
+    bad = lines.filter(pl.col("kind") != "record")
+    quarantine = bad.select(
+        pl.col("_batch_id").cast(pl.String),
+        pl.col("_ingested_at").cast(QUARANTINE_SCHEMA["_ingested_at"]),
+        pl.col("_source").cast(pl.String),
+        pl.col("_source_row").cast(pl.Int64),
+        pl.col("kind").replace_strict(STAGES).alias("stage"),
+        pl.when(pl.col("kind") == "gated").then(pl.lit(gate)).otherwise("reason").alias("reason"),
+        pl.col("payload").alias("record"),
+    )
+    batches = tuple(lines.get_column("_batch_id").cast(pl.String).unique().sort().to_list())
+    clean = CleanChunk(
+        site.table,
+        type_site_records(lines.filter(pl.col("kind") == "record"), site=site),
+        tuple(site.keys),
+        quarantine_table=raw_table(site.name),
+        pipeline=PIPELINE,
+        merged={pending.table: pending.top},
+        after={pending.table: pending.after},
+    )
+    return QuarantineRows(quarantine, batches), clean
 
 
-def scan_clean(site: SiteConfig, *, lake: Lake) -> pl.LazyFrame | None:
-    uri = clean_uri(site, lake)
-    if open_table(uri, storage_options=lake.storage_options) is None:
-        return None
-    return scan_table(uri, storage_options=lake.storage_options)
+def type_site_records(records: pl.DataFrame, *, site: SiteConfig) -> pl.DataFrame:
+    """Type records per the site's declared columns; keep the latest row per key."""
+    columns = site.columns
+    struct = pl.Struct({name: JSON_DTYPES[spec.type] for name, spec in columns.items()})
+    dates = [name for name, spec in columns.items() if spec.type == "date"]
+    return (
+        records.with_columns(pl.col("payload").str.json_decode(struct).alias("__data"))
+        .unnest("__data")
+        .with_columns(pl.col(dates).str.to_date("%Y-%m-%d"))
+        .select(*columns, "url", pl.col("_batch_id").cast(pl.String), "_ingested_at")
+        .unique(subset=site.keys, keep="last", maintain_order=True)
+    )

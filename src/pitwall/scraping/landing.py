@@ -28,7 +28,8 @@ reason and extracted text) or ``malformed`` (payload = the raw line)."""
 
 @dataclass(frozen=True, slots=True)
 class FeedFile:
-    """One crawl's feed. ``marker`` (``<site>/<file name>``) identifies it in RAW's markers."""
+    """One crawl's feed. ``marker`` (``<site>/<file name>``) is its source in RAW; its batch
+    id is derived from it."""
 
     site: str
     path: Path

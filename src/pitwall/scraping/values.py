@@ -57,7 +57,7 @@ def parse_date(text: str) -> str:
 
 
 PARSERS: dict[ColumnType, Callable[[str], Value]] = {
-    "str": str,
+    "string": str,
     "int": parse_int,
     "float": parse_float,
     "date": parse_date,
