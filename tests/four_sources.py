@@ -73,7 +73,15 @@ class Platform:
 
     def record_session(self, name: str) -> None:
         """A short recorded Assetto Corsa session (game and server) under ``name/``."""
-        record_demo_session(self.assetto_landing / name, seconds=3, cars=2, time_scale=8.0)
+        record_demo_session(
+            self.assetto_landing / name,
+            seconds=4,
+            cars=2,
+            track="ks_brands_hatch",
+            practice=False,
+            race_laps=1,
+            rigs=1,
+        )
 
     def add_csv_file(self, feed: str, name: str, body: str) -> None:
         path = self.csv_landing / feed / name
