@@ -18,8 +18,7 @@ from sandbox.oidc.keys import SigningAlg
 from tests.queries.ac_lake import write_ac_lake
 
 FEEDS_CONF = """
-ingest_csv:
-  feeds:
+csv_feeds:
     laps:
       location: {landing}/laps/*.csv
       columns:
@@ -60,7 +59,7 @@ def api_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("api-home")
     (home / "conf" / "base").mkdir(parents=True)
     (home / "conf" / "local").mkdir()
-    (home / "conf" / "base" / "parameters_ingest_csv.yml").write_text(
+    (home / "conf" / "base" / "sources_csv.yml").write_text(
         FEEDS_CONF.format(landing="landing")
     )
     return home

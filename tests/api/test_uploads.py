@@ -12,7 +12,7 @@ import pytest
 
 from api.models import FeedPublic, UploadPublic
 from api.settings import ApiSettings
-from pitwall.config import read_parameters
+from pitwall.config import read_config
 from pitwall.lake.layout import get_lake
 from pitwall.lake.records import read_ingestion_log
 from pitwall.settings import get_settings
@@ -82,7 +82,7 @@ def test_next_ingest_run_lands_the_upload(
     monkeypatch.setenv("PITWALL_HOME", str(api_home))
     get_settings.cache_clear()
     try:
-        feeds = dict(read_parameters("ingest_csv", home=settings.home)["feeds"])
+        feeds = dict(read_config("sources", home=settings.home)["csv_feeds"])
         lake = get_lake(str(tmp_path / "lake"))
         run_ingest_csv({"laps": feeds["laps"]}, lake=lake)
         log = read_ingestion_log(lake=lake).filter(pl.col("source").str.ends_with(name))
