@@ -1,0 +1,67 @@
+"""``pitwall lake``: table maintenance and status (imports deferred, like ``pitwall mirror``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Lake tables: status and maintenance.", no_args_is_help=True)
+
+LakeRoot = Annotated[
+    str | None, typer.Option("--lake", help="lake root (default: PITWALL_LAKE_URI or data/lake)")
+]
+Tables = Annotated[
+    list[str] | None,
+    typer.Option("--tables", help="layer.table to maintain (repeatable; default: every table)"),
+]
+
+
+@app.command("status")
+def status_command(lake: LakeRoot = None) -> None:
+    """Per table: version, files, size, small files, last maintenance, history length."""
+    from rich.console import Console
+
+    from pitwall.cli.sql import render
+    from pitwall.lake.layout import get_lake
+    from pitwall.lake.maintenance import read_lake_status, read_policy
+
+    policy = read_policy()
+    status = read_lake_status(get_lake(lake), small_file_mb=policy.small_file_mb)
+    render(status, fmt="table", console=Console())
+
+
+@app.command("maintain")
+def maintain_command(
+    retention_hours: Annotated[
+        int | None,
+        typer.Option(help="VACUUM retention (default from parameters_maintain_lake.yml: 168)"),
+    ] = None,
+    tables: Tables = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="report, change nothing")] = False,
+    lake: LakeRoot = None,
+) -> None:
+    """Compact small files, set log retention, VACUUM and checkpoint (the maintain_lake
+    pipeline). Safe while ingests run."""
+    from pydantic import ValidationError
+    from rich.console import Console
+
+    from pitwall.cli.sql import render
+    from pitwall.lake.layout import get_lake
+    from pitwall.lake.maintenance import (
+        maintain_lake,
+        plan_maintenance,
+        read_lake_status,
+        read_policy,
+        reports_frame,
+    )
+
+    try:
+        policy = read_policy(retention_hours=retention_hours, tables=tables or None)
+    except ValidationError as exc:
+        typer.echo(f"error: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from exc
+    root = get_lake(lake)
+    status = read_lake_status(root, small_file_mb=policy.small_file_mb, tables=policy.tables)
+    reports = maintain_lake(root, plan_maintenance(status, policy=policy), policy=policy, dry_run=dry_run)
+    render(reports_frame(reports), fmt="table", console=Console())
