@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from pitwall.cli.sql import OutputFormat
+
 app = typer.Typer(help="Lake tables: status and maintenance.", no_args_is_help=True)
 
 LakeRoot = Annotated[
@@ -17,9 +19,13 @@ Tables = Annotated[
 ]
 
 
+Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="table, csv or json")]
+
+
 @app.command("status")
-def status_command(lake: LakeRoot = None) -> None:
+def status_command(lake: LakeRoot = None, fmt: Format = "table") -> None:
     """Per table: version, files, size, small files, last maintenance, history length."""
+    import polars as pl
     from rich.console import Console
 
     from pitwall.cli.sql import render
@@ -28,7 +34,12 @@ def status_command(lake: LakeRoot = None) -> None:
 
     policy = read_policy()
     status = read_lake_status(get_lake(lake), small_file_mb=policy.small_file_mb)
-    render(status, fmt="table", console=Console())
+    if fmt == "table":
+        status = status.with_columns(
+            (pl.col("size_bytes") / 1024 / 1024).round(2).alias("size_bytes"),
+            pl.col("last_maintenance").dt.strftime("%Y-%m-%d %H:%M"),
+        ).rename({"size_bytes": "size_mb"})
+    render(status, fmt=fmt, console=Console())
 
 
 @app.command("maintain")
@@ -40,6 +51,7 @@ def maintain_command(
     tables: Tables = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="report, change nothing")] = False,
     lake: LakeRoot = None,
+    fmt: Format = "table",
 ) -> None:
     """Compact small files, set log retention, VACUUM and checkpoint (the maintain_lake
     pipeline). Safe while ingests run."""
@@ -63,5 +75,6 @@ def maintain_command(
         raise typer.Exit(2) from exc
     root = get_lake(lake)
     status = read_lake_status(root, small_file_mb=policy.small_file_mb, tables=policy.tables)
-    reports = maintain_lake(root, plan_maintenance(status, policy=policy), policy=policy, dry_run=dry_run)
-    render(reports_frame(reports), fmt="table", console=Console())
+    plan = plan_maintenance(status, policy=policy)
+    reports = maintain_lake(root, plan, policy=policy, dry_run=dry_run)
+    render(reports_frame(reports), fmt=fmt, console=Console())
