@@ -71,7 +71,7 @@ def maintain_command(
     try:
         policy = read_policy(retention_hours=retention_hours, tables=tables or None)
     except ValidationError as exc:
-        typer.echo(f"error: {exc.errors()[0]['msg']}", err=True)
+        typer.echo(f"error: {exc.errors()[0]['msg'].removeprefix('Value error, ')}", err=True)
         raise typer.Exit(2) from exc
     root = get_lake(lake)
     status = read_lake_status(root, small_file_mb=policy.small_file_mb, tables=policy.tables)

@@ -40,7 +40,7 @@ FILE_RETENTION = "delta.deletedFileRetentionDuration"
 MB = 1024 * 1024
 
 STATUS_SCHEMA = pl.Schema(
-    {
+    {  # type: ignore[arg-type]  # polars' stubs want a narrower mapping than dict literals
         "layer": pl.String,
         "table": pl.String,
         "version": pl.Int64,

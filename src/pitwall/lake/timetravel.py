@@ -68,12 +68,12 @@ def open_table_as_of(
             f"{name} has no version {as_of} (latest: {latest})", gone=False
         )
     oldest = _oldest_commit(table)
-    if isinstance(as_of, datetime) and oldest is not None and oldest[0] == 0:
-        if as_of < oldest[1]:
-            raise VersionUnavailableError(
-                f"{name} did not exist at {as_of.isoformat()} (created {oldest[1].isoformat()})",
-                gone=False,
-            )
+    created = oldest[1] if oldest is not None and oldest[0] == 0 else None
+    if isinstance(as_of, datetime) and created is not None and as_of < created:
+        raise VersionUnavailableError(
+            f"{name} did not exist at {as_of.isoformat()} (created {created.isoformat()})",
+            gone=False,
+        )
     try:
         table.load_as_version(as_of)
     except DeltaError as exc:

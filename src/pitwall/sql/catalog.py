@@ -79,8 +79,9 @@ def register_lake_views(
     Args:
         con: the DuckDB connection.
         lake: the lake (default: the settings' lake).
-        names: only the tables of these names, in any layer (opening a Delta table costs
-            tens of milliseconds: a one-shot query registers just the tables it names).
+        names: only the tables of these names, in any layer, or ``layer.name`` (opening a
+            Delta table costs tens of milliseconds: a one-shot query registers just the
+            tables it names).
         as_of: time travel: every table at this version number, or as it was at this time.
             Tables that did not exist then are left out unless ``names`` asks for them.
 
@@ -95,7 +96,7 @@ def register_lake_views(
     for layer in LAYERS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(layer)}")
         for name in lake.list_tables(layer):
-            if names is not None and name not in names:
+            if names is not None and name not in names and f"{layer}.{name}" not in names:
                 continue
             table = _open(lake, layer=layer, name=name, as_of=as_of, named=names is not None)
             if table is None:
