@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import boto3
 import polars as pl
 import pytest
 from deltalake import DeltaTable
@@ -18,6 +19,7 @@ from pitwall.lake.layout import Lake, get_lake
 from pitwall.lake.maintenance import MaintenancePolicy, maintain_lake, plan_maintenance
 from pitwall.lake.maintenance import read_lake_status as read_status
 from pitwall.lake.timetravel import parse_as_of
+from tests.s3server import run_moto_server
 
 NO_FLOOR = MaintenancePolicy(retention_hours=0, min_retention_hours=0, log_retention_days=1)
 COUNT = "SELECT count(*) AS n, max(id) AS top FROM clean.cars"
@@ -126,3 +128,27 @@ def test_a_lake_wide_time_leaves_out_tables_created_later(lake: Lake) -> None:
 )
 def test_parse_as_of(text: str, expected: object) -> None:
     assert parse_as_of(text) == expected
+
+
+def test_time_travel_and_the_vacuumed_error_on_s3(monkeypatch: pytest.MonkeyPatch) -> None:
+    with run_moto_server() as endpoint:
+        for key, value in {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+        }.items():
+            monkeypatch.setenv(key, value)
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="lake")
+        lake = get_lake("s3://lake/pitwall")
+        uri = lake.table_uri("clean", "cars")
+        for ids in ([1, 2], [3], [4]):
+            write_table(pl.DataFrame({"id": ids}), uri, storage_options=lake.storage_options)
+        assert sql(lake, "--as-of", "1", COUNT)[:2] == (0, "n,top\n3,3\n")
+        maintain_lake(lake, plan_maintenance(read_status(lake), policy=NO_FLOOR), policy=NO_FLOOR)
+        code, out, err = sql(lake, "--as-of", "1", COUNT)
+        assert (code, out) == (2, "")
+        assert err.splitlines() == [
+            "error: clean.cars as of version 1 is no longer available: its data files were vacuumed"
+        ]
+        assert sql(lake, COUNT)[:2] == (0, "n,top\n4,4\n")
