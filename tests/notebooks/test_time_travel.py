@@ -1,5 +1,6 @@
 """The SQL explorer reads the lake as of a version or a time picked in its "As of" box, and
-shows why when that version was vacuumed away (the app run in-process, its picker set)."""
+shows why when that version was vacuumed away: the app run in-process with its picker set,
+and served by ``marimo run`` to headless Chromium."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from types import SimpleNamespace
 
 import polars as pl
 import pytest
+from playwright.sync_api import Browser
 
 from pitwall import dashboards as dash
+from pitwall.dashboards.serve import app_urls, serve_apps
 from pitwall.lake.delta import write_table
 from pitwall.lake.layout import Lake, get_lake
 from pitwall.lake.maintenance import (
@@ -21,7 +24,8 @@ from pitwall.lake.maintenance import (
     read_lake_status,
 )
 from pitwall.settings import get_settings
-from tests.notebooks.conftest import load_app
+from tests.notebooks.conftest import NOTEBOOKS, load_app
+from tests.notebooks.test_browser import ARTIFACTS, AppPage, browser  # noqa: F401 (a fixture)
 
 NO_FLOOR = MaintenancePolicy(retention_hours=0, min_retention_hours=0, log_retention_days=1)
 
@@ -70,3 +74,39 @@ def test_the_explorer_says_when_a_version_was_vacuumed(lake: Lake) -> None:
     assert any(message in t for t in texts)
     view = dash.open_lake_view("not a time", lake=lake)
     assert view.con is None and view.error is not None and "ISO 8601" in view.error
+
+
+def test_in_the_browser_the_as_of_box_travels_and_explains_a_vacuumed_version(
+    tmp_path: Path,
+    browser: Browser,  # noqa: F811 (the fixture of test_browser)
+) -> None:
+    lake = get_lake(str(tmp_path / "lake"))
+    uri = lake.table_uri("clean", "ac_laps")
+    laps = {"driver_name": ["Ann", "Bo"], "lap_time_ms": [90_000, 91_000], "valid": [True] * 2}
+    write_table(pl.DataFrame(laps), uri)
+    write_table(pl.DataFrame({**laps, "driver_name": ["Cy", "Di"]}), uri)
+    env = {"PITWALL_HOME": str(tmp_path), "PITWALL_LAKE_URI": lake.root}
+    with serve_apps(0, notebooks=NOTEBOOKS, env=env, log_path=tmp_path / "marimo.log") as base:
+        view = AppPage(browser, app_urls(base)["sql_explorer"])
+        try:
+            page = view.page
+            page.get_by_text("Reading the lake now").wait_for(timeout=120_000)
+            box = page.get_by_role("textbox").first
+            box.fill("0")
+            box.press("Enter")
+            page.get_by_text("Reading the lake as of version 0").wait_for(timeout=60_000)
+            results = page.locator("table").filter(has_text="driver_name").first
+            results.filter(has_text="Ann").wait_for(timeout=60_000)
+            assert "Cy" not in results.inner_text()
+
+            maintain_lake(
+                lake, plan_maintenance(read_lake_status(lake), policy=NO_FLOOR), policy=NO_FLOOR
+            )
+            box.fill("1")
+            box.press("Enter")
+            message = "clean.ac_laps as of version 1 is no longer available"
+            page.get_by_text(message).wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "sql_explorer_vacuumed.png"), full_page=True)
+            assert view.console_errors == []
+        finally:
+            view.page.close()
