@@ -236,7 +236,8 @@ def maintain_table(
         for attempt in retry_on_conflict():
             with attempt:
                 table = DeltaTable(uri, storage_options=options)
-                if properties_set:
+                current = table.metadata().configuration  # again: a retry may find them set
+                if any(current.get(k) != v for k, v in wanted.items()):
                     table.alter.set_table_properties(wanted, raise_if_not_exists=False)
                 if compact:
                     compacted = _compact(table, policy=policy, zorder=zorder)

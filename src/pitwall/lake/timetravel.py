@@ -67,9 +67,27 @@ def open_table_as_of(
         raise VersionUnavailableError(
             f"{name} has no version {as_of} (latest: {latest})", gone=False
         )
+    if isinstance(as_of, int):
+        try:
+            table.load_as_version(as_of)
+        except DeltaError as exc:
+            # a failed load leaves the handle unusable: the history from a fresh one
+            latest_table = DeltaTable(uri, storage_options=options)
+            raise _gone(name, as_of, _oldest_commit(latest_table)) from exc
+    else:
+        _load_as_of_time(table, as_of, name=name)
+    missing = _first_missing_file(table, lake=Lake(uri, options))
+    if missing is not None:
+        raise _gone(name, as_of, None, vacuumed=True)
+    return table
+
+
+def _load_as_of_time(table: DeltaTable, as_of: datetime, *, name: str) -> None:
+    """Load the last version committed at or before ``as_of`` (history is read only here:
+    it costs one log read per kept commit)."""
     oldest = _oldest_commit(table)
     created = oldest[1] if oldest is not None and oldest[0] == 0 else None
-    if isinstance(as_of, datetime) and created is not None and as_of < created:
+    if created is not None and as_of < created:
         raise VersionUnavailableError(
             f"{name} did not exist at {as_of.isoformat()} (created {created.isoformat()})",
             gone=False,
@@ -78,12 +96,8 @@ def open_table_as_of(
         table.load_as_version(as_of)
     except DeltaError as exc:
         raise _gone(name, as_of, oldest) from exc
-    if isinstance(as_of, datetime) and oldest is not None and as_of < oldest[1]:
+    if oldest is not None and as_of < oldest[1]:
         raise _gone(name, as_of, oldest)  # loaded the oldest kept version: not the one asked
-    missing = _first_missing_file(table, lake=Lake(uri, options))
-    if missing is not None:
-        raise _gone(name, as_of, oldest, vacuumed=True)
-    return table
 
 
 def _gone(
