@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import closing
+from functools import partial
 from typing import Annotated
 
 import duckdb
@@ -121,21 +122,22 @@ def read_table_rows(
         if offset:
             raise QueryError("use either cursor or offset")
         offset, after = cursor_position(cursor, sort=sort_text)
-    query = {
-        "layer": layer,
-        "table": name,
-        "columns": parse_columns(columns),
-        "filters": [parse_filter(f) for f in filter],
-        "sort": sort_keys,
-        "limit": limit,
-        "offset": offset,
-        "after": after,
-    }
+    read_page = partial(
+        read_rows,
+        layer=layer,
+        table=name,
+        columns=parse_columns(columns),
+        filters=[parse_filter(f) for f in filter],
+        sort=sort_keys,
+        limit=limit,
+        offset=offset,
+        after=after,
+    )
     if as_of is None:
-        page = read_rows(db, schema=snapshot.columns(layer, name), **query)  # type: ignore[arg-type]
+        page = read_page(db, schema=snapshot.columns(layer, name))
     else:
         with closing(_connect_as_of(readers, layer=layer, name=name, as_of=as_of)) as past:
-            page = read_rows(past, **query)  # type: ignore[arg-type]
+            page = read_page(past)
     next_cursor = None
     if page.has_more:
         if sort_keys and page.last_key is not None:
