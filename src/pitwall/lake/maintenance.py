@@ -152,7 +152,7 @@ def read_lake_status(
 
 
 def _table_status(table: DeltaTable, *, layer: str, name: str, small: int) -> dict[str, Any]:
-    sizes = pa.table(table.get_add_actions(flatten=True)).column("size_bytes").to_pylist()
+    sizes = _file_sizes(table)
     history = table.history()
     stamps = [h["timestamp"] for h in history if h.get("operation") in MAINTENANCE_OPERATIONS]
     return {
@@ -165,6 +165,10 @@ def _table_status(table: DeltaTable, *, layer: str, name: str, small: int) -> di
         "last_maintenance": datetime.fromtimestamp(max(stamps) / 1000, UTC) if stamps else None,
         "history_length": len(history),
     }
+
+
+def _file_sizes(table: DeltaTable) -> list[int]:
+    return [int(s) for s in pa.table(table.get_add_actions(flatten=True))["size_bytes"].to_pylist()]
 
 
 def plan_maintenance(status: pl.DataFrame, *, policy: MaintenancePolicy) -> pl.DataFrame:
@@ -230,8 +234,8 @@ def maintain_table(
     compacted = 0
     if dry_run:
         vacuumed = _vacuum(table, policy=policy, dry_run=True)
-        if compact:
-            compacted = files_before  # at most: OPTIMIZE picks the small ones
+        if compact:  # what OPTIMIZE would pick: the small files
+            compacted = sum(1 for size in _file_sizes(table) if size < policy.small_file_mb * MB)
     else:
         for attempt in retry_on_conflict():
             with attempt:
