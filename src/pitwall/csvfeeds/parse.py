@@ -11,6 +11,8 @@ the ingest_csv node numbers the rows as they arrive (see :mod:`pitwall.csvfeeds.
 
 from __future__ import annotations
 
+import glob
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,6 +52,8 @@ class ParsedCsv:
 def parse_csv(path: Path, *, feed: CsvFeed, columns: tuple[str, ...]) -> Iterator[ParsedCsv]:
     """Parse one file of a feed: its records as strings, in file order (see :class:`ParsedCsv`)."""
     con = duckdb.connect()
+    scratch = tempfile.TemporaryDirectory(prefix="pitwall-csv-")
+    literal = _literal_path(path, Path(scratch.name))
     try:
         con.execute("SET preserve_insertion_order = true")
         con.execute("SET enable_progress_bar = false")  # progress is logged by the caller
@@ -70,11 +74,24 @@ def parse_csv(path: Path, *, feed: CsvFeed, columns: tuple[str, ...]) -> Iterato
             "rejects_table": q("pitwall_rejects"),
             "rejects_scan": q("pitwall_reject_scans"),
             "compression": q("auto"),
+            "max_line_size": str(max(feed.max_record_bytes + 2, 2_097_152)),
         }
-        reader = f"read_csv({q(str(path))}, " + ", ".join(f"{k}={v}" for k, v in options.items())
+        reader = f"read_csv({q(str(literal))}, " + ", ".join(f"{k}={v}" for k, v in options.items())
         selected = ", ".join(quote_ident(c) for c in columns)
         # every identifier and literal is quoted above
         sql = f"SELECT {selected} FROM {reader})"  # nosec B608
         yield ParsedCsv(rows=con.sql(sql).to_arrow_reader(BATCH_ROWS), _con=con)
     finally:
         con.close()
+        scratch.cleanup()
+
+
+def _literal_path(path: Path, scratch: Path) -> Path:
+    """A path DuckDB reads as one file: DuckDB expands ``*``, ``?`` and ``[`` in any path it is
+    given (in lists too), so a name holding them is read through a plain-named symlink (the
+    suffixes kept: they select the decompression)."""
+    if not glob.has_magic(str(path)):
+        return path
+    link = scratch / ("input" + "".join(s for s in path.suffixes if not glob.has_magic(s)))
+    link.symlink_to(path.resolve())
+    return link
