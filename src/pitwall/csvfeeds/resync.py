@@ -145,7 +145,7 @@ class _Resync:
         try:
             text = raw.decode(self.feed.encoding)
         except UnicodeDecodeError as exc:
-            return None, f"not valid {self.feed.encoding} text: {exc.reason} at byte {exc.start}"
+            return None, f"INVALID ENCODING: not valid {self.feed.encoding}: {exc.reason} at byte {exc.start}"
         if "\x00" in text:
             return None, "NUL byte in the record"
         return text.removeprefix("\ufeff"), None
