@@ -104,7 +104,9 @@ def open_pending_files(feed: CsvFeed, *, lake: Lake) -> Iterator[CsvInput]:
                     guarded = _guarded(rows, path=path, stamp=scan.stamp)
                     yield CsvInput(feed.name, batch, source, started, rows=guarded, rejects=rejects)
                     continue
-                with parse_csv(path, feed=feed, columns=check.columns) as parsed:
+                with parse_csv(
+                    path, feed=feed, columns=check.columns, originals=OriginalStore(lake)
+                ) as parsed:
                     guarded = _guarded(parsed.rows, path=path, stamp=scan.stamp)
                     yield CsvInput(
                         feed.name, batch, source, started, rows=guarded, rejects=parsed.rejects

@@ -12,6 +12,7 @@ the ingest_csv node numbers the rows as they arrive (see :mod:`pitwall.csvfeeds.
 from __future__ import annotations
 
 import glob
+import gzip
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,9 +24,15 @@ import duckdb
 import pyarrow as pa
 
 from pitwall.csvfeeds.feeds import CsvFeed
+from pitwall.csvfeeds.inflate import is_gzip
+from pitwall.csvfeeds.originals import OriginalStore
 from pitwall.sql.quoting import quote_ident, quote_literal
 
 BATCH_ROWS = 262_144  # Arrow batches of up to one RAW row group
+
+
+CUT = 10_000
+"""DuckDB's reject rows hold at most this many characters of the original line."""
 
 
 @dataclass
@@ -34,6 +41,9 @@ class ParsedCsv:
 
     rows: pa.RecordBatchReader
     _con: duckdb.DuckDBPyConnection
+    _path: Path
+    _feed: CsvFeed
+    _originals: OriginalStore
 
     def rejects(self) -> list[dict[str, Any]]:
         """Unparseable records, one per line: ``source_row`` (line), ``reason``, ``record``."""
@@ -43,13 +53,28 @@ class ParsedCsv:
             "FROM pitwall_rejects GROUP BY line ORDER BY line"
         ).fetchall()
         return [
-            {"source_row": int(line), "reason": reason, "record": text}
+            {"source_row": int(line), "reason": reason, "record": self._whole(int(line), text)}
             for line, reason, text in found
         ]
 
+    def _whole(self, line: int, text: str | None) -> str | None:
+        """The original line, never cut: DuckDB's is at most :data:`CUT` characters, so a
+        longer one is read again from the file (fast-path files have one record per line)."""
+        if text is None or len(text) < CUT:
+            return text
+        opener = gzip.open if is_gzip(self._path) else open
+        with opener(self._path, "rb") as fh:  # type: ignore[operator]
+            for number, raw in enumerate(fh, start=1):
+                if number == line:
+                    original = raw.removesuffix(b"\n").removesuffix(b"\r")
+                    return self._originals.keep(original, encoding=self._feed.encoding)
+        return text
+
 
 @contextmanager
-def parse_csv(path: Path, *, feed: CsvFeed, columns: tuple[str, ...]) -> Iterator[ParsedCsv]:
+def parse_csv(
+    path: Path, *, feed: CsvFeed, columns: tuple[str, ...], originals: OriginalStore
+) -> Iterator[ParsedCsv]:
     """Parse one file of a feed: its records as strings, in file order (see :class:`ParsedCsv`)."""
     con = duckdb.connect()
     scratch = tempfile.TemporaryDirectory(prefix="pitwall-csv-")
@@ -80,7 +105,8 @@ def parse_csv(path: Path, *, feed: CsvFeed, columns: tuple[str, ...]) -> Iterato
         selected = ", ".join(quote_ident(c) for c in columns)
         # every identifier and literal is quoted above
         sql = f"SELECT {selected} FROM {reader})"  # nosec B608
-        yield ParsedCsv(rows=con.sql(sql).to_arrow_reader(BATCH_ROWS), _con=con)
+        rows = con.sql(sql).to_arrow_reader(BATCH_ROWS)
+        yield ParsedCsv(rows, con, path, feed, originals)
     finally:
         con.close()
         scratch.cleanup()
