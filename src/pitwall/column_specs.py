@@ -82,6 +82,8 @@ def constraint_reasons(value: pl.Expr, *, name: str, spec: ColumnConstraints, ki
         checks.append(("not_null", value.is_null()))
     if kind == "float" and spec.finite:
         checks.append(("finite", present & ~value.is_finite()))
+    if kind == "float":
+        present = present & ~value.is_nan()  # NaN is only ``finite``'s business
     if spec.min is not None:
         checks.append((f"min {spec.min}", present & (value < pl.lit(spec.min))))
     if spec.max is not None:
