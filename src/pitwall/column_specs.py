@@ -73,7 +73,9 @@ class ColumnConstraints(BaseModel):
         return value
 
 
-def constraint_reasons(value: pl.Expr, *, name: str, spec: ColumnConstraints, kind: str) -> list[pl.Expr]:
+def constraint_reasons(
+    value: pl.Expr, *, name: str, spec: ColumnConstraints, kind: str
+) -> list[pl.Expr]:
     """One expression per declared constraint: its reason where ``value`` (the typed column)
     breaks it, else null. A null value breaks only ``not_null``."""
     present = value.is_not_null()

@@ -55,13 +55,23 @@ class Case:
         return len(self.bad) + self.bad_values
 
 
-def row(key: str, *, driver: str = "Ann", lap: str = "3", time: str = "91.5", lat: str = "51.35",
-        day: str = "2026-09-05") -> str:
+def row(
+    key: str,
+    *,
+    driver: str = "Ann",
+    lap: str = "3",
+    time: str = "91.5",
+    lat: str = "51.35",
+    day: str = "2026-09-05",
+) -> str:
     return ",".join([key, driver, lap, time, lat, day])
 
 
 def rows(prefix: str, n: int) -> list[str]:
-    return [row(f"{prefix}-{i}", lap=str(1 + i % 60), time=f"{60 + i % 40}.{i % 1000:03d}") for i in range(n)]
+    return [
+        row(f"{prefix}-{i}", lap=str(1 + i % 60), time=f"{60 + i % 40}.{i % 1000:03d}")
+        for i in range(n)
+    ]
 
 
 def text(lines: list[str], *, end: str = "\n", header: str = HEADER) -> bytes:
@@ -71,7 +81,9 @@ def text(lines: list[str], *, end: str = "\n", header: str = HEADER) -> bytes:
 def good(name: str, n: int, *, gz: bool = False) -> Case:
     lines = rows(name, n)
     data = text(lines)
-    return Case(name, gzip.compress(data) if gz else data, n, good_keys=[r.split(",")[0] for r in lines])
+    return Case(
+        name, gzip.compress(data) if gz else data, n, good_keys=[r.split(",")[0] for r in lines]
+    )
 
 
 def _big_gzip(name: str) -> bytes:
@@ -102,8 +114,14 @@ def stray_quote() -> Case:
     lines = rows("quote", 2000)
     lines[10] = row("quote-10", driver='"Bob')  # row 11: a stray, unbalanced quote
     bad = lines[10]
-    return Case("stray_quote.csv", text(lines), 2000, bad=[bad.encode()],
-                reasons=["unbalanced quote"], good_keys=[r.split(",")[0] for r in lines if r != bad])
+    return Case(
+        "stray_quote.csv",
+        text(lines),
+        2000,
+        bad=[bad.encode()],
+        reasons=["unbalanced quote"],
+        good_keys=[r.split(",")[0] for r in lines if r != bad],
+    )
 
 
 def long_line(*, gz: bool) -> Case:
@@ -111,20 +129,36 @@ def long_line(*, gz: bool) -> Case:
     lines[5] = row(lines[5].split(",")[0], driver="x" * LONG_LINE)
     bad = lines[5]
     data = text(lines)
-    return Case("long_line.csv.gz" if gz else "long_line.csv", gzip.compress(data) if gz else data,
-                20, bad=[bad.encode()], reasons=["record longer than"],
-                good_keys=[r.split(",")[0] for r in lines if r != bad])
+    return Case(
+        "long_line.csv.gz" if gz else "long_line.csv",
+        gzip.compress(data) if gz else data,
+        20,
+        bad=[bad.encode()],
+        reasons=["record longer than"],
+        good_keys=[r.split(",")[0] for r in lines if r != bad],
+    )
 
 
 def glob_names() -> list[Case]:
     """Names a glob would expand (each beside a file it would match)."""
-    return [good(name, 2) for name in ("a*.csv", "ab.csv", "b?.csv", "b1.csv", "c[1].csv", "c1.csv")]
+    return [
+        good(name, 2) for name in ("a*.csv", "ab.csv", "b?.csv", "b1.csv", "c[1].csv", "c1.csv")
+    ]
 
 
 def dates() -> Case:
-    lines = [row("dates-0", day="05/03/2020"), *[row(f"dates-{i}", day=f"2020-03-{i:02d}") for i in range(1, 6)]]
-    return Case("dates.csv", text(lines), 6, bad_values=1, reasons=["column day: cannot parse 05/03/2020 as date"],
-                good_keys=[f"dates-{i}" for i in range(1, 6)])
+    lines = [
+        row("dates-0", day="05/03/2020"),
+        *[row(f"dates-{i}", day=f"2020-03-{i:02d}") for i in range(1, 6)],
+    ]
+    return Case(
+        "dates.csv",
+        text(lines),
+        6,
+        bad_values=1,
+        reasons=["column day: cannot parse 05/03/2020 as date"],
+        good_keys=[f"dates-{i}" for i in range(1, 6)],
+    )
 
 
 def impossible_values() -> Case:
@@ -137,8 +171,13 @@ def impossible_values() -> Case:
         row("values-5", driver=""),
         row("values-6"),
     ]
-    reasons = ["lap_time_s: constraint finite", "latitude: constraint finite", "latitude: constraint max 90",
-               "lap: constraint min 1", "driver: constraint not_null"]
+    reasons = [
+        "lap_time_s: constraint finite",
+        "latitude: constraint finite",
+        "latitude: constraint max 90",
+        "lap: constraint min 1",
+        "driver: constraint not_null",
+    ]
     return Case("values.csv", text(lines), 7, bad_values=6, reasons=reasons, good_keys=["values-6"])
 
 
@@ -157,27 +196,59 @@ def zero_gzip() -> Case:
 def bom_mid_file() -> Case:
     first, second = rows("bom-a", 5), rows("bom-b", 5)
     data = text(first) + b"\xef\xbb\xbf" + text(second)  # two files concatenated
-    return Case("bom_mid.csv", data, 11, bad_values=1, reasons=["repeated header line"],
-                good_keys=[r.split(",")[0] for r in first + second])
+    return Case(
+        "bom_mid.csv",
+        data,
+        11,
+        bad_values=1,
+        reasons=["repeated header line"],
+        good_keys=[r.split(",")[0] for r in first + second],
+    )
 
 
 def header_mid_file() -> Case:
     first, second = rows("hdr-a", 4), rows("hdr-b", 4)
-    return Case("header_mid.csv", text([*first, HEADER, *second]), 9, bad_values=1,
-                reasons=["repeated header line"], good_keys=[r.split(",")[0] for r in first + second])
+    return Case(
+        "header_mid.csv",
+        text([*first, HEADER, *second]),
+        9,
+        bad_values=1,
+        reasons=["repeated header line"],
+        good_keys=[r.split(",")[0] for r in first + second],
+    )
 
 
 def nul_bytes() -> Case:
     lines = rows("nul", 6)
     lines[2] = lines[2].replace("Ann", "A\x00nn")
-    return Case("nul.csv", text(lines), 6, bad=[lines[2].encode()], reasons=["NUL byte"],
-                good_keys=[r.split(",")[0] for r in lines if "\x00" not in r])
+    return Case(
+        "nul.csv",
+        text(lines),
+        6,
+        bad=[lines[2].encode()],
+        reasons=["NUL byte"],
+        good_keys=[r.split(",")[0] for r in lines if "\x00" not in r],
+    )
 
 
 def mixed_endings() -> Case:
     lines = rows("eol", 6)
-    data = (HEADER + "\r\n" + lines[0] + "\n" + lines[1] + "\r" + lines[2] + "\r\n" + lines[3] + "\n"
-            + lines[4] + "\r" + lines[5] + "\n").encode()
+    data = (
+        HEADER
+        + "\r\n"
+        + lines[0]
+        + "\n"
+        + lines[1]
+        + "\r"
+        + lines[2]
+        + "\r\n"
+        + lines[3]
+        + "\n"
+        + lines[4]
+        + "\r"
+        + lines[5]
+        + "\n"
+    ).encode()
     return Case("mixed_endings.csv", data, 6, good_keys=[r.split(",")[0] for r in lines])
 
 
@@ -186,8 +257,14 @@ def extra_quoted_fields() -> Case:
     extra = '"extra-9","Eve","2","80.1","45.0","2026-01-01","surplus","more"'
     quoted = '"extra-8","Multi\nline","2","80.1","45.0","2026-01-01"'  # a legit multi-line field
     data = text([lines[0], extra, lines[1], quoted, *lines[2:]])
-    return Case("extra_fields.csv", data, 6, bad=[extra.encode()], reasons=["expected 6 fields, found 8"],
-                good_keys=[*[r.split(",")[0] for r in lines], "extra-8"])
+    return Case(
+        "extra_fields.csv",
+        data,
+        6,
+        bad=[extra.encode()],
+        reasons=["expected 6 fields, found 8"],
+        good_keys=[*[r.split(",")[0] for r in lines], "extra-8"],
+    )
 
 
 def all_cases() -> list[Case]:

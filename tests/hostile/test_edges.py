@@ -28,8 +28,11 @@ def _landing(tmp_path: Path, files: dict[str, bytes]) -> str:
 
 
 def test_declared_date_format_reads_day_first(tmp_path: Path, lake: Lake) -> None:
-    spec = feed(_landing(tmp_path, {"d.csv": text([row("d-0", day="05/03/2020"),
-                                                  row("d-1", day="2020-03-06")])}))
+    spec = feed(
+        _landing(
+            tmp_path, {"d.csv": text([row("d-0", day="05/03/2020"), row("d-1", day="2020-03-06")])}
+        )
+    )
     spec["columns"] = {**spec["columns"], "day": {"type": "date", "format": "%d/%m/%Y"}}
     run_ingest_csv({"dated": spec}, lake=lake)
     clean = scan_table(lake.table_uri("clean", "hostile_laps")).collect()

@@ -49,9 +49,11 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Case], Lake]:
 
 def _frames(lake: Lake) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     log = read_ingestion_log(lake=lake)
-    raw = scan_table(lake.table_uri("raw", f"csv_{FEED}")).select(
-        pl.col("_batch_id").cast(pl.String), pl.col("_source").cast(pl.String)
-    ).collect()
+    raw = (
+        scan_table(lake.table_uri("raw", f"csv_{FEED}"))
+        .select(pl.col("_batch_id").cast(pl.String), pl.col("_source").cast(pl.String))
+        .collect()
+    )
     quarantine = scan_table(lake.table_uri("quarantine", f"csv_{FEED}")).collect()
     clean = scan_table(lake.table_uri("clean", "hostile_laps")).collect()
     return log, raw, quarantine, clean

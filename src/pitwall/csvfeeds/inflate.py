@@ -8,10 +8,11 @@ memory, so this is the small loop around it (concatenated members are one stream
 
 from __future__ import annotations
 
+import gzip
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal, cast
 
 GZIP_MAGIC = b"\x1f\x8b"
 _OUT = 1 << 20
@@ -19,7 +20,7 @@ _READ = 1 << 20
 
 
 class InflateError(ValueError):
-    """The stream is not a complete gzip (``corrupt``) or inflates beyond the cap (``too_large``)."""
+    """Not a complete gzip stream (``corrupt``), or inflating beyond the cap (``too_large``)."""
 
     def __init__(self, kind: Literal["corrupt", "too_large"], message: str) -> None:
         super().__init__(message)
@@ -67,6 +68,13 @@ def inflate(chunks: Iterable[bytes], *, max_bytes: int) -> Iterator[bytes]:
         raise InflateError("corrupt", "empty gzip stream")
     if not inflater.eof:
         raise InflateError("corrupt", "truncated gzip stream: unexpected end of data")
+
+
+def open_content(path: Path) -> IO[bytes]:
+    """The file's content as a binary stream, inflated when it is gzip (checked before)."""
+    if is_gzip(path):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def read_chunks(path: Path, *, size: int = _READ) -> Iterator[bytes]:

@@ -97,7 +97,9 @@ def open_pending_files(feed: CsvFeed, *, lake: Lake) -> Iterator[CsvInput]:
                     yield rejected(check.error or (scan.error if scan else None) or "unreadable")
                     continue
                 if scan.irregular:
-                    log.warning("csv %s: %s: %s, read line by line", feed.name, source, scan.irregular)
+                    log.warning(
+                        "csv %s: %s: %s, read line by line", feed.name, source, scan.irregular
+                    )
                     rows, rejects = read_irregular(
                         path, feed=feed, columns=check.columns, originals=OriginalStore(lake)
                     )

@@ -12,7 +12,6 @@ the ingest_csv node numbers the rows as they arrive (see :mod:`pitwall.csvfeeds.
 from __future__ import annotations
 
 import glob
-import gzip
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ import duckdb
 import pyarrow as pa
 
 from pitwall.csvfeeds.feeds import CsvFeed
-from pitwall.csvfeeds.inflate import is_gzip
+from pitwall.csvfeeds.inflate import open_content
 from pitwall.csvfeeds.originals import OriginalStore
 from pitwall.sql.quoting import quote_ident, quote_literal
 
@@ -62,8 +61,7 @@ class ParsedCsv:
         longer one is read again from the file (fast-path files have one record per line)."""
         if text is None or len(text) < CUT:
             return text
-        opener = gzip.open if is_gzip(self._path) else open
-        with opener(self._path, "rb") as fh:  # type: ignore[operator]
+        with open_content(self._path) as fh:
             for number, raw in enumerate(fh, start=1):
                 if number == line:
                     original = raw.removesuffix(b"\n").removesuffix(b"\r")

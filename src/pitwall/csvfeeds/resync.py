@@ -20,7 +20,6 @@ Rejects carry their physical line number (the header is line 1), the reason, and
 from __future__ import annotations
 
 import csv
-import gzip
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import IO, Any
 import pyarrow as pa
 
 from pitwall.csvfeeds.feeds import CsvFeed
-from pitwall.csvfeeds.inflate import is_gzip
+from pitwall.csvfeeds.inflate import open_content
 from pitwall.csvfeeds.originals import OriginalStore
 
 BATCH_ROWS = 65_536
@@ -45,8 +44,7 @@ def read_irregular(
     reader = _Resync(feed, width=len(columns), originals=originals)
 
     def batches() -> Iterator[pa.RecordBatch]:
-        opener = gzip.open if is_gzip(path) else open
-        with opener(path, "rb") as fh:  # type: ignore[operator]
+        with open_content(path) as fh:
             rows: list[list[str]] = []
             for fields in reader.records(fh):
                 rows.append(fields)
@@ -145,7 +143,8 @@ class _Resync:
         try:
             text = raw.decode(self.feed.encoding)
         except UnicodeDecodeError as exc:
-            return None, f"INVALID ENCODING: not valid {self.feed.encoding}: {exc.reason} at byte {exc.start}"
+            where = f"{exc.reason} at byte {exc.start}"
+            return None, f"INVALID ENCODING: not valid {self.feed.encoding}: {where}"
         if "\x00" in text:
             return None, "NUL byte in the record"
         return text.removeprefix("\ufeff"), None

@@ -165,12 +165,16 @@ def type_feed_rows(raw: pl.LazyFrame, *, feed: CsvFeed) -> TypedRows:
         ]
     )
     typed_exprs = [_typed(pl.col(c), spec).alias(f"__t_{c}") for c, spec in feed.columns.items()]
-    problems = [
+    problems: list[pl.Expr] = []
+    problems += [
         pl.when(pl.col(c).is_not_null() & pl.col(f"__t_{c}").is_null()).then(
             pl.format("column {}: cannot parse {} as {}", pl.lit(c), pl.col(c), pl.lit(s.type))
         )
         for c, s in feed.columns.items()
-    ] + [pl.when(pl.col(k).is_null()).then(pl.lit(f"missing key column {k}")) for k in feed.key]
+    ]
+    problems += [
+        pl.when(pl.col(k).is_null()).then(pl.lit(f"missing key column {k}")) for k in feed.key
+    ]
     problems += [
         reason
         for c, s in feed.columns.items()

@@ -109,7 +109,9 @@ def type_records(raw: pl.DataFrame, *, endpoint: EndpointSpec) -> TypedRecords:
             missing = pl.lit(f"{name}: missing")
             checks.append((f"__missing_{i}", given.is_null(), missing))
         kind = column.type
-        for j, broken in enumerate(constraint_reasons(pl.col(name), name=name, spec=column, kind=kind)):
+        for j, broken in enumerate(
+            constraint_reasons(pl.col(name), name=name, spec=column, kind=kind)
+        ):
             checks.append((f"__constraint_{i}_{j}", broken.is_not_null(), broken))
     lineage = raw.select("_batch_id", "_ingested_at", "_source", "_source_row", "record")
     typed = (
