@@ -70,30 +70,27 @@ def run_baseline(csv: Path, out: Path) -> dict[str, float]:
 
 
 def run_ingest(csv: Path, lake: Path) -> dict[str, float]:
+    """The ingest_csv nodes and datasets, as ``kedro run`` drives them (landing contract)."""
     os.environ["PITWALL_LAKE_URI"] = str(lake)
-    import polars as pl
-
-    from pipelines.ingest_csv.nodes import plan_raw_batches
+    from pipelines.ingest_csv.nodes import land_csv_files, split_csv_rows
+    from pitwall.csvfeeds.datasets import CsvLandingDataset
     from pitwall.csvfeeds.feeds import parse_feeds
-    from pitwall.csvfeeds.landing import find_pending_files, land_raw_file, scan_unmerged_raw
-    from pitwall.csvfeeds.typing import type_feed_rows
-    from pitwall.lake.layout import get_lake
+    from pitwall.datasets import CleanTableDataset, QuarantineTableDataset, RawTableDataset
 
-    lake_ = get_lake()
     spec = {"location": str(csv), "columns": COLUMNS, "key": ["lap_id"], "clean_table": "laps"}
-    feeds = parse_feeds({"laps": spec})
+    feed = parse_feeds({"laps": spec})["laps"]
+    landing = CsvLandingDataset(feed="laps", spec=spec, lake_uri=str(lake))
+    raw = RawTableDataset(table=feed.raw_table, lake_uri=str(lake))
+    quarantine = QuarantineTableDataset(table=feed.quarantine_table, lake_uri=str(lake))
+    clean = CleanTableDataset(table=feed.clean_table, lake_uri=str(lake))
     start = time.perf_counter()
-    for plan in plan_raw_batches(find_pending_files(feeds, lake=lake_)):
-        land_raw_file(plan, feed=feeds["laps"], lake=lake_)
+    for batch in land_csv_files(landing.load(), raw_table=feed.raw_table):
+        raw.save(batch)
     raw_done = time.perf_counter()
     raw_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    unmerged = scan_unmerged_raw(feeds["laps"], lake=lake_)
-    assert unmerged is not None
-    from pitwall.csvfeeds.landing import write_clean
-
-    for batch in unmerged.batches:
-        rows = unmerged.rows.filter(pl.col("_batch_id") == batch)
-        write_clean(type_feed_rows(rows, feed=feeds["laps"]), batch, feed=feeds["laps"], lake=lake_)
+    for rejected, chunk in split_csv_rows(raw.load(), spec, feed="laps"):
+        quarantine.save(rejected)
+        clean.save(chunk)
     clean_done = time.perf_counter()
     return {
         "raw_seconds": raw_done - start,
