@@ -109,7 +109,10 @@ class _LineCheck:
 
     def _quotes(self, chunk: bytes) -> str | None:
         if self.quote not in chunk:
-            return None
+            if b"\n" not in chunk:
+                return None
+            odd, self.open_quotes = self.open_quotes % 2, 0  # the carried line ends here
+            return "a quoted field spans lines or a quote is unbalanced" if odd else None
         data = np.frombuffer(chunk, dtype=np.uint8)
         quotes = np.flatnonzero(data == self.quote[0])
         ends = np.flatnonzero(data == ord("\n"))
