@@ -1,4 +1,4 @@
-"""The pre-check's line rules hold across its read chunks (1 KiB here: the cap)."""
+"""The pre-check's line rules hold across its read chunks (1 KiB here, as the cap)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _scan(tmp_path: Path, data: bytes) -> str | None:
     path = tmp_path / "x.csv"
     path.write_bytes(data)
     spec = {**feed(str(path)), "max_record_bytes": CAP}
-    result = scan_file(path, feed=parse_feeds({"x": spec})["x"])
+    result = scan_file(path, feed=parse_feeds({"x": spec})["x"], chunk_bytes=CAP)
     assert result.error is None
     return result.irregular
 
@@ -33,7 +33,7 @@ def _line(size: int, *, quote_at: int | None = None) -> bytes:
 @pytest.mark.parametrize("padding", [0, 1, 500, 1000, 1023, 1024, 1500])
 def test_an_open_quote_is_seen_across_chunks(tmp_path: Path, padding: int) -> None:
     head = HEADER.encode() + b"\n" + b"p,x\n" * (padding // 4)
-    data = head + _line(900, quote_at=890) + b"\n" + b"q,b\n" * 400
+    data = head + _line(900, quote_at=5) + b"\n" + b"q,b\n" * 400
     assert _scan(tmp_path, data) == "a quoted field spans lines or a quote is unbalanced"
     balanced = head + _line(895) + b'"aa"a\n' + b"q,b\n" * 400
     assert _scan(tmp_path, balanced) is None

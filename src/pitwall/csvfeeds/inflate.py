@@ -83,9 +83,12 @@ def read_chunks(path: Path, *, size: int = _READ) -> Iterator[bytes]:
             yield chunk
 
 
-def inflate_file(path: Path, *, max_bytes: int) -> Iterator[bytes]:
-    """The content of a file: inflated (checked against the cap) when it is gzip, else as is."""
+def inflate_file(path: Path, *, max_bytes: int, chunk_bytes: int = _READ) -> Iterator[bytes]:
+    """The content of a file: inflated (checked against the cap) when it is gzip, else as is,
+    in pieces of at most ``chunk_bytes``."""
     if is_gzip(path):
-        yield from inflate(read_chunks(path), max_bytes=max_bytes)
+        for piece in inflate(read_chunks(path), max_bytes=max_bytes):
+            for at in range(0, len(piece), chunk_bytes):
+                yield piece[at : at + chunk_bytes]
     else:
-        yield from read_chunks(path)
+        yield from read_chunks(path, size=chunk_bytes)

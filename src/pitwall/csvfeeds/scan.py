@@ -38,12 +38,14 @@ def file_stamp(path: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def scan_file(path: Path, *, feed: CsvFeed) -> FileScan:
+def scan_file(path: Path, *, feed: CsvFeed, chunk_bytes: int = 1 << 20) -> FileScan:
     """Read the whole file once (inflating a ``.gz``) and judge it (see the module docstring)."""
     stamp = file_stamp(path)
     lines = _LineCheck(feed)
     try:
-        for chunk in inflate_file(path, max_bytes=feed.max_decompressed_bytes):
+        for chunk in inflate_file(
+            path, max_bytes=feed.max_decompressed_bytes, chunk_bytes=chunk_bytes
+        ):
             lines.feed(chunk)
     except InflateError as exc:
         return FileScan(stamp, error=str(exc))
