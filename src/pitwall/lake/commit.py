@@ -174,7 +174,7 @@ def commit_raw(
             layout=batch.layout,
             storage_options=options,
         )
-    except InputRejectedError as exc:  # files written so far are not in the log: never read
+    except InputRejectedError as exc:  # write_files removed what it had written
         return _log_final(replace(batch, rows=None, error=str(exc)), lake=lake)
     if counted.rows == 0:
         remove_files(staged, uri, storage_options=options)
