@@ -84,9 +84,10 @@ class _LineCheck:
     def _judge(self, chunk: bytes) -> str | None:
         if b"\x00" in chunk:
             return "NUL bytes"
-        if chunk.find(_BOM, 1 if self.first else 0) >= 0:
+        # each costly search only runs when a one-byte memchr says it may find something
+        if b"\xef" in chunk and chunk.find(_BOM, 1 if self.first else 0) >= 0:
             return "a byte order mark inside the file"
-        if chunk.count(b"\r") != chunk.count(b"\r\n"):
+        if b"\r" in chunk and chunk.count(b"\r") != chunk.count(b"\r\n"):
             return "bare CR line endings"
         try:
             self.decoder.decode(chunk)
