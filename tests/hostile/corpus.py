@@ -124,6 +124,23 @@ def stray_quote() -> Case:
     )
 
 
+def stray_quote_pair() -> Case:
+    """Two stray quotes 9 rows apart: their join parses as one record of the right width, yet
+    the 8 records between them must not become a field."""
+    lines = rows("pair", 30)
+    lines[10] = row("pair-10", driver='"Bob')
+    lines[19] = row("pair-19", driver='Al"')
+    bad = [lines[10], lines[19]]
+    return Case(
+        "stray_quote_pair.csv",
+        text(lines),
+        30,
+        bad=[b.encode() for b in bad],
+        reasons=["unbalanced quote"],
+        good_keys=[r.split(",")[0] for r in lines if r not in bad],
+    )
+
+
 def long_line(*, gz: bool) -> Case:
     lines = rows("long-gz" if gz else "long", 20)
     lines[5] = row(lines[5].split(",")[0], driver="x" * LONG_LINE)
@@ -276,6 +293,7 @@ def all_cases() -> list[Case]:
         zero_gzip(),
         bomb(),
         stray_quote(),
+        stray_quote_pair(),
         long_line(gz=False),
         long_line(gz=True),
         *glob_names(),

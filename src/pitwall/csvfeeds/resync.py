@@ -10,8 +10,10 @@ not resync after an unbalanced quote: the rest of the file becomes one field). T
 - a line that is not valid text in the feed's encoding, or holds NUL bytes, is a reject;
 - a line with an odd number of quotes opens a quoted field: following lines join it while
   the record stays within the cap; if the joined text parses (strict CSV) into exactly the
-  header's fields it is one record, otherwise the first line alone is a reject and reading
-  resumes on the next line, so a stray quote costs one record, never the ones after it;
+  header's fields, and no line inside it is a well-formed record on its own (that would be two
+  stray quotes, not one quoted field), it is one record; otherwise the first line alone is a
+  reject and reading resumes on the next line, so a stray quote costs one record, never the
+  ones after it;
 - any other line parses strictly into exactly the header's fields, or is a reject.
 
 Rejects carry their physical line number (the header is line 1), the reason, and the original.
@@ -124,6 +126,8 @@ class _Resync:
                 return None, used
             quotes += more.count(self.feed.quote)
             parts.append(more)
+        if any(isinstance(self._parse(inner), list) for inner in parts[1:-1]):
+            return None, used  # two stray quotes, not one field: never swallow the records between
         return "\n".join(parts), used
 
     def _parse(self, text: str) -> list[str] | str:
