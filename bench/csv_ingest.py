@@ -70,27 +70,20 @@ def run_baseline(csv: Path, out: Path) -> dict[str, float]:
 
 
 def run_ingest(csv: Path, lake: Path) -> dict[str, float]:
-    """The ingest_csv nodes and datasets, as ``kedro run`` drives them (landing contract)."""
+    """The feed's two Kedro nodes, as ``kedro run --pipeline ingest_csv`` runs them: RAW
+    landing, then the CLEAN build (typing, quarantine split, merge, ingestion log)."""
     os.environ["PITWALL_LAKE_URI"] = str(lake)
-    from pipelines.ingest_csv.nodes import land_csv_files, split_csv_rows
-    from pitwall.csvfeeds.datasets import CsvLandingDataset
-    from pitwall.csvfeeds.feeds import parse_feeds
-    from pitwall.datasets import CleanTableDataset, QuarantineTableDataset, RawTableDataset
+    from pipelines.ingest_csv.standalone import run_feeds
+    from pitwall.lake.layout import get_lake
 
+    lake_ = get_lake()
     spec = {"location": str(csv), "columns": COLUMNS, "key": ["lap_id"], "clean_table": "laps"}
-    feed = parse_feeds({"laps": spec})["laps"]
-    landing = CsvLandingDataset(feed="laps", spec=spec, lake_uri=str(lake))
-    raw = RawTableDataset(table=feed.raw_table, lake_uri=str(lake))
-    quarantine = QuarantineTableDataset(table=feed.quarantine_table, lake_uri=str(lake))
-    clean = CleanTableDataset(table=feed.clean_table, lake_uri=str(lake))
+    feeds = {"laps": spec}
     start = time.perf_counter()
-    for batch in land_csv_files(landing.load(), raw_table=feed.raw_table):
-        raw.save(batch)
+    run_feeds(feeds, lake=lake_, stage=["land_raw"])
     raw_done = time.perf_counter()
     raw_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for rejected, chunk in split_csv_rows(raw.load(), spec, feed="laps"):
-        quarantine.save(rejected)
-        clean.save(chunk)
+    run_feeds(feeds, lake=lake_, stage=["build_clean"])
     clean_done = time.perf_counter()
     return {
         "raw_seconds": raw_done - start,
