@@ -74,10 +74,11 @@ class ColumnConstraints(BaseModel):
 
 
 def constraint_reasons(
-    value: pl.Expr, *, name: str, spec: ColumnConstraints, kind: str
+    value: pl.Expr, *, name: str, spec: ColumnConstraints, kind: str, text: pl.Expr | None = None
 ) -> list[pl.Expr]:
     """One expression per declared constraint: its reason where ``value`` (the typed column)
-    breaks it, else null. A null value breaks only ``not_null``."""
+    breaks it, else null. A null value breaks only ``not_null``. The reason shows ``text``
+    (the value as read, when the caller has it: cheaper than formatting every typed value)."""
     present = value.is_not_null()
     checks: list[tuple[str, pl.Expr]] = []
     if spec.not_null:
@@ -101,7 +102,7 @@ def constraint_reasons(
                 "column {}: constraint {} violated by {}",
                 pl.lit(name),
                 pl.lit(constraint),
-                value.cast(pl.String).fill_null("null"),
+                (value.cast(pl.String) if text is None else text).fill_null("null"),
             )
         )
         for constraint, failed in checks

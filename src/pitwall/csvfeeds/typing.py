@@ -178,7 +178,9 @@ def type_feed_rows(raw: pl.LazyFrame, *, feed: CsvFeed) -> TypedRows:
     problems += [
         reason
         for c, s in feed.columns.items()
-        for reason in constraint_reasons(pl.col(f"__t_{c}"), name=c, spec=s, kind=s.type)
+        for reason in constraint_reasons(
+            pl.col(f"__t_{c}"), name=c, spec=s, kind=s.type, text=pl.col(c)
+        )
     ]
     header = [c for c in feed.columns if c in present]
     problems.append(  # a header line repeated mid-file (concatenated files) is not a record
