@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+from functools import partial
 from typing import Annotated
 
+import duckdb
 import orjson
 import polars as pl
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -22,7 +25,9 @@ from api.params import (
     parse_sort,
 )
 from api.problems import AUTH_PROBLEMS, problem_responses
+from api.readers import Readers
 from api.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from pitwall.lake.timetravel import VersionUnavailableError, parse_as_of
 from pitwall.queries import QueryError, read_rows, read_table_list
 
 router = APIRouter(prefix="/tables", tags=["tables"], responses=AUTH_PROBLEMS)
@@ -66,6 +71,7 @@ def describe_table(
             "description": "A page of rows; for CSV/Parquet the next cursor is in `Link`.",
         },
         **_PROBLEMS,
+        **problem_responses(410),
     },
     summary="Read a page of rows",
 )
@@ -73,6 +79,7 @@ def read_table_rows(
     _: Reader,
     db: LayerCursor,
     snapshot: LayerSnapshot,
+    readers: ReadersDep,
     request: Request,
     fmt: Format,
     layer: Layer,
@@ -92,12 +99,21 @@ def read_table_rows(
     cursor: Annotated[
         str | None, Query(max_length=8000, description="`next_cursor` of the previous page")
     ] = None,
+    as_of: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="time travel: a Delta version number or an ISO 8601 timestamp "
+            "(410 when that version was vacuumed away)",
+        ),
+    ] = None,
 ) -> Response:
     """Rows of one table: select columns, filter, sort, paginate (never raw SQL).
 
     Without `sort`, pages follow table order and the cursor carries an offset; with `sort`,
     pagination is by keyset (the cursor carries the last row's sort key), stable under
-    concurrent appends.
+    concurrent appends. With `as_of`, the table is read as of that version or time, always
+    from the lake.
     """
     sort_keys = parse_sort(sort)
     sort_text = ",".join(("-" if k.descending else "") + k.column for k in sort_keys)
@@ -106,8 +122,8 @@ def read_table_rows(
         if offset:
             raise QueryError("use either cursor or offset")
         offset, after = cursor_position(cursor, sort=sort_text)
-    page = read_rows(
-        db,
+    read_page = partial(
+        read_rows,
         layer=layer,
         table=name,
         columns=parse_columns(columns),
@@ -116,8 +132,12 @@ def read_table_rows(
         limit=limit,
         offset=offset,
         after=after,
-        schema=snapshot.columns(layer, name),
     )
+    if as_of is None:
+        page = read_page(db, schema=snapshot.columns(layer, name))
+    else:
+        with closing(_connect_as_of(readers, layer=layer, name=name, as_of=as_of)) as past:
+            page = read_page(past)
     next_cursor = None
     if page.has_more:
         if sort_keys and page.last_key is not None:
@@ -142,3 +162,18 @@ def read_table_rows(
     )
     body = envelope[:-1] + b',"items":' + frame_bytes(page.rows, fmt="json") + b"}"
     return Response(body, media_type=MEDIA_TYPES["json"])
+
+
+def _connect_as_of(
+    readers: Readers, *, layer: str, name: str, as_of: str
+) -> duckdb.DuckDBPyConnection:
+    """One table as of ``as_of``: 422 when it does not parse, 410 when it was vacuumed away,
+    404 when the table has no such version."""
+    try:
+        moment = parse_as_of(as_of)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from exc
+    try:
+        return readers.lake.connect_as_of(layer, name, as_of=moment)
+    except VersionUnavailableError as exc:
+        raise HTTPException(410 if exc.gone else 404, str(exc)) from exc
