@@ -4,7 +4,9 @@ Feeds are the ones declared for ``ingest_csv`` (``parameters`` -> ``ingest_csv.f
 with Kedro's config loader so ``${globals:...}`` and ``${oc.env:...}`` resolve as in a run).
 A file is stored as ``<static prefix of the feed's location glob>/<name>`` only if:
 - ``name`` is a plain file name (no path, no ``..``) matching the location glob;
-- its size is within the limit and its header matches the declared columns (the same check
+- its size is within the limit; a ``.gz`` inflates whole, without error and within the feed's
+  ``max_decompressed_bytes`` (checked streaming; 413 beyond, 422 corrupt or truncated);
+- its header matches the declared columns (the same check
   ``ingest_csv`` applies, :func:`pitwall.csvfeeds.sniff.check_file`);
 - no file of that name is there yet (never overwritten).
 Local writes go to a hidden temporary file (ignored by ``ingest_csv``) then are linked into
@@ -26,6 +28,7 @@ from typing import IO
 from pitwall.csvfeeds.feeds import CsvFeed
 from pitwall.csvfeeds.feeds import read_csv_feeds as read_declared_feeds
 from pitwall.csvfeeds.files import s3_filesystem
+from pitwall.csvfeeds.inflate import InflateError, inflate, is_gzip, read_chunks
 from pitwall.csvfeeds.sniff import check_file
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -109,13 +112,15 @@ def write_upload(
     """Validate and store one uploaded file (see module docstring).
 
     Raises:
-        UploadRejectedError: 413 too large, 422 bad name or header, 409 name taken.
+        UploadRejectedError: 413 too large (or inflating too far), 422 bad name, header or
+            gzip stream, 409 name taken.
     """
     name = check_name(name, feed, home=home)
     target_dir = landing_dir(feed, home=home)
     with tempfile.TemporaryDirectory(prefix="pitwall-upload-") as scratch:
         staged = Path(scratch) / name
         size = _copy_limited(source, staged, max_bytes=max_bytes)
+        _check_inflates(staged, feed=feed)
         check = check_file(staged, feed=feed)
         if check.error:
             raise UploadRejectedError(422, check.error)
@@ -137,6 +142,17 @@ def _copy_limited(source: IO[bytes], target: Path, *, max_bytes: int) -> int:
     if size == 0:
         raise UploadRejectedError(422, "empty file")
     return size
+
+
+def _check_inflates(staged: Path, *, feed: CsvFeed) -> None:
+    """A ``.gz`` upload is inflated whole (streamed, bounded memory) against the feed's cap."""
+    if not is_gzip(staged):
+        return
+    try:
+        for _ in inflate(read_chunks(staged), max_bytes=feed.max_decompressed_bytes):
+            pass
+    except InflateError as exc:
+        raise UploadRejectedError(413 if exc.kind == "too_large" else 422, str(exc)) from exc
 
 
 def _link_local(staged: Path, directory: Path, name: str) -> str:

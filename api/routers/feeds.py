@@ -50,8 +50,9 @@ def upload_file(
     """Store the file where the next `ingest_csv` run lands it.
 
     Refused: a malformed multipart body (400), names with a path or not matching the feed's
-    glob (422), files over the size limit (413), headers not matching the declared columns
-    (422), taken names (409).
+    glob (422), files over the size limit or a `.gz` inflating beyond the feed's
+    `max_decompressed_bytes` (413), a corrupt or truncated `.gz` (422, the whole stream is
+    inflated), headers not matching the declared columns (422), taken names (409).
     """
     declared = read_csv_feeds(settings.home).get(feed)
     if declared is None:

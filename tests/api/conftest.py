@@ -20,7 +20,8 @@ from tests.queries.ac_lake import write_ac_lake
 FEEDS_CONF = """
 csv_feeds:
     laps:
-      location: {landing}/laps/*.csv
+      location: {landing}/laps/*.csv*
+      max_decompressed_bytes: 4194304
       columns:
         entry_id: string
         driver: string

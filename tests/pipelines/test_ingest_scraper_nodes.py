@@ -95,3 +95,20 @@ def test_typing_follows_the_site_columns_and_keeps_the_latest_row_per_key() -> N
     assert rows.schema["turns"] == pl.Int64
     assert rows["track"].to_list() == ["Imola", "Monza"]
     assert rows["length_km"].to_list() == [None, 5.793]
+
+
+def test_declared_constraints_quarantine_scraped_records() -> None:
+    base = read_scraper_config().site("tracks")
+    columns = {
+        **base.columns,
+        "length_km": base.columns["length_km"].model_copy(update={"min": 1.0, "max": 30.0}),
+    }
+    site = base.model_copy(update={"columns": columns})
+    lines = _lines("a", ["record", "record"]).with_columns(
+        pl.Series("payload", ['{"track":"T0","length_km":5.7}', '{"track":"T1","length_km":999}'])
+    )
+    quarantine, clean = split_site_rows(_pending(lines), site=site, max_rejected_share=0.9)
+    assert clean.rows["track"].to_list() == ["T0"]
+    assert quarantine.rows.select("stage", "reason").rows() == [
+        ("type", "column length_km: constraint max 30.0 violated by 999.0")
+    ]

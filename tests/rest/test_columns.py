@@ -79,3 +79,39 @@ def test_selector() -> None:
     assert select(doc, "$.a.b.0") == 1
     assert select(doc, "a.x") is MISSING
     assert select(doc, "a.b.5") is MISSING
+
+
+def test_declared_constraints_reject_with_their_name() -> None:
+    spec = EndpointSpec.model_validate(
+        {
+            "path": "/x",
+            "key": ["id"],
+            "clean_table": "x",
+            "columns": {
+                "id": {"type": "string", "regex": "[a-z]+"},
+                "lat": {"type": "float", "min": -90, "max": 90},
+                "tyre": {"type": "string", "allowed": ["soft", "hard"], "not_null": True},
+            },
+        }
+    )
+    good = {"id": "a", "lat": 45.0, "tyre": "soft"}
+    rows = raw(
+        [
+            good,
+            {**good, "id": "B2"},
+            {**good, "id": "c", "lat": 999},
+            {**good, "id": "d", "lat": "NaN"},
+            {**good, "id": "e", "tyre": "wet"},
+            {**good, "id": "f", "tyre": None},
+        ]
+    )
+    typed = type_records(rows, endpoint=spec)
+    assert typed.clean["id"].to_list() == ["a"]
+    reasons = dict(zip(typed.rejected["_source_row"], typed.rejected["reason"], strict=True))
+    assert reasons == {
+        2: "column id: constraint regex [a-z]+ violated by B2",
+        3: "column lat: constraint max 90 violated by 999.0",
+        4: "column lat: constraint finite violated by NaN",
+        5: "column tyre: constraint allowed ['soft', 'hard'] violated by wet",
+        6: "column tyre: constraint not_null violated by null",
+    }

@@ -11,21 +11,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pitwall.column_specs import TYPE_SHORTHAND
+from pitwall.column_specs import TYPE_SHORTHAND, ColumnConstraints
 from pitwall.settings import get_settings
 
 ColumnType = Literal["string", "int", "float", "bool", "date", "datetime", "decimal"]
 Encoding = Literal["utf-8", "latin-1", "utf-16"]
 
 
-class ColumnSpec(BaseModel):
-    """One declared column: its type, and whether a file may omit it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ColumnSpec(ColumnConstraints):
+    """One declared column: its type, whether a file may omit it, its constraints."""
 
     type: ColumnType = "string"
     required: bool = True
-    format: str | None = None  # strptime format for date/datetime
+    format: str | None = None
+    """strptime format for date/datetime; default ISO 8601 (never guessed)."""
     precision: int = 18
     scale: int = 3
 
@@ -41,6 +40,10 @@ class CsvFeed(BaseModel):
     quote: str = '"'
     encoding: Encoding = "utf-8"
     header: bool = True
+    max_record_bytes: int = Field(1 << 20, ge=1024)
+    """A record (line) longer than this is quarantined, its original kept as a side object."""
+    max_decompressed_bytes: int = Field(4 << 30, ge=1)
+    """A ``.gz`` file inflating beyond this is rejected whole (a decompression bomb)."""
     columns: Annotated[dict[str, ColumnSpec], TYPE_SHORTHAND]
     key: list[str]
     clean_table: str

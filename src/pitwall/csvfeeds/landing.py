@@ -9,17 +9,24 @@ under another name is the same batch), or when the ingestion log holds its final
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from pitwall.csvfeeds.feeds import CsvFeed
 from pitwall.csvfeeds.files import LandingFile, list_feed_files, local_copy
+from pitwall.csvfeeds.originals import OriginalStore
 from pitwall.csvfeeds.parse import parse_csv
+from pitwall.csvfeeds.resync import read_irregular
+from pitwall.csvfeeds.scan import file_stamp, scan_file
 from pitwall.csvfeeds.sniff import check_file
+from pitwall.lake.commit import InputRejectedError
 from pitwall.lake.delta import open_table
 from pitwall.lake.ingest import make_batch_id, utc_now
 from pitwall.lake.layout import Lake
@@ -66,24 +73,68 @@ def find_pending_files(feed: CsvFeed, *, lake: Lake) -> list[tuple[LandingFile, 
 
 
 def open_pending_files(feed: CsvFeed, *, lake: Lake) -> Iterator[CsvInput]:
-    """Each pending file opened in turn; it stays open until the next one is asked for."""
+    """Each pending file opened in turn; it stays open until the next one is asked for.
+
+    A file is first checked whole (:func:`~pitwall.csvfeeds.scan.scan_file`): a bad one is
+    rejected alone with its reason; an irregular one is read by the careful reader."""
     pending = find_pending_files(feed, lake=lake)
     log.info("csv %s: %d file(s) to land", feed.name, len(pending))
     for file, batch in pending:
         started = utc_now()
         source = feed.source_of(file.uri)
+
+        def rejected(reason: str) -> CsvInput:
+            return CsvInput(feed.name, batch, source, started, error=reason)  # noqa: B023
+
         try:
             with local_copy(file) as path:
-                check = check_file(path, feed=feed)
-                if check.error:
-                    yield CsvInput(feed.name, batch, source, started, error=check.error)
+                if file_stamp(path)[0] != file.size:
+                    yield rejected(CHANGED)
                     continue
-                with parse_csv(path, feed=feed, columns=check.columns) as parsed:
+                check = check_file(path, feed=feed)
+                scan = scan_file(path, feed=feed) if not check.error else None
+                if check.error or scan is None or scan.error:
+                    yield rejected(check.error or (scan.error if scan else None) or "unreadable")
+                    continue
+                if scan.irregular:
+                    log.warning(
+                        "csv %s: %s: %s, read line by line", feed.name, source, scan.irregular
+                    )
+                    rows, rejects = read_irregular(
+                        path, feed=feed, columns=check.columns, originals=OriginalStore(lake)
+                    )
+                    guarded = _guarded(rows, path=path, stamp=scan.stamp)
+                    yield CsvInput(feed.name, batch, source, started, rows=guarded, rejects=rejects)
+                    continue
+                with parse_csv(
+                    path, feed=feed, columns=check.columns, originals=OriginalStore(lake)
+                ) as parsed:
+                    guarded = _guarded(parsed.rows, path=path, stamp=scan.stamp)
                     yield CsvInput(
-                        feed.name, batch, source, started, rows=parsed.rows, rejects=parsed.rejects
+                        feed.name, batch, source, started, rows=guarded, rejects=parsed.rejects
                     )
         except OSError as exc:  # vanished, unreadable, a failed download: this file only
-            yield CsvInput(feed.name, batch, source, started, error=f"cannot read the file: {exc}")
+            yield rejected(f"cannot read the file: {exc}")
+
+
+CHANGED = "the file changed while it was read (its new content lands in a later run)"
+
+
+def _guarded(
+    rows: pa.RecordBatchReader, *, path: Path, stamp: tuple[int, int]
+) -> pa.RecordBatchReader:
+    """``rows``, turning a read failure or a change of the file meanwhile into a rejection of
+    this file only (:class:`~pitwall.lake.commit.InputRejectedError`)."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from rows
+        except (duckdb.Error, OSError, EOFError, zlib.error, UnicodeError) as exc:
+            raise InputRejectedError(f"cannot read the file: {exc}") from exc
+        if file_stamp(path) != stamp:
+            raise InputRejectedError(CHANGED)
+
+    return pa.RecordBatchReader.from_batches(rows.schema, batches())
 
 
 def describe_pending(feed: CsvFeed, *, lake: Lake) -> list[list[Any]]:

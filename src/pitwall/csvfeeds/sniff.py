@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def read_head(path: Path) -> bytes:
         try:
             with gzip.open(path, "rb") as gz:
                 return gz.read(_SNIFF_BYTES)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(f"corrupt gzip stream: {exc}") from exc
     with path.open("rb") as fh:
         return fh.read(_SNIFF_BYTES)
@@ -44,8 +45,8 @@ def check_file(path: Path, *, feed: CsvFeed) -> FileCheck:
     if not head.strip():
         return FileCheck(error="empty file")
     encoding = "utf-16" if feed.encoding == "utf-16" else feed.encoding
-    if encoding != "utf-16" and b"\x00" in head:
-        return FileCheck(error="not a CSV file: binary content (NUL bytes)")
+    if encoding != "utf-16" and b"\x00" in head.split(b"\n", 1)[0]:
+        return FileCheck(error="not a CSV file: binary content (NUL bytes in the header)")
     text = head.decode(encoding, errors="replace").lstrip("\ufeff")
     if not feed.header:
         return FileCheck(columns=tuple(feed.columns))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from pitwall.column_specs import constraint_reasons
 from pitwall.csvfeeds.feeds import ColumnSpec, CsvFeed
 from pitwall.lake.ingest import METADATA_COLUMNS, QUARANTINE_SCHEMA
 
@@ -130,7 +131,7 @@ def _typed(col: pl.Expr, spec: ColumnSpec) -> pl.Expr:
                 .otherwise(None)
             )
         case "date":
-            return col.str.to_date(spec.format, strict=False)
+            return col.str.to_date(spec.format or "%Y-%m-%d", strict=False)
         case "datetime":
             parsed = col.str.to_datetime(spec.format, strict=False, time_unit="us")
             return parsed.dt.replace_time_zone("UTC") if spec.format else _as_utc(col)
@@ -164,12 +165,29 @@ def type_feed_rows(raw: pl.LazyFrame, *, feed: CsvFeed) -> TypedRows:
         ]
     )
     typed_exprs = [_typed(pl.col(c), spec).alias(f"__t_{c}") for c, spec in feed.columns.items()]
-    problems = [
+    problems: list[pl.Expr] = []
+    problems += [
         pl.when(pl.col(c).is_not_null() & pl.col(f"__t_{c}").is_null()).then(
             pl.format("column {}: cannot parse {} as {}", pl.lit(c), pl.col(c), pl.lit(s.type))
         )
         for c, s in feed.columns.items()
-    ] + [pl.when(pl.col(k).is_null()).then(pl.lit(f"missing key column {k}")) for k in feed.key]
+    ]
+    problems += [
+        pl.when(pl.col(k).is_null()).then(pl.lit(f"missing key column {k}")) for k in feed.key
+    ]
+    problems += [
+        reason
+        for c, s in feed.columns.items()
+        for reason in constraint_reasons(
+            pl.col(f"__t_{c}"), name=c, spec=s, kind=s.type, text=pl.col(c)
+        )
+    ]
+    header = [c for c in feed.columns if c in present]
+    problems.append(  # a header line repeated mid-file (concatenated files) is not a record
+        pl.when(pl.all_horizontal(pl.col(c) == pl.lit(c) for c in header)).then(
+            pl.lit("repeated header line")
+        )
+    )
     staged = trimmed.with_columns(typed_exprs).with_columns(
         pl.concat_str(problems, separator="; ", ignore_nulls=True)
         .replace("", None)

@@ -81,6 +81,12 @@ on the columns the lake filters on (batch, sequence, position)."""
 RawRows: TypeAlias = pa.RecordBatchReader | pl.DataFrame
 
 
+class InputRejectedError(Exception):
+    """Raised by a batch's row stream when the input turns out unusable while it is read (a file
+    rewritten meanwhile, a read error): :func:`commit_raw` then lands nothing of it and logs it
+    ``rejected`` with this reason, and the run goes on with the next input."""
+
+
 @dataclass(frozen=True)
 class LandedBatch:
     """One input (a file, a chunk of pages, a feed) on its way into a RAW table.
@@ -163,13 +169,16 @@ def commit_raw(
     rows = _drop_landed(batch, table, others, lake=lake) if others else batch.rows
     schema, stream = _stamped(rows, seq=seq)
     counted = _Counter()
-    staged = write_files(
-        counted.through(stream),
-        uri,
-        schema=schema,
-        layout=batch.layout,
-        storage_options=options,
-    )
+    try:
+        staged = write_files(
+            counted.through(stream),
+            uri,
+            schema=schema,
+            layout=batch.layout,
+            storage_options=options,
+        )
+    except InputRejectedError as exc:  # write_files removed what it had written
+        return _log_final(replace(batch, rows=None, error=str(exc)), lake=lake)
     if counted.rows == 0:
         remove_files(staged, uri, storage_options=options)
         return _log_final(batch, lake=lake)

@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 from polars.exceptions import ComputeError, InvalidOperationError
 
+from pitwall.column_specs import constraint_reasons
 from pitwall.lake.ingest import TIMESTAMP
 from pitwall.rest.spec import ColumnSpec, ColumnType, EndpointSpec
 
@@ -107,6 +108,11 @@ def type_records(raw: pl.DataFrame, *, endpoint: EndpointSpec) -> TypedRecords:
         if column.required or name in endpoint.key:
             missing = pl.lit(f"{name}: missing")
             checks.append((f"__missing_{i}", given.is_null(), missing))
+        kind = column.type
+        for j, broken in enumerate(
+            constraint_reasons(pl.col(name), name=name, spec=column, kind=kind)
+        ):
+            checks.append((f"__constraint_{i}_{j}", broken.is_not_null(), broken))
     lineage = raw.select("_batch_id", "_ingested_at", "_source", "_source_row", "record")
     typed = (
         pl.concat([lineage, text], how="horizontal")

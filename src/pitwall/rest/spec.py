@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pitwall.column_specs import TYPE_SHORTHAND
+from pitwall.column_specs import TYPE_SHORTHAND, ColumnConstraints
 
 ColumnType = Literal["string", "int", "float", "bool", "date", "datetime"]
 
@@ -165,7 +165,9 @@ class HttpSpec(_Spec):
     retry: RetrySpec = Field(default_factory=RetrySpec)
 
 
-class ColumnSpec(_Spec):
+class ColumnSpec(_Spec, ColumnConstraints):
+    """A column of an endpoint's records: type, path, and constraints (see ColumnConstraints)."""
+
     type: ColumnType = "string"
     path: str | None = Field(None, description="dotted path in the record (default: the name)")
     required: bool = False

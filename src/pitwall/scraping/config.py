@@ -12,17 +12,17 @@ from urllib.parse import urljoin
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pitwall.column_specs import expand_type_shorthand
+from pitwall.column_specs import ColumnConstraints, expand_type_shorthand
 from pitwall.config import read_config
 from pitwall.settings import get_settings
 
 ColumnType = Literal["string", "int", "float", "date", "duration_ms"]
 
 
-class ColumnSpec(BaseModel):
-    """One output column of a site: its type, and where its text comes from."""
+class ColumnSpec(ColumnConstraints):
+    """One output column of a site: its type, where its text comes from, its constraints."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     type: ColumnType = "string"
     required: bool = False

@@ -16,13 +16,14 @@ from datetime import datetime
 
 import polars as pl
 
+from pitwall.column_specs import constraint_reasons
 from pitwall.lake.commit import CleanChunk, LandedBatch, QuarantineRows
 from pitwall.lake.ingest import QUARANTINE_SCHEMA, with_ingestion_metadata
 from pitwall.lake.txn import BATCH_SEQ, Unmerged
 from pitwall.scraping.config import SiteConfig
 
 PIPELINE = "ingest_scraper"
-STAGES = {"rejected": "scrape", "malformed": "parse", "gated": "gate"}
+STAGES = {"rejected": "scrape", "malformed": "parse", "gated": "gate", "invalid": "type"}
 JSON_DTYPES: dict[str, pl.DataType] = {
     "string": pl.String(),
     "int": pl.Int64(),
@@ -78,7 +79,7 @@ def split_site_rows(
     A feed whose share of rejected items exceeds ``max_rejected_share`` (a changed page
     layout, say) lands nothing: all its lines go to quarantine.
     """
-    lines = pending.rows.sort(BATCH_SEQ, "_source_row").collect()
+    lines = _mark_invalid(pending.rows.sort(BATCH_SEQ, "_source_row").collect(), site=site)
     per_feed = lines.group_by("_batch_id").agg(
         rows_in=pl.len(), rows_ok=(pl.col("kind") == "record").sum()
     )
@@ -117,6 +118,14 @@ def split_site_rows(
 
 def type_site_records(records: pl.DataFrame, *, site: SiteConfig) -> pl.DataFrame:
     """Type records per the site's declared columns; keep the latest row per key."""
+    return (
+        _decoded(records, site=site)
+        .select(*site.columns, "url", pl.col("_batch_id").cast(pl.String), "_ingested_at")
+        .unique(subset=site.keys, keep="last", maintain_order=True)
+    )
+
+
+def _decoded(records: pl.DataFrame, *, site: SiteConfig) -> pl.DataFrame:
     columns = site.columns
     struct = pl.Struct({name: JSON_DTYPES[spec.type] for name, spec in columns.items()})
     dates = [name for name, spec in columns.items() if spec.type == "date"]
@@ -124,6 +133,26 @@ def type_site_records(records: pl.DataFrame, *, site: SiteConfig) -> pl.DataFram
         records.with_columns(pl.col("payload").str.json_decode(struct).alias("__data"))
         .unnest("__data")
         .with_columns(pl.col(dates).str.to_date("%Y-%m-%d"))
-        .select(*columns, "url", pl.col("_batch_id").cast(pl.String), "_ingested_at")
-        .unique(subset=site.keys, keep="last", maintain_order=True)
     )
+
+
+def _mark_invalid(lines: pl.DataFrame, *, site: SiteConfig) -> pl.DataFrame:
+    """Records breaking a declared column constraint become ``invalid`` lines with the reason."""
+    checks = [
+        reason
+        for name, spec in site.columns.items()
+        for reason in constraint_reasons(pl.col(name), name=name, spec=spec, kind=spec.type)
+    ]
+    indexed = lines.with_row_index("__line")
+    records = indexed.filter(pl.col("kind") == "record")
+    if not checks or records.is_empty():
+        return lines
+    why = _decoded(records, site=site).select(
+        "__line", pl.concat_str(checks, separator="; ", ignore_nulls=True).alias("__why")
+    )
+    marked = indexed.join(why.filter(pl.col("__why") != ""), on="__line", how="left")
+    broken = pl.col("__why").is_not_null()
+    return marked.with_columns(
+        pl.when(broken).then(pl.lit("invalid")).otherwise(pl.col("kind")).alias("kind"),
+        pl.when(broken).then(pl.col("__why")).otherwise(pl.col("reason")).alias("reason"),
+    ).drop("__line", "__why")
