@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import closing
-from typing import Annotated
+from dataclasses import dataclass
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.dependencies.models import Dependant
@@ -89,28 +91,51 @@ async def _layer_cursor(
         yield cursor
 
 
-def _query_names(dependant: Dependant) -> frozenset[str]:
-    names = {p.alias for p in dependant.query_params}
+@dataclass(frozen=True)
+class _QueryNames:
+    allowed: frozenset[str]
+    repeatable: frozenset[str]
+
+
+def _query_names(dependant: Dependant) -> _QueryNames:
+    allowed = {p.alias for p in dependant.query_params}
+    repeatable = {p.alias for p in dependant.query_params if _is_sequence(p.field_info.annotation)}
     for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return frozenset(names)
+        names = _query_names(sub)
+        allowed |= names.allowed
+        repeatable |= names.repeatable
+    return _QueryNames(frozenset(allowed), frozenset(repeatable))
+
+
+def _is_sequence(annotation: object) -> bool:
+    origin = get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return origin in (Union, UnionType) and any(_is_sequence(a) for a in get_args(annotation))
 
 
 async def reject_unknown_query(request: Request) -> None:
     """422 for query parameters the operation does not declare (a typo like ``?filtr=`` would
-    otherwise silently return unfiltered data)."""
+    otherwise silently return unfiltered data), and for a single-valued parameter given more
+    than once (which value would count is not for the server to guess)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.query_params:
         return
-    allowed = _KNOWN_QUERY.get(route.unique_id)
-    if allowed is None:
-        allowed = _KNOWN_QUERY[route.unique_id] = _query_names(route.dependant)
-    unknown = sorted(set(request.query_params) - allowed)
+    names = _KNOWN_QUERY.get(route.unique_id)
+    if names is None:
+        names = _KNOWN_QUERY[route.unique_id] = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - names.allowed)
     if unknown:
-        raise HTTPException(422, f"unknown query parameters {unknown}; allowed: {sorted(allowed)}")
+        raise HTTPException(
+            422, f"unknown query parameters {unknown}; allowed: {sorted(names.allowed)}"
+        )
+    given = [key for key, _ in request.query_params.multi_items()]
+    repeated = sorted({k for k in given if given.count(k) > 1} - names.repeatable)
+    if repeated:
+        raise HTTPException(422, f"query parameters given more than once: {repeated}")
 
 
-_KNOWN_QUERY: dict[str, frozenset[str]] = {}
+_KNOWN_QUERY: dict[str, _QueryNames] = {}
 
 Settings = Annotated[ApiSettings, Depends(_settings)]
 ReadersDep = Annotated[Readers, Depends(_readers)]

@@ -160,3 +160,13 @@ def test_unknown_table_is_404(client: httpx.Client, path: str) -> None:
 
 def test_unknown_layer_is_422(client: httpx.Client) -> None:
     assert client.get("/tables/secret/ac_laps/rows").status_code == 422
+
+
+def test_a_single_valued_parameter_given_twice_is_a_problem(client: httpx.Client) -> None:
+    response = client.get("/tables/clean/ac_laps/rows", params=[("limit", 1), ("limit", 2)])
+    assert response.status_code == 422, response.text
+    assert "limit" in response.json()["detail"]
+    repeatable = [("filter", "car_id:gt:-1"), ("filter", "car_id:lt:99"), ("limit", 1000)]
+    response = client.get("/tables/clean/ac_laps/rows", params=repeatable)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["items"]) == len(LAPS)
