@@ -220,6 +220,7 @@ def _commit_staged(
 ) -> int | None:
     """Commit staged files at the stream's next seq; None if the batch landed meanwhile."""
     options = lake.storage_options
+    ensure_table(uri, schema=schema, storage_options=options)  # see commit_files
     for attempt in retry_on_conflict():
         with attempt:
             table = open_table(uri, storage_options=options)
@@ -499,6 +500,7 @@ class CleanWriter:
     def _commit_new(self, chunk: CleanChunk) -> None:
         assert self._staged is not None and self._schema is not None
         options = self.lake.storage_options
+        ensure_table(self.uri, schema=self._schema, storage_options=options)  # see commit_files
         for attempt in retry_on_conflict():
             with attempt:
                 table = open_table(self.uri, storage_options=options)
@@ -535,6 +537,9 @@ def commit_clean(chunk: CleanChunk, *, lake: Lake) -> bool:
     uri = lake.table_uri("clean", chunk.table)
     options = lake.storage_options
     written = True
+    schema = _arrow_compatible(chunk.rows.head(0).to_arrow(compat_level=OLDEST)).schema
+    if chunk.rows.width:  # created empty first: a concurrent creator then conflicts
+        ensure_table(uri, schema=schema, storage_options=options)
     for attempt in retry_on_conflict():
         with attempt:
             table = open_table(uri, storage_options=options)
@@ -545,8 +550,7 @@ def commit_clean(chunk: CleanChunk, *, lake: Lake) -> bool:
             txns = clean_transactions(chunk.merged or {})
             if table is None and chunk.rows.width == 0:
                 break  # nothing of this table yet, and nothing to create it from
-            if table is None:  # created empty first: a concurrent creator then conflicts
-                schema = _arrow_compatible(chunk.rows.head(0).to_arrow(compat_level=OLDEST)).schema
+            if table is None:  # removed since (a test, an operator): create it again
                 ensure_table(uri, schema=schema, storage_options=options)
                 raise CommitFailedError(f"clean.{chunk.table}: created; merge into it")
             if not chunk.rows.is_empty():

@@ -240,7 +240,7 @@ def ensure_table(
     options = dict(storage_options or {})
     delta_schema = Schema.from_arrow(_plain(schema))
     try:
-        create_table_with_add_actions(uri, delta_schema, [], mode="append", storage_options=options)
+        create_table_with_add_actions(uri, delta_schema, [], mode="ignore", storage_options=options)
     except DeltaError:
         if open_table(uri, storage_options=options) is None:
             raise
