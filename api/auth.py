@@ -33,8 +33,8 @@ from jwt import PyJWK, PyJWKSet
 log = logging.getLogger(__name__)
 
 ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
-Role = Literal["reader", "ingest", "admin"]
-ROLES: tuple[Role, ...] = ("reader", "ingest", "admin")
+Role = Literal["reader", "ingest", "editor", "admin"]
+ROLES: tuple[Role, ...] = ("reader", "ingest", "editor", "admin")
 KeyFreshness = Literal["fresh", "stale", "missing"]
 
 

@@ -21,7 +21,7 @@ from pitwall.queries.frames import Connection
 _bearer = HTTPBearer(
     auto_error=False,
     bearerFormat="JWT",
-    description="OIDC access token; realm roles reader, ingest, admin (admin holds all)",
+    description="OIDC access token; realm roles reader, ingest, editor, admin (admin holds all)",
 )
 _CHALLENGE = 'Bearer realm="pitwall"'
 

@@ -20,7 +20,7 @@ def main(
     """Serve the sandbox OIDC issuer (discovery, JWKS, client-credentials tokens)."""
     with serve_oidc(port, host=host) as issuer_url:
         print(f"sandbox OIDC issuer: {issuer_url}")
-        print(f"demo client: {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET} (roles reader ingest admin)")
+        print(f"demo client: {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET} (roles reader ingest editor admin)")
         try:
             while True:
                 time.sleep(3600)

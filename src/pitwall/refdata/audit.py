@@ -1,0 +1,122 @@
+"""The audit trail of reference data: one row per change in ``raw.ref_changes``.
+
+Each row says who (token ``sub`` and ``preferred_username``), when, what (entity, key, op,
+the row version it produced and the Delta version of ``clean.ref_<entity>`` that holds it) and
+the row before and after, as JSON. The table is append-only: VACUUM removes no live file of it,
+so the history outlives the CLEAN table's time travel.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+import polars as pl
+from deltalake import write_deltalake
+
+from pitwall.lake.delta import open_table
+from pitwall.lake.layout import Lake
+
+CHANGES_TABLE = "ref_changes"
+CHANGES_SCHEMA: dict[str, pl.DataType] = {
+    "change_id": pl.String(),
+    "entity": pl.String(),
+    "key": pl.String(),
+    "op": pl.String(),
+    "version": pl.Int64(),
+    "delta_version": pl.Int64(),
+    "changed_at": pl.Datetime("us", "UTC"),
+    "sub": pl.String(),
+    "username": pl.String(),
+    "before": pl.String(),
+    "after": pl.String(),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes reference data: the token's subject and preferred username."""
+
+    sub: str
+    username: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.username or self.sub
+
+
+@dataclass(frozen=True)
+class RefChange:
+    entity: str
+    key: str
+    op: str
+    version: int
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+    @classmethod
+    def of(
+        cls,
+        entity: str,
+        key: str,
+        *,
+        op: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any],
+    ) -> RefChange:
+        return cls(entity, key, op, int(after["version"]), before, after)
+
+
+def _json(row: dict[str, Any] | None) -> str | None:
+    if row is None:
+        return None
+    return orjson.dumps(row, default=_default).decode()
+
+
+def _default(value: object) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def write_ref_change(
+    change: RefChange, *, actor: Actor, at: datetime, delta_version: int, lake: Lake
+) -> None:
+    """Append the change's audit row (a blind append: concurrent appends do not conflict)."""
+    row = {
+        "change_id": str(uuid.uuid4()),
+        "entity": change.entity,
+        "key": change.key,
+        "op": change.op,
+        "version": change.version,
+        "delta_version": delta_version,
+        "changed_at": at,
+        "sub": actor.sub,
+        "username": actor.username,
+        "before": _json(change.before),
+        "after": _json(change.after),
+    }
+    frame = pl.DataFrame([row], schema=CHANGES_SCHEMA)
+    write_deltalake(
+        lake.table_uri("raw", CHANGES_TABLE),
+        frame.to_arrow(compat_level=pl.CompatLevel.oldest()),
+        mode="append",
+        storage_options=dict(lake.storage_options),
+    )
+
+
+def read_ref_history(entity: str, key: str, *, lake: Lake) -> pl.DataFrame:
+    """The changes of one row, oldest first (``before``/``after`` as JSON text)."""
+    uri = lake.table_uri("raw", CHANGES_TABLE)
+    table = open_table(uri, storage_options=lake.storage_options)
+    if table is None:
+        return pl.DataFrame(schema=CHANGES_SCHEMA)
+    return (
+        pl.scan_delta(table)
+        .filter((pl.col("entity") == entity) & (pl.col("key") == key))
+        .sort("changed_at", "version")
+        .collect()
+    )
