@@ -33,6 +33,7 @@ from api.routers import (
     health,
     ingestion,
     leaderboard,
+    ref,
     season,
     sessions,
     tables,
@@ -52,12 +53,14 @@ ROUTERS = (
     circuits.router,
     ingestion.router,
     feeds.router,
+    ref.router,
     admin.router,
 )
 
 DESCRIPTION = """Read access to the Pitwall lake (RAW, CLEAN, quarantine) and the Assetto Corsa
 domain tables. Every endpoint but `/health` needs an OIDC bearer token whose realm roles include
-`reader` (uploads: `ingest`; operations: `admin`). Errors are `application/problem+json`.
+`reader` (uploads: `ingest`; reference data changes under `/ref`: `editor`; operations: `admin`,
+which holds every role). Errors are `application/problem+json`.
 Tabular endpoints answer JSON by default and CSV or Parquet on request (`?format=` or Accept)."""
 
 

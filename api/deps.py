@@ -116,6 +116,7 @@ Settings = Annotated[ApiSettings, Depends(_settings)]
 ReadersDep = Annotated[Readers, Depends(_readers)]
 Reader = Annotated[Principal, Depends(require_role("reader"))]
 Ingester = Annotated[Principal, Depends(require_role("ingest"))]
+Editor = Annotated[Principal, Depends(require_role("editor"))]
 Admin = Annotated[Principal, Depends(require_role("admin"))]
 CleanCursor = Annotated[Connection, Depends(_clean_cursor)]
 """Reads of CLEAN data: DuckDB over the lake, or the PostgreSQL mirror when configured."""

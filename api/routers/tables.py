@@ -12,18 +12,11 @@ from fastapi.responses import Response
 from api.deps import Format, LakeCursor, LayerCursor, LayerSnapshot, Reader, ReadersDep
 from api.formats import MEDIA_TYPES, frame_bytes, frame_response, row_response, tabular_content
 from api.models import Layer, RowsPagePublic, TablePublic
-from api.params import (
-    FILTER_SYNTAX,
-    cursor_position,
-    keyset_cursor,
-    offset_cursor,
-    parse_columns,
-    parse_filter,
-    parse_sort,
-)
+from api.paging import read_page
+from api.params import FILTER_SYNTAX, parse_columns
 from api.problems import AUTH_PROBLEMS, problem_responses
 from api.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from pitwall.queries import QueryError, read_rows, read_table_list
+from pitwall.queries import read_table_list
 
 router = APIRouter(prefix="/tables", tags=["tables"], responses=AUTH_PROBLEMS)
 TableName = Annotated[str, Path(min_length=1, max_length=200, description="table name")]
@@ -99,31 +92,19 @@ def read_table_rows(
     pagination is by keyset (the cursor carries the last row's sort key), stable under
     concurrent appends.
     """
-    sort_keys = parse_sort(sort)
-    sort_text = ",".join(("-" if k.descending else "") + k.column for k in sort_keys)
-    after = None
-    if cursor is not None:
-        if offset:
-            raise QueryError("use either cursor or offset")
-        offset, after = cursor_position(cursor, sort=sort_text)
-    page = read_rows(
+    page = read_page(
         db,
         layer=layer,
         table=name,
         columns=parse_columns(columns),
-        filters=[parse_filter(f) for f in filter],
-        sort=sort_keys,
+        filters=filter,
+        sort=sort,
         limit=limit,
         offset=offset,
-        after=after,
+        cursor=cursor,
         schema=snapshot.columns(layer, name),
     )
-    next_cursor = None
-    if page.has_more:
-        if sort_keys and page.last_key is not None:
-            next_cursor = keyset_cursor(sort_text, page.last_key)
-        else:
-            next_cursor = offset_cursor(offset + limit)
+    next_cursor = page.next_cursor
     if fmt != "json":
         headers = None
         if next_cursor:
@@ -136,7 +117,7 @@ def read_table_rows(
             "table": name,
             "columns": page.rows.columns,
             "limit": limit,
-            "offset": offset,
+            "offset": page.offset,
             "next_cursor": next_cursor,
         }
     )

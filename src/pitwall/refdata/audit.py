@@ -82,24 +82,27 @@ def _default(value: object) -> str:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-def write_ref_change(
-    change: RefChange, *, actor: Actor, at: datetime, delta_version: int, lake: Lake
+def write_ref_changes(
+    changes: list[RefChange], *, actor: Actor, at: datetime, delta_version: int, lake: Lake
 ) -> None:
-    """Append the change's audit row (a blind append: concurrent appends do not conflict)."""
-    row = {
-        "change_id": str(uuid.uuid4()),
-        "entity": change.entity,
-        "key": change.key,
-        "op": change.op,
-        "version": change.version,
-        "delta_version": delta_version,
-        "changed_at": at,
-        "sub": actor.sub,
-        "username": actor.username,
-        "before": _json(change.before),
-        "after": _json(change.after),
-    }
-    frame = pl.DataFrame([row], schema=CHANGES_SCHEMA)
+    """Append the audit rows of one commit (a blind append: concurrent appends do not conflict)."""
+    rows = [
+        {
+            "change_id": str(uuid.uuid4()),
+            "entity": change.entity,
+            "key": change.key,
+            "op": change.op,
+            "version": change.version,
+            "delta_version": delta_version,
+            "changed_at": at,
+            "sub": actor.sub,
+            "username": actor.username,
+            "before": _json(change.before),
+            "after": _json(change.after),
+        }
+        for change in changes
+    ]
+    frame = pl.DataFrame(rows, schema=CHANGES_SCHEMA)
     write_deltalake(
         lake.table_uri("raw", CHANGES_TABLE),
         frame.to_arrow(compat_level=pl.CompatLevel.oldest()),

@@ -9,12 +9,21 @@ bookkeeping columns ``version`` (row version, the ETag), ``deleted`` (tombstone)
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 Slug = Annotated[
     str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$", examples=["lewis"])
@@ -111,8 +120,8 @@ class EventUpdate(_Model):
     track: Text | None = None
     layout: Annotated[str, Field(max_length=100)] | None = None
     car_class: Annotated[str, Field(max_length=100)] | None = None
-    qualifying_at: datetime | None = None
-    race_at: datetime | None = None
+    qualifying_at: AwareDatetime | None = None
+    race_at: AwareDatetime | None = None
 
 
 class EventCreate(_Model):
@@ -123,8 +132,8 @@ class EventCreate(_Model):
     track: Text
     layout: Annotated[str, Field(max_length=100)] = ""
     car_class: Annotated[str, Field(max_length=100)] | None = None
-    qualifying_at: datetime | None = None
-    race_at: datetime | None = None
+    qualifying_at: AwareDatetime | None = None
+    race_at: AwareDatetime | None = None
 
 
 class EventPublic(EventCreate, _Row):
@@ -138,7 +147,7 @@ class CircuitSectorsUpdate(_Model):
     @model_validator(mode="after")
     def _increasing(self) -> Self:
         lines = self.lines_m or []
-        if any(b <= a for a, b in zip(lines, lines[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(lines)):
             raise ValueError("sector lines must be strictly increasing distances")
         return self
 

@@ -11,18 +11,20 @@ edit) only cost a retry. Each change then appends its audit row (:mod:`pitwall.r
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import duckdb
 import polars as pl
 from deltalake import DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import DeltaError
 
 from pitwall.lake.conflicts import retry_on_conflict
-from pitwall.lake.delta import commit_properties, open_table, sql_in
+from pitwall.lake.delta import commit_properties, open_table
 from pitwall.lake.ingest import utc_now
 from pitwall.lake.layout import Lake
-from pitwall.refdata.audit import Actor, RefChange, write_ref_change
+from pitwall.refdata.audit import Actor, RefChange, write_ref_changes
 from pitwall.refdata.entities import RefEntity
 
 WriteOp = Literal["create", "update", "delete"]
@@ -64,15 +66,13 @@ def _ensure_table(entity: RefEntity, *, lake: Lake) -> DeltaTable:
     table = open_table(uri, storage_options=lake.storage_options)
     if table is not None:
         return table
-    try:
+    with contextlib.suppress(DeltaError):  # a concurrent writer may create it meanwhile
         write_deltalake(
             uri,
             _empty(entity).to_arrow(compat_level=pl.CompatLevel.oldest()),
             mode="append",
             storage_options=dict(lake.storage_options),
         )
-    except DeltaError:  # created by a concurrent writer meanwhile
-        pass
     table = open_table(uri, storage_options=lake.storage_options)
     assert table is not None
     return table
@@ -81,12 +81,12 @@ def _ensure_table(entity: RefEntity, *, lake: Lake) -> DeltaTable:
 def scan_ref(entity: RefEntity, *, lake: Lake, table: DeltaTable | None = None) -> pl.LazyFrame:
     """Every row of the entity's table (tombstones included), in the entity's schema."""
     if table is None:
-        table = open_table(lake.table_uri("clean", entity.table), storage_options=lake.storage_options)
+        table = open_table(
+            lake.table_uri("clean", entity.table), storage_options=lake.storage_options
+        )
     if table is None:
         return _empty(entity).lazy()
-    return pl.scan_delta(table).select(
-        [pl.col(c).cast(t) for c, t in entity.schema.items()]
-    )
+    return pl.scan_delta(table).select([pl.col(c).cast(t) for c, t in entity.schema.items()])
 
 
 def read_ref(entity: RefEntity, *, lake: Lake, include_deleted: bool = False) -> pl.DataFrame:
@@ -97,7 +97,24 @@ def read_ref(entity: RefEntity, *, lake: Lake, include_deleted: bool = False) ->
     return rows.sort(list(entity.keys)).collect()
 
 
-def _find(entity: RefEntity, key: dict[str, Any], *, lake: Lake, table: DeltaTable) -> dict[str, Any] | None:
+def connect_ref(
+    entity: RefEntity, *, lake: Lake, include_deleted: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB database holding ``clean.ref_<entity>`` as of now (reference tables
+    are small: a copy per request reads its own writes, unlike the API's catalog snapshot)."""
+    rows = read_ref(entity, lake=lake, include_deleted=include_deleted)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE SCHEMA clean")
+    con.register("ref_rows", rows.to_arrow())
+    con.execute(f'CREATE TABLE clean."{entity.table}" AS SELECT * FROM ref_rows')  # nosec B608
+    con.unregister("ref_rows")
+    return con
+
+
+def _find(
+    entity: RefEntity, key: dict[str, Any], *, lake: Lake, table: DeltaTable
+) -> dict[str, Any] | None:
     match = pl.all_horizontal([pl.col(k) == pl.lit(v) for k, v in key.items()])
     found = scan_ref(entity, lake=lake, table=table).filter(match).collect()
     return found.row(0, named=True) if found.height else None
@@ -171,35 +188,91 @@ def write_ref(
             row = _decide(
                 entity, before, op=op, key=key, values=values, if_version=if_version, actor=actor
             )
-            version = _merge(entity, row, before=before, table=table)
+            version = _merge(entity, [row], table=table)
     change = RefChange.of(entity.name, entity.key_text(key), op=op, before=before, after=row)
-    write_ref_change(change, actor=actor, at=row["updated_at"], delta_version=version, lake=lake)
+    write_ref_changes([change], actor=actor, at=row["updated_at"], delta_version=version, lake=lake)
     return RefWrite(row=row, before=before, delta_version=version)
 
 
-def _merge(
-    entity: RefEntity, row: dict[str, Any], *, before: dict[str, Any] | None, table: DeltaTable
-) -> int:
-    source = pl.DataFrame([row], schema=entity.schema)
-    txn = Transaction(app_id=f"ref.{entity.table}.{entity.key_text(row)}", version=row["version"])
+def import_ref(
+    entity: RefEntity, rows: list[dict[str, Any]], *, actor: Actor, lake: Lake
+) -> list[RefWrite]:
+    """Upsert whole rows (validated ``<Entity>Create`` values) in one Delta commit: new keys
+    are created, changed rows updated, unchanged rows left alone; all or nothing.
+
+    Returns:
+        The rows written (not the unchanged ones).
+    """
+    changes: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
+    version = None
+    for attempt in retry_on_conflict():
+        with attempt:
+            table = _ensure_table(entity, lake=lake)
+            current = {
+                entity.key_text(r): r
+                for r in scan_ref(entity, lake=lake, table=table).collect().iter_rows(named=True)
+            }
+            changes = []
+            for values in rows:
+                key = {k: values[k] for k in entity.keys}
+                before = current.get(entity.key_text(key))
+                live = before is not None and not before["deleted"]
+                if live and all(before[c] == values[c] for c in values):  # type: ignore[index]
+                    continue
+                row = _decide(
+                    entity,
+                    before,
+                    op="update" if live else "create",
+                    key=key,
+                    values=values,
+                    if_version=before["version"] if live else None,  # type: ignore[index]
+                    actor=actor,
+                )
+                changes.append((before, row))
+            version = _merge(entity, [row for _, row in changes], table=table) if changes else None
+    if not changes or version is None:
+        return []
+    audit = [
+        RefChange.of(
+            entity.name,
+            entity.key_text(row),
+            op="update" if before is not None and not before["deleted"] else "create",
+            before=before,
+            after=row,
+        )
+        for before, row in changes
+    ]
+    write_ref_changes(
+        audit, actor=actor, at=changes[0][1]["updated_at"], delta_version=version, lake=lake
+    )
+    return [RefWrite(row=row, before=before, delta_version=version) for before, row in changes]
+
+
+def _merge(entity: RefEntity, rows: list[dict[str, Any]], *, table: DeltaTable) -> int:
+    """MERGE rows whose ``version`` is one above the row they replace (or 1 for a new key);
+    each carries the application transaction of its key, so concurrent writers of a key
+    conflict."""
+    source = pl.DataFrame(rows, schema=entity.schema)
+    txns = [
+        Transaction(app_id=f"ref.{entity.table}.{entity.key_text(r)}", version=r["version"])
+        for r in rows
+    ]
     matched = " AND ".join(f't."{k}" = s."{k}"' for k in entity.keys)
     assignments = {f'"{c}"': f's."{c}"' for c in entity.columns}
-    merger = table.merge(
-        source.to_arrow(compat_level=pl.CompatLevel.oldest()),
-        predicate=matched,
-        source_alias="s",
-        target_alias="t",
-        commit_properties=commit_properties([txn]),
-    )
-    if before is None:
-        merger = merger.when_not_matched_insert(assignments)
-    else:  # the version check, inside the commit
-        merger = merger.when_matched_update(
-            assignments, predicate=f"t.version = {sql_in([before['version']])}"
+    metrics = (
+        table.merge(
+            source.to_arrow(compat_level=pl.CompatLevel.oldest()),
+            predicate=matched,
+            source_alias="s",
+            target_alias="t",
+            commit_properties=commit_properties(txns),
         )
-    metrics = merger.execute()
-    if metrics.get("num_target_rows_inserted", 0) + metrics.get("num_target_rows_updated", 0) != 1:
-        # the snapshot moved under the decision: decide again on the next one
-        raise StaleVersionError(f"{entity.name} {entity.key_text(row)} changed meanwhile")
+        # the version check, inside the commit
+        .when_matched_update(assignments, predicate="t.version = s.version - 1")
+        .when_not_matched_insert(assignments)
+        .execute()
+    )
+    written = metrics.get("num_target_rows_inserted", 0) + metrics.get("num_target_rows_updated", 0)
+    if written != len(rows):  # cannot happen on one snapshot; never commit a partial write
+        raise StaleVersionError(f"{entity.name}: {written} of {len(rows)} rows matched")
     return table.version()
-
