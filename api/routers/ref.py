@@ -10,6 +10,7 @@ why this module does not postpone annotations: FastAPI must see the entity's mod
 """
 
 from datetime import datetime
+from urllib.parse import quote
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
@@ -246,7 +247,7 @@ def _add_routes(entity: RefEntity) -> None:
         base,
         response_model=public,
         status_code=201,
-        responses=problem_responses(409),
+        responses=problem_responses(400, 409),
         summary=f"Create one of {name}",
         name=f"create_{name}",
     )
@@ -270,13 +271,13 @@ def _add_routes(entity: RefEntity) -> None:
             )
         except RefError as exc:
             raise _refused(exc) from exc
-        location = f"{request.url.path}/{entity.key_text(key)}"
+        location = f"{request.url.path}/{quote(entity.key_text(key), safe=':')}"
         return _row_response(entity, written.row, status=201, location=location)
 
     @router.patch(
         item,
         response_model=public,
-        responses=problem_responses(404, 412, 428),
+        responses=problem_responses(400, 404, 412, 428),
         summary=f"Change one of {name}",
         name=f"update_{name}",
     )

@@ -1,0 +1,86 @@
+"""Reference writes next to other writers of the same table, and the audit trail after VACUUM."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import polars as pl
+from deltalake import DeltaTable
+
+from pitwall.lake.commit import CleanChunk, commit_clean
+from pitwall.refdata import CHANGES_TABLE, ENTITIES, read_ref
+from tests.api.ref_server import RefApi, ref_api
+
+__all__ = ["ref_api"]
+INGESTS = 6
+PATCHES = 6
+
+
+def _ingested(n: int) -> pl.DataFrame:
+    """People landed by a pipeline (not through the API) as the landing contract merges them."""
+    row = {
+        "person_id": f"ingested-{n}",
+        "name": f"Driver {n}",
+        "country": None,
+        "version": 1,
+        "deleted": False,
+        "updated_at": datetime.now(UTC),
+        "updated_by": "pipeline",
+    }
+    return pl.DataFrame([row], schema=ENTITIES["people"].schema)
+
+
+def test_patch_during_an_ingest_of_the_same_table(ref_api: RefApi) -> None:
+    with ref_api.client("editor") as http:
+        assert (
+            http.post("/ref/people", json={"person_id": "carla", "name": "C 0"}).status_code == 201
+        )
+    start = threading.Barrier(2)
+
+    def ingest() -> None:
+        start.wait()
+        for n in range(INGESTS):
+            chunk = CleanChunk(
+                "ref_people", _ingested(n), ("person_id",), quarantine_table="", pipeline="test"
+            )
+            commit_clean(chunk, lake=ref_api.lake)
+
+    pipeline = threading.Thread(target=ingest)
+    pipeline.start()
+    statuses = []
+    with ref_api.client("editor") as http:
+        start.wait()
+        for n in range(PATCHES):
+            answer = http.patch(
+                "/ref/people/carla", json={"name": f"C {n + 1}"}, headers={"If-Match": f'"{n + 1}"'}
+            )
+            statuses.append(answer.status_code)
+    pipeline.join()
+    assert statuses == [200] * PATCHES
+    people = read_ref(ENTITIES["people"], lake=ref_api.lake)
+    carla = people.filter(pl.col("person_id") == "carla").row(0, named=True)
+    assert (carla["name"], carla["version"]) == (f"C {PATCHES}", PATCHES + 1)
+    ingested = people.filter(pl.col("person_id").str.starts_with("ingested-"))
+    assert ingested.height == INGESTS
+
+
+def test_history_after_compaction_and_vacuum(ref_api: RefApi) -> None:
+    with ref_api.client("editor") as http:
+        assert http.post("/ref/teams", json={"team_id": "vac", "name": "V0"}).status_code == 201
+        for n in range(3):
+            headers = {"If-Match": f'"{n + 1}"'}
+            assert http.patch(
+                "/ref/teams/vac", json={"name": f"V{n + 1}"}, headers=headers
+            ).is_success
+    for layer, table in (("raw", CHANGES_TABLE), ("clean", "ref_teams")):
+        delta = DeltaTable(ref_api.lake.table_uri(layer, table))
+        delta.optimize.compact()
+        # the default retention (7 days) keeps everything this young; retention 0 is the worst
+        assert delta.vacuum(dry_run=False) == []
+        delta.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    with ref_api.client("reader") as http:
+        history = http.get("/ref/teams/vac/history").json()
+        team = http.get("/ref/teams/vac").json()
+    assert [c["after"]["name"] for c in history] == ["V0", "V1", "V2", "V3"]
+    assert team["version"] == 4
