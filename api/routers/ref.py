@@ -10,8 +10,8 @@ why this module does not postpone annotations: FastAPI must see the entity's mod
 """
 
 from datetime import datetime
-from urllib.parse import quote
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, Body, Header, HTTPException, Path, Query, Request, Response
