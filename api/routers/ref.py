@@ -252,11 +252,14 @@ def _add_routes(entity: RefEntity) -> None:
         name=f"create_{name}",
     )
     def create_row(
-        principal: Editor, readers: ReadersDep, request: Request, body: create
+        principal: Editor,
+        readers: ReadersDep,
+        request: Request,
+        body: create,  # type: ignore[valid-type]
     ) -> Response:
         """201 with `ETag` and `Location`; 409 when a live row has this key."""
         try:
-            values = validate_create(entity, body.model_dump())
+            values = validate_create(entity, body.model_dump())  # type: ignore[attr-defined]
         except ValidationError as exc:
             return _invalid(exc, request)
         key = {k: values[k] for k in entity.keys}
@@ -286,7 +289,7 @@ def _add_routes(entity: RefEntity) -> None:
         readers: ReadersDep,
         request: Request,
         key: KeyText,
-        body: update,
+        body: update,  # type: ignore[valid-type]
         if_match: IfMatch = None,
     ) -> Response:
         """Set the given fields; `If-Match` must carry the row's current ETag."""
@@ -295,7 +298,11 @@ def _add_routes(entity: RefEntity) -> None:
         before = _live(entity, parsed, lake=lake)
         version = _if_version(if_match, current=before["version"])
         try:
-            values = validate_update(entity, before, body.model_dump(exclude_unset=True))
+            values = validate_update(
+                entity,
+                before,
+                body.model_dump(exclude_unset=True),  # type: ignore[attr-defined]
+            )
         except ValidationError as exc:
             return _invalid(exc, request)
         try:

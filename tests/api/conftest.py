@@ -59,9 +59,7 @@ def api_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("api-home")
     (home / "conf" / "base").mkdir(parents=True)
     (home / "conf" / "local").mkdir()
-    (home / "conf" / "base" / "sources_csv.yml").write_text(
-        FEEDS_CONF.format(landing="landing")
-    )
+    (home / "conf" / "base" / "sources_csv.yml").write_text(FEEDS_CONF.format(landing="landing"))
     return home
 
 

@@ -73,8 +73,11 @@ def test_history_after_compaction_and_vacuum(ref_api: RefApi) -> None:
             assert http.patch(
                 "/ref/teams/vac", json={"name": f"V{n + 1}"}, headers=headers
             ).is_success
-    for layer, table in (("raw", CHANGES_TABLE), ("clean", "ref_teams")):
-        delta = DeltaTable(ref_api.lake.table_uri(layer, table))
+    for uri in (
+        ref_api.lake.table_uri("raw", CHANGES_TABLE),
+        ref_api.lake.table_uri("clean", "ref_teams"),
+    ):
+        delta = DeltaTable(uri)
         delta.optimize.compact()
         # the default retention (7 days) keeps everything this young; retention 0 is the worst
         assert delta.vacuum(dry_run=False) == []

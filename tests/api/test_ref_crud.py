@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import threading
 
 import httpx
@@ -15,7 +17,7 @@ __all__ = ["ref_api"]
 PERSON = {"person_id": "alice", "name": "Alice Ascari", "country": "IT"}
 
 
-def _create(api: RefApi, entity: str, body: dict[str, object]) -> httpx.Response:
+def _create(api: RefApi, entity: str, body: Mapping[str, object]) -> httpx.Response:
     with api.client("editor") as http:
         return http.post(f"/ref/{entity}", json=body)
 
@@ -97,7 +99,7 @@ def test_lifecycle(ref_api: RefApi) -> None:
 
 
 def test_validation_and_keys(ref_api: RefApi) -> None:
-    bad = [
+    bad: list[tuple[str, dict[str, object]]] = [
         ("people", {"person_id": "Not A Slug", "name": "x"}),
         ("people", {"person_id": "x", "name": "x", "extra": 1}),
         (
@@ -179,7 +181,7 @@ def test_list_filters_and_keyset_pages(ref_api: RefApi) -> None:
     with ref_api.client("reader") as http:
         seen, cursor = [], None
         while True:
-            params: dict[str, object] = {"limit": 2, "filter": "round:gt:1"}
+            params: dict[str, str | int] = {"limit": 2, "filter": "round:gt:1"}
             if cursor:
                 params["cursor"] = cursor
             page = http.get("/ref/events", params=params).json()

@@ -226,7 +226,7 @@ class RefEntity:
         fields = self.create.model_fields
         try:
             return {
-                k: TypeAdapter(fields[k].annotation).validate_python(p)
+                k: TypeAdapter(fields[k].annotation).validate_python(p)  # type: ignore[arg-type]
                 for k, p in zip(self.keys, parts, strict=True)
             }
         except ValidationError as exc:
