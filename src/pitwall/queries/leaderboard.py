@@ -5,24 +5,47 @@ from __future__ import annotations
 import polars as pl
 
 from pitwall.queries.frames import Connection, fetch_frame
+from pitwall.queries.identity import person_name_sql, person_sql
 from pitwall.queries.laps import COUNTED_LAP, car_model_join
+from pitwall.queries.penalties import apply_penalties, read_penalties
 from pitwall.queries.schema import has_table
 
 
 def read_session_leaderboard(con: Connection, session_id: str) -> pl.DataFrame:
-    """The latest standing of a session.
+    """The latest standing of a session, drivers resolved to people and penalties applied.
 
     From the server's last ``clean.ac_leaderboard`` snapshot when there is one (``time_ms`` as
     the server reports it); otherwise ranked by each car's best lap not known to be invalid
-    from ``clean.ac_laps`` (``time_ms`` = best lap, ``has_completed`` unknown).
+    from ``clean.ac_laps`` (``time_ms`` = best lap, ``has_completed`` unknown). Then the
+    session's penalties re-classify it (:func:`pitwall.queries.penalties.apply_penalties`):
+    ``penalty_ms``, ``status`` and ``penalty_reasons`` say how.
     """
+    snapshot, standing = _read_standing(con, session_id)
+    return apply_penalties(standing, read_penalties(con, session_id), by_laps=snapshot)
+
+
+def _person_columns(con: Connection, *, car: str, name: str) -> str:
+    """``person_id`` and the name to show of a standing row (``car``: the alias holding
+    ``session_id, car_id``; ``name``: the in-game name's expression)."""
+    guid = "CAST(NULL AS VARCHAR)"
+    if has_table(con, layer="clean", table="ac_drivers"):
+        guid = f"""(SELECT max(d.driver_guid) FROM clean.ac_drivers d
+                    WHERE d.session_id = {car}.session_id AND d.car_id = {car}.car_id)"""
+    person = person_sql(con, guid=guid, name=name)
+    shown = person_name_sql(con, person=person)
+    return f"{person} AS person_id, coalesce({shown}, {name}) AS driver_name"
+
+
+def _read_standing(con: Connection, session_id: str) -> tuple[bool, pl.DataFrame]:
+    """``(from the server's snapshot, standing)`` before penalties."""
     params = {"session_id": session_id}
     if has_table(con, layer="clean", table="ac_leaderboard"):
         car_model, join = car_model_join(con, alias="b")
+        person = _person_columns(con, car="b", name="n.driver_name")
         snapshot = fetch_frame(
             con,
             f"""
-            SELECT CAST(b.position AS BIGINT) AS position, b.car_id, n.driver_name, {car_model},
+            SELECT CAST(b.position AS BIGINT) AS position, b.car_id, {person}, {car_model},
                    CAST(b.time_ms AS BIGINT) AS time_ms, CAST(b.laps AS BIGINT) AS laps,
                    b.has_completed, b.ts AS updated_at
             FROM clean.ac_leaderboard b {join}
@@ -36,14 +59,15 @@ def read_session_leaderboard(con: Connection, session_id: str) -> pl.DataFrame:
             params,
         )
         if snapshot.height:
-            return snapshot
+            return True, snapshot
     car_model, join = car_model_join(con, alias="r")
-    return fetch_frame(
+    person = _person_columns(con, car="r", name="r.driver_name")
+    return False, fetch_frame(
         con,
         f"""
         SELECT CAST(row_number() OVER (ORDER BY r.best_ms NULLS LAST, r.car_id) AS BIGINT)
                    AS position,
-               r.car_id, r.driver_name, {car_model}, CAST(r.best_ms AS BIGINT) AS time_ms,
+               r.car_id, {person}, {car_model}, CAST(r.best_ms AS BIGINT) AS time_ms,
                CAST(r.laps AS BIGINT) AS laps, CAST(NULL AS BOOLEAN) AS has_completed,
                r.updated_at
         FROM (

@@ -143,12 +143,15 @@ class EventPublic(EventCreate, _Row):
 # circuit sectors -------------------------------------------------------------------------
 class CircuitSectorsUpdate(_Model):
     lines_m: list[Annotated[float, Field(gt=0, lt=100_000)]] | None = Field(None, max_length=50)
+    length_m: Annotated[float, Field(gt=0, lt=100_000)] | None = None
 
     @model_validator(mode="after")
     def _increasing(self) -> Self:
         lines = self.lines_m or []
         if any(b <= a for a, b in itertools.pairwise(lines)):
             raise ValueError("sector lines must be strictly increasing distances")
+        if lines and self.length_m is not None and lines[-1] >= self.length_m:
+            raise ValueError("sector lines must lie within the lap (below length_m)")
         return self
 
 
@@ -159,6 +162,9 @@ class CircuitSectorsCreate(CircuitSectorsUpdate):
         min_length=1,
         max_length=50,
         description="sector lines as distances (m) from the start line; the finish ends the last",
+    )
+    length_m: Annotated[float, Field(gt=0, lt=100_000)] = Field(
+        description="the lap's length (m), to place the lines on the lap"
     )
 
 
@@ -318,7 +324,13 @@ ENTITIES: dict[str, RefEntity] = {
             CircuitSectorsCreate,
             CircuitSectorsUpdate,
             CircuitSectorsPublic,
-            {"track": _S, "layout": _S, "lines_m": pl.List(pl.Float64()), **_BOOK},
+            {
+                "track": _S,
+                "layout": _S,
+                "lines_m": pl.List(pl.Float64()),
+                "length_m": pl.Float64(),
+                **_BOOK,
+            },
         ),
         RefEntity(
             "penalties",
