@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import threading
+from collections.abc import Mapping
 
 import httpx
 import pytest
