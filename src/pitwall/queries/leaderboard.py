@@ -30,7 +30,7 @@ def _person_columns(con: Connection, *, car: str, name: str) -> str:
     guid = "CAST(NULL AS VARCHAR)"
     if has_table(con, layer="clean", table="ac_drivers"):
         guid = f"""(SELECT max(d.driver_guid) FROM clean.ac_drivers d
-                    WHERE d.session_id = {car}.session_id AND d.car_id = {car}.car_id)"""
+                    WHERE d.session_id = {car}.session_id AND d.car_id = {car}.car_id)"""  # nosec B608 - aliases and expressions from code
     person = person_sql(con, guid=guid, name=name)
     shown = person_name_sql(con, person=person)
     return f"{person} AS person_id, coalesce({shown}, {name}) AS driver_name"
