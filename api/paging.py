@@ -5,13 +5,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
 import polars as pl
+from fastapi import Query
 
-from api.params import cursor_position, keyset_cursor, offset_cursor, parse_filter, parse_sort
+from api.params import (
+    FILTER_SYNTAX,
+    cursor_position,
+    keyset_cursor,
+    offset_cursor,
+    parse_filter,
+    parse_sort,
+)
+from api.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from pitwall.queries import QueryError, read_rows
 from pitwall.queries.frames import Connection
 from pitwall.queries.schema import Column
+
+FilterParam = Annotated[
+    list[str], Query(max_length=20, description=f"repeatable filter: {FILTER_SYNTAX}")
+]
+SortParam = Annotated[
+    str | None, Query(max_length=2000, description="comma-separated columns, `-` for descending")
+]
+LimitParam = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+CursorParam = Annotated[
+    str | None, Query(max_length=8000, description="`next_cursor` of the previous page")
+]
+DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,17 @@ import orjson
 from fastapi import APIRouter, Body, Header, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
+from api.auth import Principal
 from api.deps import Editor, Reader, ReadersDep
-from api.paging import read_page
-from api.params import FILTER_SYNTAX
+from api.paging import (
+    DEFAULT_LIMIT,
+    CursorParam,
+    FilterParam,
+    LimitParam,
+    SortParam,
+    read_page,
+)
 from api.problems import AUTH_PROBLEMS, problem_response, problem_responses
-from api.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from pitwall.lake.layout import Lake
 from pitwall.refdata import (
     ENTITIES,
@@ -29,6 +35,7 @@ from pitwall.refdata import (
     RefCsvError,
     RefEntity,
     RefError,
+    RefWrite,
     connect_ref,
     import_ref,
     read_ref_csv,
@@ -39,6 +46,7 @@ from pitwall.refdata import (
     write_ref,
     write_ref_csv,
 )
+from pitwall.refdata.store import WriteOp
 
 router = APIRouter(prefix="/ref", tags=["reference data"], responses=AUTH_PROBLEMS)
 T = TypeVar("T")
@@ -55,6 +63,10 @@ IfMatch = Annotated[
     Header(max_length=200, description="the ETag (row version) the change is based on"),
 ]
 CSV_MEDIA_TYPE = "text/csv"
+CsvBody = Annotated[
+    bytes,
+    Body(media_type=CSV_MEDIA_TYPE, description="the create model's columns; lists as JSON arrays"),
+]
 
 
 class RefPagePublic(BaseModel, Generic[T]):
@@ -92,7 +104,7 @@ def _lake(readers: ReadersDep) -> Lake:
     return readers.lake.lake
 
 
-def _actor(principal: Any) -> Actor:
+def _actor(principal: Principal) -> Actor:
     return Actor(principal.subject, principal.username)
 
 
@@ -142,8 +154,29 @@ def _invalid(exc: ValidationError, request: Request) -> Response:
     return problem_response(422, "the row is not valid", instance=request.url.path, errors=errors)
 
 
-def _refused(exc: RefError) -> HTTPException:
-    return HTTPException(exc.status, str(exc))
+def _write(
+    entity: RefEntity,
+    key: dict[str, Any],
+    *,
+    op: WriteOp,
+    values: dict[str, Any],
+    principal: Principal,
+    lake: Lake,
+    version: int | None = None,
+) -> RefWrite:
+    """:func:`pitwall.refdata.write_ref` as the caller; a refused write is its HTTP error."""
+    try:
+        return write_ref(
+            entity,
+            key,
+            op=op,
+            values=values,
+            actor=_actor(principal),
+            lake=lake,
+            if_version=version,
+        )
+    except RefError as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
 
 
 def _add_routes(entity: RefEntity) -> None:
@@ -161,17 +194,10 @@ def _add_routes(entity: RefEntity) -> None:
     def list_rows(
         _: Reader,
         readers: ReadersDep,
-        filter: Annotated[
-            list[str], Query(max_length=20, description=f"repeatable filter: {FILTER_SYNTAX}")
-        ] = [],  # noqa: B006 - FastAPI copies query defaults
-        sort: Annotated[
-            str | None,
-            Query(max_length=2000, description="comma-separated columns, `-` for descending"),
-        ] = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-        cursor: Annotated[
-            str | None, Query(max_length=8000, description="`next_cursor` of the previous page")
-        ] = None,
+        filter: FilterParam = [],  # noqa: B006 - FastAPI copies query defaults
+        sort: SortParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        cursor: CursorParam = None,
         include_deleted: Annotated[bool, Query(description="tombstones too")] = False,
     ) -> Any:
         """Rows ordered by key (or `sort`, paged by keyset), filtered like `/tables/.../rows`."""
@@ -208,18 +234,7 @@ def _add_routes(entity: RefEntity) -> None:
         summary=f"Import {name} from CSV",
         name=f"import_{name}",
     )
-    def import_csv(
-        principal: Editor,
-        readers: ReadersDep,
-        request: Request,
-        body: Annotated[
-            bytes,
-            Body(
-                media_type=CSV_MEDIA_TYPE,
-                description="the create model's columns; lists as JSON arrays",
-            ),
-        ],
-    ) -> Any:
+    def import_csv(principal: Editor, readers: ReadersDep, request: Request, body: CsvBody) -> Any:
         """Create or update every row of the file in one commit, or nothing if any row is
         invalid (422 lists each problem with its line)."""
         try:
@@ -263,17 +278,8 @@ def _add_routes(entity: RefEntity) -> None:
         except ValidationError as exc:
             return _invalid(exc, request)
         key = {k: values[k] for k in entity.keys}
-        try:
-            written = write_ref(
-                entity,
-                key,
-                op="create",
-                values=values,
-                actor=_actor(principal),
-                lake=_lake(readers),
-            )
-        except RefError as exc:
-            raise _refused(exc) from exc
+        lake = _lake(readers)
+        written = _write(entity, key, op="create", values=values, principal=principal, lake=lake)
         location = f"{request.url.path}/{quote(entity.key_text(key), safe=':')}"
         return _row_response(entity, written.row, status=201, location=location)
 
@@ -305,18 +311,15 @@ def _add_routes(entity: RefEntity) -> None:
             )
         except ValidationError as exc:
             return _invalid(exc, request)
-        try:
-            written = write_ref(
-                entity,
-                parsed,
-                op="update",
-                values=values,
-                actor=_actor(principal),
-                lake=lake,
-                if_version=version,
-            )
-        except RefError as exc:
-            raise _refused(exc) from exc
+        written = _write(
+            entity,
+            parsed,
+            op="update",
+            values=values,
+            principal=principal,
+            lake=lake,
+            version=version,
+        )
         return _row_response(entity, written.row)
 
     @router.delete(
@@ -335,18 +338,9 @@ def _add_routes(entity: RefEntity) -> None:
         parsed = _key(entity, key)
         before = _live(entity, parsed, lake=lake)
         version = _if_version(if_match, current=before["version"])
-        try:
-            write_ref(
-                entity,
-                parsed,
-                op="delete",
-                values={},
-                actor=_actor(principal),
-                lake=lake,
-                if_version=version,
-            )
-        except RefError as exc:
-            raise _refused(exc) from exc
+        _write(
+            entity, parsed, op="delete", values={}, principal=principal, lake=lake, version=version
+        )
         return Response(status_code=204)
 
     @router.get(

@@ -12,10 +12,16 @@ from fastapi.responses import Response
 from api.deps import Format, LakeCursor, LayerCursor, LayerSnapshot, Reader, ReadersDep
 from api.formats import MEDIA_TYPES, frame_bytes, frame_response, row_response, tabular_content
 from api.models import Layer, RowsPagePublic, TablePublic
-from api.paging import read_page
-from api.params import FILTER_SYNTAX, parse_columns
+from api.paging import (
+    DEFAULT_LIMIT,
+    CursorParam,
+    FilterParam,
+    LimitParam,
+    SortParam,
+    read_page,
+)
+from api.params import parse_columns
 from api.problems import AUTH_PROBLEMS, problem_responses
-from api.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from pitwall.queries import read_table_list
 
 router = APIRouter(prefix="/tables", tags=["tables"], responses=AUTH_PROBLEMS)
@@ -73,18 +79,11 @@ def read_table_rows(
     columns: Annotated[
         str | None, Query(max_length=4000, description="comma-separated columns; all if absent")
     ] = None,
-    filter: Annotated[
-        list[str], Query(max_length=20, description=f"repeatable filter: {FILTER_SYNTAX}")
-    ] = [],  # noqa: B006 - FastAPI copies query defaults
-    sort: Annotated[
-        str | None,
-        Query(max_length=2000, description="comma-separated columns, `-` for descending"),
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    filter: FilterParam = [],  # noqa: B006 - FastAPI copies query defaults
+    sort: SortParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-    cursor: Annotated[
-        str | None, Query(max_length=8000, description="`next_cursor` of the previous page")
-    ] = None,
+    cursor: CursorParam = None,
 ) -> Response:
     """Rows of one table: select columns, filter, sort, paginate (never raw SQL).
 

@@ -8,6 +8,8 @@ loader does not work with this pytest, hence a plain test per operation.
 
 from __future__ import annotations
 
+from typing import Any
+
 import hypothesis
 import pytest
 import schemathesis
@@ -43,6 +45,30 @@ def test_every_operation_is_covered(api_schema: BaseSchema) -> None:
     assert served == set(OPERATIONS)
 
 
+def check_operation(
+    operation: Any,
+    *,
+    mode: GenerationMode,
+    headers: dict[str, str],
+    excluded: list[Any],
+    max_examples: int,
+) -> None:
+    """Send ``max_examples`` generated cases of one operation; fail on any broken check."""
+
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
+    @hypothesis.settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    def check(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers=headers, excluded_checks=excluded)
+
+    check()
+
+
 @pytest.mark.parametrize(("method", "path", "mode"), CASES)
 def test_operation_contract(
     api_schema: BaseSchema, mint: Mint, method: str, path: str, mode: GenerationMode
@@ -54,15 +80,6 @@ def test_operation_contract(
     excluded = [positive_data_acceptance] if path == "/tables/{layer}/{name}/rows" else []
     headers = {"Authorization": f"Bearer {mint(['admin'])}"}
 
-    @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
-    @hypothesis.settings(
-        max_examples=MAX_EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(hypothesis.HealthCheck),
+    check_operation(
+        operation, mode=mode, headers=headers, excluded=excluded, max_examples=MAX_EXAMPLES
     )
-    def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(headers=headers, excluded_checks=excluded)
-
-    check()

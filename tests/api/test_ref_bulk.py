@@ -9,14 +9,14 @@ from tests.api.ref_server import RefApi, ref_api
 
 __all__ = ["ref_api"]
 CSV = {"Content-Type": "text/csv"}
-GOOD = """track,layout,lines_m
-monza,,"[1800.5, 3900]"
-spa,gp,"[2300, 4700]"
+GOOD = """track,layout,lines_m,length_m
+monza,,"[1800.5, 3900]",5793
+spa,gp,"[2300, 4700]",7004
 """
 
 
 def test_import_is_all_or_nothing(ref_api: RefApi) -> None:
-    bad = GOOD + 'imola,,"[3000, 1000]"\nmonza,,"[10]"\n'
+    bad = GOOD + 'imola,,"[3000, 1000]",4909\nmonza,,"[10]",5793\n'
     with ref_api.client("editor") as http:
         refused = http.post("/ref/circuit_sectors.csv", content=bad, headers=CSV)
         assert refused.status_code == 422

@@ -7,7 +7,6 @@ Which requests succeed depends on the rows present (a key that exists, the versi
 
 from __future__ import annotations
 
-import hypothesis
 import pytest
 import schemathesis
 from schemathesis.generation import GenerationMode
@@ -15,7 +14,7 @@ from schemathesis.schemas import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.api.ref_server import RefApi, ref_api
-from tests.api.test_openapi import SPEC
+from tests.api.test_openapi import SPEC, check_operation
 
 __all__ = ["ref_api"]
 CASES = [
@@ -47,15 +46,10 @@ def test_ref_operation_contract(
     token = ref_api.mint(["editor"], preferred_username="schemathesis")
     headers = {"Authorization": f"Bearer {token}"}
 
-    @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
-    @hypothesis.settings(
+    check_operation(
+        operation,
+        mode=mode,
+        headers=headers,
+        excluded=[positive_data_acceptance],
         max_examples=MAX_EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(hypothesis.HealthCheck),
     )
-    def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
-
-    check()

@@ -38,6 +38,10 @@ def _create(lake: Lake, entity: str, **values: object) -> None:
     write_ref(spec, {k: full[k] for k in spec.keys}, op="create", values=full, actor=ED, lake=lake)
 
 
+def _penalty(lake: Lake, penalty_id: str, **values: object) -> None:
+    _create(lake, "penalties", penalty_id=penalty_id, **values)
+
+
 @pytest.fixture
 def lake(home: Path, tmp_path: Path) -> Lake:
     lake = get_lake(str(tmp_path / "lake"))
@@ -104,10 +108,7 @@ def test_penalties_change_the_race_classification(lake: Lake) -> None:
     _create(lake, "people", person_id="alice", name="Alice Ascari")
     _create(lake, "identities", kind="ac_guid", value="g-a", person_id="alice")
     reason = "causing a collision"
-    _create(
-        lake, "penalties", penalty_id="p1", session_id="s2", driver="alice", kind="time",
-        seconds=2.5, reason=reason,
-    )  # fmt: skip
+    _penalty(lake, "p1", session_id="s2", driver="alice", kind="time", seconds=2.5, reason=reason)
     for con in _connect(lake):
         after = read_session_leaderboard(con, "s2")
     # Alice's best 89.0 s + 2.5 s = 91.5 s: behind Bob (90.8 s) and Cleo (91.0 s)
@@ -119,14 +120,16 @@ def test_penalties_change_the_race_classification(lake: Lake) -> None:
         "alice",
         [reason],
     )
-    _create(
-        lake, "penalties", penalty_id="p2", session_id="s2", driver="Bob", kind="dsq",
-        reason="illegal car",
-    )  # fmt: skip
-    _create(
-        lake, "penalties", penalty_id="p3", session_id="s1", driver="Cleo", kind="position",
-        positions=1, reason="another session",
-    )  # fmt: skip
+    _penalty(lake, "p2", session_id="s2", driver="Bob", kind="dsq", reason="illegal car")
+    _penalty(
+        lake,
+        "p3",
+        session_id="s1",
+        driver="Cleo",
+        kind="position",
+        positions=1,
+        reason="another session",
+    )
     for con in _connect(lake):
         final = read_session_leaderboard(con, "s2")
     assert final.get_column("driver_name").to_list() == ["Cleo", "Alice Ascari", "Bob"]
@@ -136,10 +139,15 @@ def test_penalties_change_the_race_classification(lake: Lake) -> None:
 
 
 def test_position_penalty_drops_places(lake: Lake) -> None:
-    _create(
-        lake, "penalties", penalty_id="p1", session_id="s2", driver="Alice", kind="position",
-        positions=1, reason="unsafe rejoin",
-    )  # fmt: skip
+    _penalty(
+        lake,
+        "p1",
+        session_id="s2",
+        driver="Alice",
+        kind="position",
+        positions=1,
+        reason="unsafe rejoin",
+    )
     for con in _connect(lake):
         standing = read_session_leaderboard(con, "s2")
     assert standing.get_column("driver_name").to_list() == ["Bob", "Alice", "Cleo"]
@@ -147,10 +155,15 @@ def test_position_penalty_drops_places(lake: Lake) -> None:
 
 def test_a_struck_lap_does_not_count(lake: Lake) -> None:
     # Alice's best lap of s2 is lap 2 (89.0 s); struck, her best is lap 3 (89.6 s)
-    _create(
-        lake, "penalties", penalty_id="tl", session_id="s2", driver="Alice", kind="struck_lap",
-        lap_number=2, reason="track limits",
-    )  # fmt: skip
+    _penalty(
+        lake,
+        "tl",
+        session_id="s2",
+        driver="Alice",
+        kind="struck_lap",
+        lap_number=2,
+        reason="track limits",
+    )
     for con in _connect(lake):
         laps = read_season_laps(con, "testring")
         standing = read_session_leaderboard(con, "s2")
