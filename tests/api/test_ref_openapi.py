@@ -38,6 +38,17 @@ def test_every_entity_has_its_operations() -> None:
     assert len({(m, p) for m, p, _ in CASES}) == 7 * 8
 
 
+def test_the_document_describes_the_model_and_the_roles() -> None:
+    (tag,) = [t for t in SPEC["tags"] if t["name"] == "reference data"]
+    assert "`editor`" in tag["description"] and "If-Match" in tag["description"]
+    schemas = SPEC["components"]["schemas"]
+    for model in ("Person", "Identity", "Team", "Membership", "Event", "Penalty"):
+        assert {f"{model}Create", f"{model}Update", f"{model}Public"} <= set(schemas), model
+    patch = SPEC["paths"]["/ref/people/{key}"]["patch"]
+    assert {"412", "428", "422"} <= set(patch["responses"])
+    assert any(p["name"] == "if-match" for p in patch["parameters"])
+
+
 @pytest.mark.parametrize(("method", "path", "mode"), CASES)
 def test_ref_operation_contract(
     ref_schema: BaseSchema, ref_api: RefApi, method: str, path: str, mode: GenerationMode
