@@ -121,6 +121,7 @@ class StandingPublic(BaseModel):
 class LapRecordPublic(BaseModel):
     track: str | None
     track_config: str | None
+    person_id: str | None = Field(None, description="the driver's person (reference data)")
     driver_name: str | None
     car_model: str | None
     lap_time_ms: int

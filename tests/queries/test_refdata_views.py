@@ -18,6 +18,7 @@ from pitwall.dashboards.race import leaderboard_table
 from pitwall.lake.layout import Lake, get_lake
 from pitwall.queries import (
     read_circuit_sectors,
+    read_lap_records,
     read_season_circuits,
     read_season_drivers,
     read_season_laps,
@@ -86,6 +87,12 @@ def test_two_in_game_names_of_one_person_count_as_one_driver(lake: Lake) -> None
         .iter_rows()
     )
     assert teams == {"s1": [None], "s2": ["scuderia"]}
+    for con in _connect(lake):
+        records = read_lap_records(con, track="testring")
+    bobs = records.filter(pl.col("driver_name").is_in(["Bob", "Cleo", "Robert Bianchi"]))
+    assert bobs.select("person_id", "driver_name", "lap_time_ms").rows() == [
+        ("bob", "Robert Bianchi", lake_data.BEST["g-b"])
+    ]
 
 
 def test_a_guid_identity_wins_and_a_tombstone_does_not_count(lake: Lake) -> None:

@@ -83,28 +83,32 @@ def _read_standing(con: Connection, session_id: str) -> tuple[bool, pl.DataFrame
 
 
 def read_lap_records(con: Connection, *, track: str | None = None, limit: int = 50) -> pl.DataFrame:
-    """Best lap (not known invalid) of each driver on each track layout, fastest first."""
+    """Best lap (not known invalid) of each driver (a person counts once, under their name) on
+    each track layout, fastest first."""
     params: dict[str, object] = {"limit": limit}
     track_filter = ""
     if track is not None:
         track_filter = "AND s.track = $track"
         params["track"] = track
     car_model, join = car_model_join(con, alias="l")
+    person = _person_columns(con, car="l", name="l.driver_name")
     return fetch_frame(
         con,
         f"""
-        SELECT track, track_config, driver_name, car_model, lap_time_ms, session_id, car_id,
-               lap_number, completed_at
+        SELECT track, track_config, person_id, driver_name, car_model, lap_time_ms, session_id,
+               car_id, lap_number, completed_at
         FROM (
-            SELECT s.track, s.track_config, l.driver_name, {car_model}, l.lap_time_ms,
-                   l.session_id, l.car_id, l.lap_number, l.completed_at,
-                   row_number() OVER (
-                       PARTITION BY s.track, s.track_config, l.driver_name
-                       ORDER BY l.lap_time_ms, l.completed_at, l.session_id
+            SELECT r.*, row_number() OVER (
+                       PARTITION BY track, track_config, coalesce(person_id, driver_name)
+                       ORDER BY lap_time_ms, completed_at, session_id
                    ) AS rank_in_driver
-            FROM clean.ac_laps l
-            JOIN clean.ac_sessions s ON s.session_id = l.session_id {join}
-            WHERE {COUNTED_LAP} {track_filter}
+            FROM (
+                SELECT s.track, s.track_config, {person}, {car_model}, l.lap_time_ms,
+                       l.session_id, l.car_id, l.lap_number, l.completed_at
+                FROM clean.ac_laps l
+                JOIN clean.ac_sessions s ON s.session_id = l.session_id {join}
+                WHERE {COUNTED_LAP} {track_filter}
+            ) r
         ) best
         WHERE rank_in_driver = 1
         ORDER BY lap_time_ms, completed_at, driver_name
