@@ -84,11 +84,13 @@ class RefChangePublic(BaseModel):
     key: str
     op: str = Field(description="create, update or delete")
     version: int = Field(description="the row version the change produced")
-    delta_version: int = Field(description="Delta version of clean.ref_<entity> holding it")
+    delta_version: int | None = Field(
+        description="Delta version of clean.ref_<entity> holding it (null: recovered)"
+    )
     changed_at: datetime = Field(description="when (UTC)")
-    sub: str = Field(description="the token's subject")
+    sub: str | None = Field(description="the token's subject (null: recovered)")
     username: str | None = Field(description="the token's preferred_username")
-    before: dict[str, Any] | None
+    before: dict[str, Any] | None = Field(description="null: created, or recovered")
     after: dict[str, Any]
 
 

@@ -6,10 +6,20 @@ import threading
 from datetime import UTC, datetime
 
 import polars as pl
+import pytest
 from deltalake import DeltaTable
 
 from pitwall.lake.commit import CleanChunk, commit_clean
-from pitwall.refdata import CHANGES_TABLE, ENTITIES, read_ref
+from pitwall.refdata import (
+    CHANGES_TABLE,
+    ENTITIES,
+    Actor,
+    read_ref,
+    read_ref_history,
+    store,
+    write_ref,
+)
+from pitwall.refdata.audit import RefChange, write_ref_changes
 from tests.api.ref_server import RefApi, ref_api
 
 __all__ = ["ref_api"]
@@ -87,3 +97,41 @@ def test_history_after_compaction_and_vacuum(ref_api: RefApi) -> None:
         team = http.get("/ref/teams/vac").json()
     assert [c["after"]["name"] for c in history] == ["V0", "V1", "V2", "V3"]
     assert team["version"] == 4
+
+
+def test_an_audit_row_lost_to_a_crash_is_recovered(
+    ref_api: RefApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = ENTITIES["people"]
+    ed = Actor("sub-ed", "ed")
+    key = {"person_id": "crash"}
+    write_ref(people, key, op="create", values={"name": "C"}, actor=ed, lake=ref_api.lake)
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the process dies between the CLEAN commit and the audit
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "write_ref_changes", killed)
+        with pytest.raises(KeyboardInterrupt):
+            write_ref(
+                people, key, op="update", values={"name": "C2"}, actor=ed, lake=ref_api.lake,
+                if_version=1,
+            )  # fmt: skip
+    assert read_ref_history("people", "crash", lake=ref_api.lake).height == 1
+    write_ref(people, key, op="delete", values={}, actor=ed, lake=ref_api.lake, if_version=2)
+    with ref_api.client("reader") as http:
+        history = http.get("/ref/people/crash/history").json()
+    assert [(c["op"], c["version"], c["sub"]) for c in history] == [
+        ("create", 1, "sub-ed"),
+        ("update", 2, None),  # recovered from the row: who (updated_by) and when, not the sub
+        ("delete", 3, "sub-ed"),
+    ]
+    assert history[1]["username"] == "ed" and history[1]["after"]["name"] == "C2"
+    # a recovery racing the writer's own append: the version is recorded twice, shown once
+    row = read_ref(people, lake=ref_api.lake, include_deleted=True).filter(
+        pl.col("person_id") == "crash"
+    )
+    twice = RefChange.of("people", "crash", op="delete", before=None, after=row.row(0, named=True))
+    write_ref_changes([twice], actor=None, at=None, delta_version=None, lake=ref_api.lake)
+    shown = read_ref_history("people", "crash", lake=ref_api.lake)
+    assert shown.select("version", "sub").rows() == [(1, "sub-ed"), (2, None), (3, "sub-ed")]

@@ -24,7 +24,7 @@ from pitwall.lake.conflicts import retry_on_conflict
 from pitwall.lake.delta import commit_properties, open_table
 from pitwall.lake.ingest import utc_now
 from pitwall.lake.layout import Lake
-from pitwall.refdata.audit import Actor, RefChange, write_ref_changes
+from pitwall.refdata.audit import Actor, RefChange, recover_ref_changes, write_ref_changes
 from pitwall.refdata.entities import RefEntity
 
 WriteOp = Literal["create", "update", "delete"]
@@ -181,6 +181,9 @@ def write_ref(
     Raises:
         RefExistsError, RefNotFoundError, StaleVersionError: see the module docstring.
     """
+    current = read_ref_row(entity, key, lake=lake)
+    if current is not None:
+        recover_ref_changes(entity.name, [current], key_of=entity.key_text, lake=lake)
     for attempt in retry_on_conflict():
         with attempt:
             table = _ensure_table(entity, lake=lake)
@@ -205,6 +208,8 @@ def import_ref(
     """
     changes: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
     version = None
+    existing = scan_ref(entity, lake=lake).collect().to_dicts()
+    recover_ref_changes(entity.name, existing, key_of=entity.key_text, lake=lake)
     for attempt in retry_on_conflict():
         with attempt:
             table = _ensure_table(entity, lake=lake)
