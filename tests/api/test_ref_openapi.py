@@ -24,7 +24,6 @@ CASES = [
     for method in item
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 ]
-MAX_EXAMPLES = 10
 
 
 @pytest.fixture(scope="module")
@@ -62,5 +61,4 @@ def test_ref_operation_contract(
         mode=mode,
         headers=headers,
         excluded=[positive_data_acceptance],
-        max_examples=MAX_EXAMPLES,
     )
