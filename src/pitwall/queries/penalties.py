@@ -35,8 +35,7 @@ def read_penalties(con: Connection, session_id: str) -> pl.DataFrame:
     found = fetch_frame(
         con,
         """
-        SELECT driver, kind, CAST(seconds AS DOUBLE) AS seconds,
-               CAST(positions AS BIGINT) AS positions, reason
+        SELECT driver, kind, seconds, positions, reason
         FROM clean.ref_penalties
         WHERE NOT deleted AND session_id = $session_id AND kind <> 'struck_lap'
         ORDER BY penalty_id
