@@ -24,6 +24,7 @@ from pitwall.queries import (
     read_season_laps,
     read_session_leaderboard,
 )
+from pitwall.queries.penalties import PENALTY_SCHEMA, apply_penalties
 from pitwall.refdata import ENTITIES, Actor, write_ref
 from pitwall.sql import connect
 from tests.queries import season_lake as lake_data
@@ -195,3 +196,25 @@ def test_sector_lines_from_the_reference_data(lake: Lake) -> None:
     assert sectors.get_column("source").to_list() == ["ref"] * 3
     assert sectors.get_column("name")[0] == "Test Ring"  # the name still from the conf
     assert layout.get_column("source")[0] == "ref"  # the track's default layout's lines
+
+
+def test_a_race_standing_ranks_on_laps_before_penalised_time() -> None:
+    standing = pl.DataFrame(
+        {
+            "position": [1, 2, 3],
+            "person_id": [None, None, None],
+            "driver_name": ["A", "B", "C"],
+            "time_ms": [1_000_000, 1_003_000, 990_000],  # C is a lap down
+            "laps": [10, 10, 9],
+        },
+        schema_overrides={"person_id": pl.String},
+    )
+    penalties = pl.DataFrame(
+        [("A", "time", 5.0, None, "track limits")], schema=PENALTY_SCHEMA, orient="row"
+    )
+    race = apply_penalties(standing, penalties, by_laps=True)
+    assert race.get_column("driver_name").to_list() == ["B", "A", "C"]
+    assert race.get_column("penalty_ms").to_list() == [0, 5000, 0]
+    untouched = apply_penalties(standing, penalties.clear(), by_laps=True)
+    assert untouched.get_column("driver_name").to_list() == ["A", "B", "C"]
+    assert untouched.get_column("status").to_list() == ["classified"] * 3

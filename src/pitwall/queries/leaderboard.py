@@ -17,11 +17,24 @@ def read_session_leaderboard(con: Connection, session_id: str) -> pl.DataFrame:
     From the server's last ``clean.ac_leaderboard`` snapshot when there is one (``time_ms`` as
     the server reports it); otherwise ranked by each car's best lap not known to be invalid
     from ``clean.ac_laps`` (``time_ms`` = best lap, ``has_completed`` unknown). Then the
-    session's penalties re-classify it (:func:`pitwall.queries.penalties.apply_penalties`):
-    ``penalty_ms``, ``status`` and ``penalty_reasons`` say how.
+    session's penalties, if any, re-classify it (a race's snapshot on laps, then time; see
+    :func:`pitwall.queries.penalties.apply_penalties`): ``penalty_ms``, ``status`` and
+    ``penalty_reasons`` say how.
     """
     snapshot, standing = _read_standing(con, session_id)
-    return apply_penalties(standing, read_penalties(con, session_id), by_laps=snapshot)
+    penalties = read_penalties(con, session_id)
+    race = snapshot and not penalties.is_empty() and _is_race(con, session_id)
+    return apply_penalties(standing, penalties, by_laps=race)
+
+
+def _is_race(con: Connection, session_id: str) -> bool:
+    """Whether the session is a race (its standing ranks on laps, then total time)."""
+    found = fetch_frame(
+        con,
+        "SELECT session_type FROM clean.ac_sessions WHERE session_id = $session_id",
+        {"session_id": session_id},
+    )
+    return bool(found.height) and found.item(0, 0) == "race"
 
 
 def _person_columns(con: Connection, *, car: str, name: str) -> str:

@@ -53,12 +53,19 @@ def apply_penalties(
     Args:
         standing: ``position, driver_name, person_id, time_ms, laps`` and any other columns.
         penalties: ``PENALTY_SCHEMA`` rows of the session.
-        by_laps: rank on laps (more first) before time, as a race's standing is.
+        by_laps: rank on laps (more first) before time, as a race's standing is (else on the
+            time alone: a best lap).
 
     Returns:
         The standing plus ``penalty_ms`` (time added), ``status`` (``classified`` or ``DSQ``)
         and ``penalty_reasons`` (empty list when none).
     """
+    if penalties.is_empty():  # the standing as it came
+        return standing.with_columns(
+            pl.lit(0, dtype=pl.Int64).alias("penalty_ms"),
+            pl.lit("classified").alias("status"),
+            pl.lit([], dtype=pl.List(pl.String())).alias("penalty_reasons"),
+        )
     who = pl.coalesce(pl.col("person_id"), pl.col("driver_name"))
     per_driver = (
         penalties.group_by("driver")
