@@ -57,8 +57,9 @@ clean: ## delete what the demo and pipelines wrote
 	  -exec rm -rf {} +
 	rm -rf data/pg data/capture data/run data/viz build
 
-system-deps: ## opt-in: apt-get install chromium and postgresql (root/sudo)
+system-deps: ## opt-in: apt-get install chromium, the WAF engine and postgresql (root/sudo)
 	@bash tests/ensure_browser.sh --install
+	@bash tests/ensure_waf.sh --install
 	@bash tests/ensure_postgres.sh
 
 postgres: ## opt-in: Debian's PostgreSQL on 127.0.0.1:5432 for the tests

@@ -28,9 +28,17 @@ from typing import Literal
 
 import httpx
 import orjson
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
 
-from pipelines.ingest_api.nodes import land_api_pages, type_api_records
-from pitwall.rest.datasets import ApiCleanDataset, ApiRawDataset, RestPagesDataset
+from pipelines.ingest_api.pipeline import endpoint_nodes
+from pitwall.datasets import CleanTableDataset, QuarantineTableDataset, RawTableDataset
+from pitwall.lake.delta import read_table
+from pitwall.lake.layout import get_lake
+from pitwall.rest.datasets import RestPagesDataset
+from pitwall.rest.landing import raw_table_name
+from pitwall.rest.spec import parse_sources
 from sandbox.partner_api import SandboxCredentials, serve_partner_api
 
 RECORDS = 100_000
@@ -98,23 +106,35 @@ def bare_loop(base_url: str, creds: SandboxCredentials, *, decode: Decode = "htt
 
 
 def ingest(base_url: str, lake_uri: str, *, limit: int | None = None) -> tuple[int, float]:
-    """Run ingest_api's datasets and nodes; records landed and seconds until RAW was done."""
-    started = time.perf_counter()
+    """Run ingest_api's two nodes for the endpoint with the catalog's datasets; records landed
+    and seconds until RAW was done."""
     declared = sources(base_url)
     if limit is not None:  # only the last `limit` records: updated since the last one
         declared["bench"]["endpoints"]["weather"]["cursor"]["initial"] = "2025-03-01T09:15:00Z"
-    pages = RestPagesDataset(sources=declared, lake_uri=lake_uri)
-    raw = ApiRawDataset(sources=declared, lake_uri=lake_uri)
-    clean = ApiCleanDataset(sources=declared, lake_uri=lake_uri)
-    landed = 0
-    for chunk in land_api_pages(pages.load(), COMMIT_EVERY):
-        raw.save(chunk)
-        landed += chunk.rows.height
+    spec = declared["bench"]
+    raw = raw_table_name("bench", "weather")
+    catalog = DataCatalog(
+        {
+            "landing.api.bench.weather": RestPagesDataset(
+                source="bench", endpoint="weather", spec=spec, lake_uri=lake_uri
+            ),
+            f"raw.{raw}": RawTableDataset(table=raw, lake_uri=lake_uri),
+            f"quarantine.{raw}": QuarantineTableDataset(table=raw, lake_uri=lake_uri),
+            "clean.bench_weather": CleanTableDataset(table="bench_weather", lake_uri=lake_uri),
+            "params:ingest_api.commit_every_records": MemoryDataset(COMMIT_EVERY),
+            "params:ingest_api.sources.bench": MemoryDataset(spec),
+        }
+    )
+    endpoint = parse_sources(declared)["bench"].endpoints["weather"]
+    nodes = Pipeline(endpoint_nodes("bench", "weather", endpoint))
+    started = time.perf_counter()
+    SequentialRunner().run(nodes.only_nodes(f"land_raw_{raw}"), catalog)
     raw_s = time.perf_counter() - started
-    outcomes = type_api_records(raw.load())
-    clean.save(outcomes)
-    merged = sum(o.clean.height + o.rejected.height for o in outcomes.values())
-    assert merged == landed, (merged, landed)
+    SequentialRunner().run(nodes.only_nodes(f"build_clean_{raw}"), catalog)
+    lake = get_lake(lake_uri)
+    landed = read_table(lake.table_uri("raw", raw)).height
+    typed = read_table(lake.table_uri("clean", "bench_weather")).height
+    assert typed == landed, (typed, landed)
     return landed, raw_s
 
 

@@ -70,30 +70,20 @@ def run_baseline(csv: Path, out: Path) -> dict[str, float]:
 
 
 def run_ingest(csv: Path, lake: Path) -> dict[str, float]:
+    """The feed's two Kedro nodes, as ``kedro run --pipeline ingest_csv`` runs them: RAW
+    landing, then the CLEAN build (typing, quarantine split, merge, ingestion log)."""
     os.environ["PITWALL_LAKE_URI"] = str(lake)
-    import polars as pl
-
-    from pipelines.ingest_csv.nodes import plan_raw_batches
-    from pitwall.csvfeeds.feeds import parse_feeds
-    from pitwall.csvfeeds.landing import find_pending_files, land_raw_file, scan_unmerged_raw
-    from pitwall.csvfeeds.typing import type_feed_rows
+    from pipelines.ingest_csv.standalone import run_feeds
     from pitwall.lake.layout import get_lake
 
     lake_ = get_lake()
     spec = {"location": str(csv), "columns": COLUMNS, "key": ["lap_id"], "clean_table": "laps"}
-    feeds = parse_feeds({"laps": spec})
+    feeds = {"laps": spec}
     start = time.perf_counter()
-    for plan in plan_raw_batches(find_pending_files(feeds, lake=lake_)):
-        land_raw_file(plan, feed=feeds["laps"], lake=lake_)
+    run_feeds(feeds, lake=lake_, stage=["land_raw"])
     raw_done = time.perf_counter()
     raw_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    unmerged = scan_unmerged_raw(feeds["laps"], lake=lake_)
-    assert unmerged is not None
-    from pitwall.csvfeeds.landing import write_clean
-
-    for batch in unmerged.batches:
-        rows = unmerged.rows.filter(pl.col("_batch_id") == batch)
-        write_clean(type_feed_rows(rows, feed=feeds["laps"]), batch, feed=feeds["laps"], lake=lake_)
+    run_feeds(feeds, lake=lake_, stage=["build_clean"])
     clean_done = time.perf_counter()
     return {
         "raw_seconds": raw_done - start,

@@ -11,6 +11,7 @@ from api.deps import Format, LakeCursor, Reader
 from api.formats import frame_response, tabular_content
 from api.models import IngestionBatchPublic, QuarantineSummaryPublic
 from api.problems import AUTH_PROBLEMS, problem_responses
+from pitwall.lake.ingest import BatchStatus
 from pitwall.queries import read_ingestion_log, read_quarantine_summary
 
 router = APIRouter(prefix="/ingestion", tags=["ingestion"], responses=AUTH_PROBLEMS)
@@ -30,7 +31,7 @@ def ingestion_log(
     fmt: Format,
     source: Text = None,
     pipeline: Text = None,
-    status: Text = None,
+    status: Annotated[BatchStatus | None, Query(description="one status of the log")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     """One row per batch, most recent first: rows in, landed, quarantined, status, error."""

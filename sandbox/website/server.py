@@ -20,8 +20,11 @@ class _SiteHandler(BaseHTTPRequestHandler):
     server_version = "PitwallSandbox/1.0"
     timeout = 10  # seconds an idle keep-alive connection is held
     site: Mapping[str, Page] = {}
+    served: list[str] | None = None  # when a list: each requested path is appended (benchmarks)
 
     def do_GET(self) -> None:
+        if self.served is not None:
+            self.served.append(self.path)  # list.append is atomic: no lock needed
         page = self.site.get(urlsplit(self.path).path)
         if page is None:
             self._send(404, b"not found\n", "text/plain; charset=utf-8")
@@ -40,10 +43,15 @@ class _SiteHandler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    site: Mapping[str, Page], *, host: str = "127.0.0.1", port: int = 0
+    site: Mapping[str, Page],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    served: list[str] | None = None,
 ) -> ThreadingHTTPServer:
-    """A server bound to ``host:port`` (0 = ephemeral) serving ``site``; not yet started."""
-    handler = type("SiteHandler", (_SiteHandler,), {"site": dict(site)})
+    """A server bound to ``host:port`` (0 = ephemeral) serving ``site``; not yet started.
+    ``served``, when given, receives the path of every request."""
+    handler = type("SiteHandler", (_SiteHandler,), {"site": dict(site), "served": served})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
@@ -56,6 +64,7 @@ def serve_website(
     pages: int = 60,
     per_page: int = 20,
     host: str = "127.0.0.1",
+    served: list[str] | None = None,
 ) -> Iterator[str]:
     """Serve the sandbox website in a background thread and yield its base URL.
 
@@ -64,8 +73,10 @@ def serve_website(
         pages: number of leaderboard laps (lap detail pages), see :func:`build_site`.
         per_page: leaderboard rows per listing page.
         host: interface to bind.
+        served: when given, receives the path of every request.
     """
-    server = make_server(build_site(pages=pages, per_page=per_page), host=host, port=port)
+    site = build_site(pages=pages, per_page=per_page)
+    server = make_server(site, host=host, port=port, served=served)
     thread = threading.Thread(target=server.serve_forever, name="sandbox-website", daemon=True)
     thread.start()
     bound_host, bound_port = server.server_address[:2]

@@ -342,7 +342,6 @@ def test_a_car_changing_hands_keeps_every_lap_of_both_drivers(
             cars=3,
             sessions=[SessionSpec("Race", 3, seconds=90.0)],
             time_scale=10.0,
-            cut_probability=0.0,
             driver_changes=[relief],
         ),
     )

@@ -36,6 +36,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 from deltalake import DeltaTable, Transaction
+from deltalake.exceptions import CommitFailedError
 from deltalake.transaction import AddAction
 
 from pitwall.lake.conflicts import retry_on_conflict
@@ -43,6 +44,7 @@ from pitwall.lake.delta import commit_properties, open_table, scan_table, write_
 from pitwall.lake.files_append import (
     ParquetLayout,
     commit_files,
+    ensure_table,
     remove_files,
     table_filesystem,
     write_files,
@@ -67,6 +69,7 @@ from pitwall.lake.txn import (
 )
 
 log = logging.getLogger(__name__)
+OLDEST = pl.CompatLevel.oldest()
 
 RAW_LAYOUT = ParquetLayout(
     dictionary_columns=("_batch_id", "_ingested_at", "_source"),
@@ -435,8 +438,9 @@ class CleanWriter:
     Into an existing table each chunk is upserted (the last one with the merge's application
     transactions; upserting earlier chunks again after a crash gives the same rows). A table
     that does not exist yet is built in one pass instead: the chunks' Parquet files are written
-    as they come and committed together, with the transactions, at the last chunk. If a
-    concurrent run created the table meanwhile, those rows are merged into it instead (or
+    as they come and committed together, with the transactions, at the last chunk, on the
+    snapshot of the (empty) table: a concurrent commit of the same merge makes it conflict. If
+    a concurrent run filled the table meanwhile, those rows are merged into it instead (or
     dropped, when that run merged the same batches).
     """
 
@@ -456,7 +460,8 @@ class CleanWriter:
             return
         if not self._open:
             self._open = True
-            new = open_table(self.uri, storage_options=self.lake.storage_options) is None
+            table = open_table(self.uri, storage_options=self.lake.storage_options)
+            new = table is None or not table.file_uris()
             self._staged = [] if new and chunk.mode == "merge" else None
         if self._staged is None:
             commit_clean(chunk, lake=self.lake)
@@ -487,11 +492,14 @@ class CleanWriter:
         options = self.lake.storage_options
         for attempt in retry_on_conflict():
             with attempt:
-                if open_table(self.uri, storage_options=options) is not None:
+                table = open_table(self.uri, storage_options=options)
+                if table is not None and (
+                    table.file_uris() or is_merged(chunk, lake=self.lake, snapshot=table)
+                ):
                     break
-                commit_files(
+                commit_files(  # on an absent table: creates it empty, then retries on it
                     self._staged,
-                    self.uri,
+                    table if table is not None else self.uri,
                     schema=self._schema,
                     transactions=clean_transactions(chunk.merged or {}),
                     storage_options=options,
@@ -528,11 +536,15 @@ def commit_clean(chunk: CleanChunk, *, lake: Lake) -> bool:
             txns = clean_transactions(chunk.merged or {})
             if table is None and chunk.rows.width == 0:
                 break  # nothing of this table yet, and nothing to create it from
-            if not chunk.rows.is_empty() or table is None:
+            if table is None:  # created empty first: a concurrent creator then conflicts
+                schema = _arrow_compatible(chunk.rows.head(0).to_arrow(compat_level=OLDEST)).schema
+                ensure_table(uri, schema=schema, storage_options=options)
+                raise CommitFailedError(f"clean.{chunk.table}: created; merge into it")
+            if not chunk.rows.is_empty():
                 write_table(
                     chunk.rows,
-                    table if table is not None else uri,
-                    mode=chunk.mode if table is not None else "append",
+                    table,
+                    mode=chunk.mode,
                     keys=chunk.keys,
                     storage_options=options,
                     transactions=txns,

@@ -77,6 +77,8 @@ def write_files_append(
         storage_options=storage_options,
         threads=threads,
     )
+    options = dict(storage_options or {})
+    ensure_table(uri, schema=schema, storage_options=options)
     return commit_files(
         staged,
         uri,
@@ -216,28 +218,32 @@ def commit_files(
     delta_schema = Schema.from_arrow(_plain(schema))
     table = uri if isinstance(uri, DeltaTable) else open_table(uri, storage_options=options)
     if table is None:
-        try:
-            create_table_with_add_actions(
-                str(uri),
-                delta_schema,
-                actions,
-                mode="append",
-                storage_options=options,
-                commit_properties=commit,
-            )
-        except DeltaError as exc:  # a concurrent writer created it first: retry as a conflict
-            if open_table(str(uri), storage_options=options) is None:
-                raise
-            raise CommitFailedError(f"{uri}: created by a concurrent writer") from exc
-    else:
-        _add_missing_columns(table, delta_schema)
-        table.create_write_transaction(
-            list[AddAction | RemoveAction](actions),
-            mode="append",
-            schema=table.schema(),
-            commit_properties=commit,
-        )
+        # Creating the table with the files would skip the conflict check of the application
+        # transactions when a concurrent writer creates it first (the files would land twice):
+        # create it empty, then let the caller decide again on the new snapshot.
+        ensure_table(str(uri), schema=schema, storage_options=options)
+        raise CommitFailedError(f"{uri}: the table was just created; commit on its snapshot")
+    _add_missing_columns(table, delta_schema)
+    table.create_write_transaction(
+        list[AddAction | RemoveAction](actions),
+        mode="append",
+        schema=table.schema(),
+        commit_properties=commit,
+    )
     return sum(json.loads(a.stats)["numRecords"] for a in actions)
+
+
+def ensure_table(
+    uri: str, *, schema: pa.Schema, storage_options: Mapping[str, str] | None = None
+) -> None:
+    """Create the table empty, unless it exists (a concurrent creation is not an error)."""
+    options = dict(storage_options or {})
+    delta_schema = Schema.from_arrow(_plain(schema))
+    try:
+        create_table_with_add_actions(uri, delta_schema, [], mode="append", storage_options=options)
+    except DeltaError:
+        if open_table(uri, storage_options=options) is None:
+            raise
 
 
 def remove_files(

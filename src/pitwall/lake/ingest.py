@@ -59,6 +59,15 @@ INGESTION_LOG_SCHEMA: dict[str, pl.DataType] = {
     "raw_table": pl.String(),
     "batch_seq": pl.Int64(),
 }
+LOGGED_AT = "logged_at"
+"""The ingestion log is append-only (appends never conflict, so parallel pipelines never lose
+an entry): each write adds a row stamped ``logged_at``, and a batch's entry is its latest row,
+a final status before ``landed_raw`` (:func:`latest_log_rows`, :data:`LATEST_LOG_SQL`)."""
+LATEST_LOG_SQL = (
+    "SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY batch_id "
+    "ORDER BY status <> 'landed_raw' DESC, logged_at DESC NULLS LAST) = 1"
+)
+"""DuckDB: the latest entry of each batch from the log rows in ``{source}``."""
 
 
 def batch_status(*, rows_in: int, rows_quarantined: int, error: str | None = None) -> BatchStatus:
@@ -175,3 +184,16 @@ def ingestion_log_frame(outcomes: Sequence[BatchOutcome]) -> pl.DataFrame:
 
 def empty_ingestion_log() -> pl.DataFrame:
     return pl.DataFrame(schema=INGESTION_LOG_SCHEMA)
+
+
+def latest_log_rows(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """The latest entry of each batch among the append-only log's rows (see :data:`LOGGED_AT`)."""
+    if LOGGED_AT not in rows.collect_schema().names():
+        rows = rows.with_columns(pl.lit(None, TIMESTAMP).alias(LOGGED_AT))
+    final = (pl.col("status") != "landed_raw").alias("_final")
+    return (
+        rows.with_columns(final)
+        .sort(["_final", LOGGED_AT], nulls_last=False, maintain_order=True)
+        .unique("batch_id", keep="last", maintain_order=True)
+        .select(list(INGESTION_LOG_SCHEMA))
+    )

@@ -1,8 +1,9 @@
 """Writers of the shared bookkeeping tables: the ingestion log and the quarantine tables.
 
-Both are written by every pipeline, possibly at the same time (Airflow runs DAGs in parallel):
-each write is idempotent (a batch's log row and quarantine rows are replaced, never added
-twice) and retried on commit conflicts (:mod:`pitwall.lake.conflicts`), so no entry is lost.
+Both are written by every pipeline, possibly at the same time (Airflow runs DAGs in parallel).
+The log is append-only (a batch's entry is its latest row); a batch's quarantine rows are
+replaced, never added twice. Writes are retried on commit conflicts
+(:mod:`pitwall.lake.conflicts`), so no entry is lost.
 """
 
 from __future__ import annotations
@@ -17,27 +18,37 @@ from pitwall.lake.delta import open_table, scan_table, sql_in, write_table
 from pitwall.lake.ingest import (
     FINAL_STATUSES,
     INGESTION_LOG_TABLE,
+    LOGGED_AT,
     QUARANTINE_SCHEMA,
+    TIMESTAMP,
     BatchOutcome,
     empty_ingestion_log,
     ingestion_log_frame,
+    latest_log_rows,
+    utc_now,
 )
 from pitwall.lake.layout import Lake, get_lake
 
 
 def write_ingestion_log(outcomes: Sequence[BatchOutcome], *, lake: Lake | None = None) -> None:
-    """Upsert batch outcomes into ``raw.ingestion_log`` (one row per batch id)."""
+    """Append batch outcomes to ``raw.ingestion_log`` (a batch's entry is its latest row).
+
+    Appends of concurrent writers never conflict in Delta, so no pipeline loses an entry to
+    another; a conflict with a metadata change (the table's creation, maintenance) is retried.
+    """
     if not outcomes:
         return
     lake = lake or get_lake()
-    frame = ingestion_log_frame(outcomes).unique("batch_id", keep="last", maintain_order=True)
+    frame = (
+        ingestion_log_frame(outcomes)
+        .unique("batch_id", keep="last", maintain_order=True)
+        .with_columns(pl.lit(utc_now(), TIMESTAMP).alias(LOGGED_AT))
+    )
     for attempt in retry_on_conflict():
         with attempt:
             write_table(
                 frame,
                 lake.table_uri("raw", INGESTION_LOG_TABLE),
-                mode="merge",
-                keys=["batch_id"],
                 storage_options=lake.storage_options,
             )
 
@@ -47,7 +58,7 @@ def read_ingestion_log(*, lake: Lake | None = None) -> pl.DataFrame:
     uri = lake.table_uri("raw", INGESTION_LOG_TABLE)
     if open_table(uri, storage_options=lake.storage_options) is None:
         return empty_ingestion_log()
-    return scan_table(uri, storage_options=lake.storage_options).collect()
+    return latest_log_rows(scan_table(uri, storage_options=lake.storage_options)).collect()
 
 
 def read_finished_batches(batch_ids: Collection[str], *, lake: Lake | None = None) -> set[str]:

@@ -102,7 +102,8 @@ def _server_laps_sql(con: Connection) -> str:
     lap_columns = {c.name for c in read_columns(con, layer="clean", table="ac_laps")}
     own_guid = "l.driver_guid" if "driver_guid" in lap_columns else "CAST(NULL AS VARCHAR)"
     if has_table(con, layer="clean", table="ac_drivers"):
-        guid = f"coalesce({own_guid}, g.driver_guid)"
+        # a game capture sends no GUID: its rows hold '' (not NULL), which must not win
+        guid = f"coalesce(nullif({own_guid}, ''), nullif(g.driver_guid, ''))"
         joins = """
         LEFT JOIN (SELECT session_id, car_id, driver_name, max(driver_guid) AS driver_guid,
                           max(car_model) AS car_model

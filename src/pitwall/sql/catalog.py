@@ -20,6 +20,7 @@ import pyarrow as pa
 from deltalake import DeltaTable
 
 from pitwall.lake.delta import open_table
+from pitwall.lake.ingest import INGESTION_LOG_TABLE, LATEST_LOG_SQL, LOGGED_AT
 from pitwall.lake.layout import LAYERS, Lake, Layer, get_lake
 from pitwall.sql.quoting import quote_ident, quote_list
 from pitwall.sql.sandboxing import SandboxLimits, is_sandboxed, sandbox
@@ -113,7 +114,8 @@ def _register_table(
     if files and _can_read_natively(table, lake=lake):
         paths = tuple(f.removeprefix("file://") for f in files)
         source = f"read_parquet({quote_list(paths)}, union_by_name=true)"
-        con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {source}")  # nosec B608
+        select = _view_query(table, layer=layer, name=name, source=source)
+        con.execute(f"CREATE OR REPLACE VIEW {view} AS {select}")  # nosec B608
         return paths
     relation_name = f"__delta_{layer}_{name}"
     if files:
@@ -123,5 +125,15 @@ def _register_table(
         schema = pa.schema(table.schema().to_arrow())
         con.register(relation_name, pa.table({f.name: pa.array([], f.type) for f in schema}))
     relation = quote_ident(relation_name)
-    con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {relation}")  # nosec B608
+    select = _view_query(table, layer=layer, name=name, source=relation)
+    con.execute(f"CREATE OR REPLACE VIEW {view} AS {select}")  # nosec B608
     return None
+
+
+def _view_query(table: DeltaTable, *, layer: Layer, name: str, source: str) -> str:
+    """What a table's view selects: its rows, or for the append-only ingestion log the latest
+    entry of each batch."""
+    is_log = layer == "raw" and name == INGESTION_LOG_TABLE
+    if is_log and LOGGED_AT in {f.name for f in table.schema().fields}:
+        return LATEST_LOG_SQL.format(source=source)
+    return f"SELECT * FROM {source}"  # nosec B608
