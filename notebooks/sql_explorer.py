@@ -10,9 +10,8 @@ def _():
 
     from pitwall import dashboards as dash
     from pitwall.dashboards import charts
-    from pitwall.sql import connect
 
-    return charts, connect, dash, mo
+    return charts, dash, mo
 
 
 @app.cell
@@ -22,7 +21,8 @@ def _(mo):
     DuckDB SQL over the lake: every Delta table is a view `raw.<table>`,
     `clean.<table>` or `quarantine.<table>`. Pick an example or write a query; the
     result shows as a table and, when it has numbers, as a quick chart (brush or click
-    it to list the rows you picked). Queries only read, in a sandbox: the lake's tables
+    it to list the rows you picked). Time travel: type a version number or a timestamp
+    in "As of" to query the lake as it was then. Queries only read, in a sandbox: the lake's tables
     and nothing else on the server. Open this notebook with `marimo edit` to add SQL
     cells of your own (`engine=con`).
     """)
@@ -30,8 +30,22 @@ def _(mo):
 
 
 @app.cell
-def _(connect):
-    con = connect()
+def _(mo):
+    as_of_picker = mo.ui.text(
+        value=str(mo.cli_args().get("as-of") or ""),
+        label="As of (a version number or a timestamp; empty: now)",
+        full_width=True,
+    )
+    as_of_picker
+    return (as_of_picker,)
+
+
+@app.cell
+def _(as_of_picker, dash, mo):
+    lake_view = dash.open_lake_view(as_of_picker.value)
+    mo.stop(lake_view.con is None, mo.callout(mo.md(f"**{lake_view.error}**"), kind="danger"))
+    con = lake_view.con
+    mo.md(f"_Reading {lake_view.label}._")
     return (con,)
 
 

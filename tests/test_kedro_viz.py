@@ -19,7 +19,7 @@ from pitwall.dashboards.serve import build_lineage, serve_static
 from tests.four_sources import INGESTS, Platform, running_platform
 
 REPO = Path(__file__).resolve().parents[1]
-LAYERS = ["landing", "raw", "quarantine", "clean", "mirror"]
+LAYERS = ["landing", "raw", "quarantine", "clean", "mirror", "maintenance"]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TABLE_LAYERS = ("raw", "clean", "quarantine")
 

@@ -25,6 +25,7 @@ import duckdb
 
 from pitwall.lake.delta import open_table
 from pitwall.lake.layout import LAYERS, Lake
+from pitwall.lake.timetravel import AsOf
 from pitwall.queries.frames import fetch_frame, quote_ident, table_ref
 from pitwall.queries.schema import Column, read_columns
 from pitwall.sql import SandboxLimits, lake_paths, register_lake_views, sandbox
@@ -115,12 +116,33 @@ class LakeReader:
                     versions[(layer, name)] = table.version()
         return versions
 
-    def _build(self) -> LakeSnapshot:
+    def connect_as_of(self, layer: str, name: str, *, as_of: AsOf) -> duckdb.DuckDBPyConnection:
+        """A sandboxed database serving one table as of a version or a time (not cached).
+
+        Raises:
+            VersionUnavailableError: no such version, or vacuumed away.
+        """
+        con = self._connect()
+        try:
+            registered = register_lake_views(
+                con, lake=self.lake, names={f"{layer}.{name}"}, as_of=as_of
+            )
+        except BaseException:
+            con.close()
+            raise
+        return sandbox(con, allowed_paths=lake_paths(registered), limits=self.limits)
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
         limits = self.limits
         con = duckdb.connect(
             config={"threads": limits.threads, "memory_limit": limits.memory_limit}
         )
         con.execute("SET GLOBAL TimeZone = 'UTC'")
+        return con
+
+    def _build(self) -> LakeSnapshot:
+        limits = self.limits
+        con = self._connect()
         served = []
         registered = register_lake_views(con, lake=self.lake)
         for reg in registered:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+from functools import partial
 from typing import Annotated
 
+import duckdb
 import orjson
 import polars as pl
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -12,17 +15,20 @@ from fastapi.responses import Response
 from api.deps import Format, LakeCursor, LayerCursor, LayerSnapshot, Reader, ReadersDep
 from api.formats import MEDIA_TYPES, frame_bytes, frame_response, row_response, tabular_content
 from api.models import Layer, RowsPagePublic, TablePublic
-from api.paging import (
-    DEFAULT_LIMIT,
-    CursorParam,
-    FilterParam,
-    LimitParam,
-    SortParam,
-    read_page,
+from api.params import (
+    FILTER_SYNTAX,
+    cursor_position,
+    keyset_cursor,
+    offset_cursor,
+    parse_columns,
+    parse_filter,
+    parse_sort,
 )
-from api.params import parse_columns
 from api.problems import AUTH_PROBLEMS, problem_responses
-from pitwall.queries import read_table_list
+from api.readers import Readers
+from api.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from pitwall.lake.timetravel import VersionUnavailableError, parse_as_of
+from pitwall.queries import QueryError, read_rows, read_table_list
 
 router = APIRouter(prefix="/tables", tags=["tables"], responses=AUTH_PROBLEMS)
 TableName = Annotated[str, Path(min_length=1, max_length=200, description="table name")]
@@ -65,6 +71,7 @@ def describe_table(
             "description": "A page of rows; for CSV/Parquet the next cursor is in `Link`.",
         },
         **_PROBLEMS,
+        **problem_responses(410),
     },
     summary="Read a page of rows",
 )
@@ -72,6 +79,7 @@ def read_table_rows(
     _: Reader,
     db: LayerCursor,
     snapshot: LayerSnapshot,
+    readers: ReadersDep,
     request: Request,
     fmt: Format,
     layer: Layer,
@@ -79,31 +87,63 @@ def read_table_rows(
     columns: Annotated[
         str | None, Query(max_length=4000, description="comma-separated columns; all if absent")
     ] = None,
-    filter: FilterParam = [],  # noqa: B006 - FastAPI copies query defaults
-    sort: SortParam = None,
-    limit: LimitParam = DEFAULT_LIMIT,
+    filter: Annotated[
+        list[str], Query(max_length=20, description=f"repeatable filter: {FILTER_SYNTAX}")
+    ] = [],  # noqa: B006 - FastAPI copies query defaults
+    sort: Annotated[
+        str | None,
+        Query(max_length=2000, description="comma-separated columns, `-` for descending"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-    cursor: CursorParam = None,
+    cursor: Annotated[
+        str | None, Query(max_length=8000, description="`next_cursor` of the previous page")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="time travel: a Delta version number or an ISO 8601 timestamp "
+            "(410 when that version was vacuumed away)",
+        ),
+    ] = None,
 ) -> Response:
     """Rows of one table: select columns, filter, sort, paginate (never raw SQL).
 
     Without `sort`, pages follow table order and the cursor carries an offset; with `sort`,
     pagination is by keyset (the cursor carries the last row's sort key), stable under
-    concurrent appends.
+    concurrent appends. With `as_of`, the table is read as of that version or time, always
+    from the lake.
     """
-    page = read_page(
-        db,
+    sort_keys = parse_sort(sort)
+    sort_text = ",".join(("-" if k.descending else "") + k.column for k in sort_keys)
+    after = None
+    if cursor is not None:
+        if offset:
+            raise QueryError("use either cursor or offset")
+        offset, after = cursor_position(cursor, sort=sort_text)
+    read_page = partial(
+        read_rows,
         layer=layer,
         table=name,
         columns=parse_columns(columns),
-        filters=filter,
-        sort=sort,
+        filters=[parse_filter(f) for f in filter],
+        sort=sort_keys,
         limit=limit,
         offset=offset,
-        cursor=cursor,
-        schema=snapshot.columns(layer, name),
+        after=after,
     )
-    next_cursor = page.next_cursor
+    if as_of is None:
+        page = read_page(db, schema=snapshot.columns(layer, name))
+    else:
+        with closing(_connect_as_of(readers, layer=layer, name=name, as_of=as_of)) as past:
+            page = read_page(past)
+    next_cursor = None
+    if page.has_more:
+        if sort_keys and page.last_key is not None:
+            next_cursor = keyset_cursor(sort_text, page.last_key)
+        else:
+            next_cursor = offset_cursor(offset + limit)
     if fmt != "json":
         headers = None
         if next_cursor:
@@ -116,9 +156,24 @@ def read_table_rows(
             "table": name,
             "columns": page.rows.columns,
             "limit": limit,
-            "offset": page.offset,
+            "offset": offset,
             "next_cursor": next_cursor,
         }
     )
     body = envelope[:-1] + b',"items":' + frame_bytes(page.rows, fmt="json") + b"}"
     return Response(body, media_type=MEDIA_TYPES["json"])
+
+
+def _connect_as_of(
+    readers: Readers, *, layer: str, name: str, as_of: str
+) -> duckdb.DuckDBPyConnection:
+    """One table as of ``as_of``: 422 when it does not parse, 410 when it was vacuumed away,
+    404 when the table has no such version."""
+    try:
+        moment = parse_as_of(as_of)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from exc
+    try:
+        return readers.lake.connect_as_of(layer, name, as_of=moment)
+    except VersionUnavailableError as exc:
+        raise HTTPException(410 if exc.gone else 404, str(exc)) from exc

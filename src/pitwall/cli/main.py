@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from pitwall.cli.lake import app as lake_app
 from pitwall.cli.mirror import app as mirror_app
 from pitwall.cli.sql import sql_command
 from pitwall.cli.token import token_command
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.command("sql")(sql_command)
 app.command("token")(token_command)
+app.add_typer(lake_app, name="lake", help="Lake tables: status and maintenance.")
 app.add_typer(mirror_app, name="mirror", help="The PostgreSQL mirror: status and run.")
 
 

@@ -105,23 +105,37 @@ def sql_command(
     lake: Annotated[
         str | None, typer.Option(help="lake root (default: PITWALL_LAKE_URI or data/lake)")
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="time travel: a version number (of every table read) or an ISO timestamp",
+        ),
+    ] = None,
 ) -> None:
     """Query the lake with DuckDB: every table is a view raw.<t>, clean.<t>, quarantine.<t>.
 
     Read queries only, in a sandbox: no file but the lake's, no extension, limited resources.
+    A version that is not there (any more) exits with status 2 and one line saying why.
     """
     from pitwall.lake.layout import get_lake
+    from pitwall.lake.timetravel import VersionUnavailableError, parse_as_of
     from pitwall.sql import connect
 
     console = Console(stderr=fmt != "table")
     lake_root = get_lake(lake)
-    if query is None:
-        shell(connect(lake_root), fmt=fmt, console=console)
-        return
-    names = referenced_tables(query)
+    names = None if query is None else referenced_tables(query)
     if names is not None and not names & lake_table_names(lake_root):
         names = None  # e.g. information_schema: every view
-    con = connect(lake_root, names=names)  # sandboxed: only the named tables' files
+    try:
+        moment = None if as_of is None else parse_as_of(as_of)
+        con = connect(lake_root, names=names, as_of=moment)  # sandboxed: the named tables' files
+    except (ValueError, VersionUnavailableError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if query is None:
+        shell(con, fmt=fmt, console=console)
+        return
     try:
         render(run_query(con, query), fmt=fmt, console=Console())
     except duckdb.Error as exc:

@@ -2,7 +2,14 @@
 chart builders and the server of the apps and of the kedro-viz lineage."""
 
 from pitwall.dashboards.availability import missing_tables, no_data_message
-from pitwall.dashboards.explorer import QueryResult, default_query, example_queries, run_query
+from pitwall.dashboards.explorer import (
+    LakeView,
+    QueryResult,
+    default_query,
+    example_queries,
+    open_lake_view,
+    run_query,
+)
 from pitwall.dashboards.formatting import (
     display_frame,
     format_age,
@@ -64,6 +71,7 @@ from pitwall.dashboards.selection import (
 
 __all__ = [
     "DEFAULT_CHANNELS",
+    "LakeView",
     "MirrorStatus",
     "QueryResult",
     "align_laps",
@@ -92,6 +100,7 @@ __all__ = [
     "missing_tables",
     "nearest_x",
     "no_data_message",
+    "open_lake_view",
     "parse_sector_lines",
     "quarantined_table",
     "read_collisions",

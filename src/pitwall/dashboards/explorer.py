@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from pitwall.lake.layout import Lake
+from pitwall.lake.timetravel import VersionUnavailableError, describe_as_of, parse_as_of
 from pitwall.queries.frames import Connection, quote_ident
 from pitwall.queries.schema import list_catalog_tables
-from pitwall.sql import is_sandboxed, require_read_only
+from pitwall.sql import connect, is_sandboxed, require_read_only
 
 # Shown when their tables exist; every other table gets a plain preview query.
 _EXAMPLES: dict[str, str] = {
@@ -78,3 +80,26 @@ def run_query(sql: str, *, engine: duckdb.DuckDBPyConnection) -> QueryResult:
         return QueryResult(pl.DataFrame(), None)
     frame = result if isinstance(result, pl.DataFrame) else pl.DataFrame(result)
     return QueryResult(frame, None)
+
+
+@dataclass(frozen=True)
+class LakeView:
+    """The lake as the explorer reads it: a sandboxed connection, or why there is none."""
+
+    con: duckdb.DuckDBPyConnection | None
+    error: str | None
+    label: str
+
+
+def open_lake_view(as_of: str | None = None, *, lake: Lake | None = None) -> LakeView:
+    """The lake now (``as_of`` empty) or as of a version number or an ISO timestamp; a bad
+    or vacuumed-away ``as_of`` gives its error instead of raising."""
+    text = (as_of or "").strip()
+    if not text:
+        return LakeView(connect(lake), None, "the lake now")
+    try:
+        moment = parse_as_of(text)
+        con = connect(lake, as_of=moment)
+    except (ValueError, VersionUnavailableError) as exc:
+        return LakeView(None, str(exc), text)
+    return LakeView(con, None, f"the lake as of {describe_as_of(moment)}")

@@ -1,6 +1,7 @@
 """Kedro datasets of the Pitwall lake: one per lake table, plus one landing dataset per source."""
 
 from pitwall.datasets.delta_dataset import DeltaTableDataset
+from pitwall.datasets.lake_maintenance import LakeMaintenanceDataset
 from pitwall.datasets.lake_tables import (
     CleanTableDataset,
     IngestionLogDataset,
@@ -12,6 +13,7 @@ __all__ = [
     "CleanTableDataset",
     "DeltaTableDataset",
     "IngestionLogDataset",
+    "LakeMaintenanceDataset",
     "QuarantineTableDataset",
     "RawTableDataset",
 ]

@@ -67,7 +67,7 @@ class Lake:
         if self.is_remote:
             import fsspec
 
-            fs, path = fsspec.core.url_to_fs(f"{self.root}/{layer}", **_fsspec_options(self))
+            fs, path = fsspec.core.url_to_fs(f"{self.root}/{layer}", **fsspec_options(self))
             try:
                 entries = fs.ls(path, detail=False)
             except FileNotFoundError:
@@ -80,7 +80,7 @@ class Lake:
         return sorted(p.name for p in base.iterdir() if (p / "_delta_log").is_dir())
 
 
-def _fsspec_options(lake: Lake) -> dict[str, object]:
+def fsspec_options(lake: Lake) -> dict[str, object]:
     opts = lake.storage_options
     kwargs: dict[str, object] = {}
     if "aws_access_key_id" in opts:

@@ -22,6 +22,7 @@ from deltalake import DeltaTable
 from pitwall.lake.delta import open_table
 from pitwall.lake.ingest import INGESTION_LOG_TABLE, LATEST_LOG_SQL, LOGGED_AT
 from pitwall.lake.layout import LAYERS, Lake, Layer, get_lake
+from pitwall.lake.timetravel import AsOf, VersionUnavailableError, open_table_as_of
 from pitwall.sql.quoting import quote_ident, quote_list
 from pitwall.sql.sandboxing import SandboxLimits, is_sandboxed, sandbox
 
@@ -45,14 +46,20 @@ def connect(
     *,
     limits: SandboxLimits | None = None,
     names: Collection[str] | None = None,
+    as_of: AsOf | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A sandboxed, in-memory DuckDB connection with one view per lake table (or only the
     tables called ``names``, see :func:`register_lake_views`).
 
-    The views read the lake's current snapshot; open a new connection to see newer versions.
+    The views read the lake's current snapshot (or the one ``as_of``); open a new connection
+    to see newer versions.
     """
     con = duckdb.connect(":memory:")
-    registered = register_lake_views(con, lake=lake or get_lake(), names=names)
+    try:
+        registered = register_lake_views(con, lake=lake or get_lake(), names=names, as_of=as_of)
+    except BaseException:
+        con.close()
+        raise
     return sandbox(con, allowed_paths=lake_paths(registered), limits=limits)
 
 
@@ -66,17 +73,22 @@ def register_lake_views(
     *,
     lake: Lake | None = None,
     names: Collection[str] | None = None,
+    as_of: AsOf | None = None,
 ) -> list[RegisteredTable]:
     """(Re)create the schemas and the views for the lake's current snapshot.
 
     Args:
         con: the DuckDB connection.
         lake: the lake (default: the settings' lake).
-        names: only the tables of these names, in any layer (opening a Delta table costs
-            tens of milliseconds: a one-shot query registers just the tables it names).
+        names: only the tables of these names, in any layer, or ``layer.name`` (opening a
+            Delta table costs tens of milliseconds: a one-shot query registers just the
+            tables it names).
+        as_of: time travel: every table at this version number, or as it was at this time.
+            Tables that did not exist then are left out unless ``names`` asks for them.
 
     Raises:
         PermissionError: ``con`` is sandboxed, so it cannot be given new files.
+        VersionUnavailableError: a table has no such version (any more).
     """
     if is_sandboxed(con):
         raise PermissionError("a sandboxed connection keeps its snapshot: connect() again")
@@ -85,9 +97,9 @@ def register_lake_views(
     for layer in LAYERS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(layer)}")
         for name in lake.list_tables(layer):
-            if names is not None and name not in names:
+            if names is not None and name not in names and f"{layer}.{name}" not in names:
                 continue
-            table = open_table(lake.table_uri(layer, name), storage_options=lake.storage_options)
+            table = _open(lake, layer=layer, name=name, as_of=as_of, named=names is not None)
             if table is None:
                 continue
             paths = _register_table(con, table, layer=layer, name=name, lake=lake)
@@ -95,6 +107,22 @@ def register_lake_views(
                 RegisteredTable(layer, name, table.version(), paths is not None, paths or ())
             )
     return registered
+
+
+def _open(
+    lake: Lake, *, layer: Layer, name: str, as_of: AsOf | None, named: bool
+) -> DeltaTable | None:
+    uri = lake.table_uri(layer, name)
+    if as_of is None:
+        return open_table(uri, storage_options=lake.storage_options)
+    try:
+        return open_table_as_of(
+            uri, as_of, name=f"{layer}.{name}", storage_options=lake.storage_options
+        )
+    except VersionUnavailableError as exc:
+        if exc.gone or named:
+            raise
+        return None  # a lake-wide view as of then: this table was not there yet
 
 
 def _can_read_natively(table: DeltaTable, *, lake: Lake) -> bool:

@@ -1,0 +1,1 @@
+"""maintain_lake: compact, set retention, vacuum and checkpoint the lake tables."""
