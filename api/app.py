@@ -33,6 +33,7 @@ from api.routers import (
     health,
     ingestion,
     leaderboard,
+    ref,
     season,
     sessions,
     tables,
@@ -52,13 +53,32 @@ ROUTERS = (
     circuits.router,
     ingestion.router,
     feeds.router,
+    ref.router,
     admin.router,
 )
 
 DESCRIPTION = """Read access to the Pitwall lake (RAW, CLEAN, quarantine) and the Assetto Corsa
 domain tables. Every endpoint but `/health` needs an OIDC bearer token whose realm roles include
-`reader` (uploads: `ingest`; operations: `admin`). Errors are `application/problem+json`.
+`reader` (uploads: `ingest`; reference data changes under `/ref`: `editor`; operations: `admin`,
+which holds every role). Errors are `application/problem+json`.
 Tabular endpoints answer JSON by default and CSV or Parquet on request (`?format=` or Accept)."""
+
+
+OPENAPI_TAGS = [
+    {
+        "name": "reference data",
+        "description": """Data curated by hand, as CLEAN Delta tables `clean.ref_<entity>`
+(mirrored to PostgreSQL): `people`, `identities` (an AC GUID, in-game name, partner driver id or
+scraped spelling mapped to a person), `teams`, `memberships` (with `valid_from` / `valid_to`),
+`events` (the league calendar), `circuit_sectors` (sector lines in metres along the lap) and
+`penalties` (time, position, DSQ, struck lap; each with a reason). Models per entity:
+`<Entity>Create`, `<Entity>Update`, `<Entity>Public`; every row has a `version` (its `ETag`)
+and a `deleted` tombstone. Reading needs `reader` (or `editor`); writing needs `editor`
+(`admin` holds it). `If-Match` is required on PATCH and DELETE (428 without, 412 when stale);
+each change is one Delta MERGE checked against the version, audited in `raw.ref_changes`
+(`GET .../{key}/history`). CSV import (all or nothing per file) and export per entity.""",
+    }
+]
 
 
 async def _refresh_periodically(readers: Readers, every_s: float) -> None:
@@ -116,6 +136,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         title="Pitwall read API",
         version="1.0.0",
         description=DESCRIPTION,
+        openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_query)],
         responses=COMMON_PROBLEMS,

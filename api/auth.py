@@ -33,8 +33,8 @@ from jwt import PyJWK, PyJWKSet
 log = logging.getLogger(__name__)
 
 ALGORITHMS: tuple[str, ...] = ("RS256", "ES256")
-Role = Literal["reader", "ingest", "admin"]
-ROLES: tuple[Role, ...] = ("reader", "ingest", "admin")
+Role = Literal["reader", "ingest", "editor", "admin"]
+ROLES: tuple[Role, ...] = ("reader", "ingest", "editor", "admin")
 KeyFreshness = Literal["fresh", "stale", "missing"]
 
 
@@ -53,10 +53,12 @@ class Principal:
     subject: str
     client_id: str | None
     roles: frozenset[str]
+    username: str | None = None
 
     def has_role(self, role: Role) -> bool:
-        """``admin`` holds every role."""
-        return role in self.roles or "admin" in self.roles
+        """``admin`` holds every role; ``editor`` (reference data) holds ``reader`` too."""
+        implied = {role, "admin"} | ({"editor"} if role == "reader" else set())
+        return not implied.isdisjoint(self.roles)
 
 
 @dataclass(frozen=True)
@@ -294,8 +296,14 @@ class TokenVerifier:
             subject=str(claims["sub"]),
             client_id=claims.get("azp") or claims.get("client_id"),
             roles=_realm_roles(claims),
+            username=_username(claims),
         )
         return principal, claims
+
+
+def _username(claims: dict[str, Any]) -> str | None:
+    name = claims.get("preferred_username")
+    return name if isinstance(name, str) and name else None
 
 
 def _realm_roles(claims: dict[str, Any]) -> frozenset[str]:

@@ -23,7 +23,7 @@ from pitwall.queries.frames import Connection
 _bearer = HTTPBearer(
     auto_error=False,
     bearerFormat="JWT",
-    description="OIDC access token; realm roles reader, ingest, admin (admin holds all)",
+    description="OIDC access token; realm roles reader, ingest, editor, admin (admin holds all)",
 )
 _CHALLENGE = 'Bearer realm="pitwall"'
 
@@ -141,6 +141,7 @@ Settings = Annotated[ApiSettings, Depends(_settings)]
 ReadersDep = Annotated[Readers, Depends(_readers)]
 Reader = Annotated[Principal, Depends(require_role("reader"))]
 Ingester = Annotated[Principal, Depends(require_role("ingest"))]
+Editor = Annotated[Principal, Depends(require_role("editor"))]
 Admin = Annotated[Principal, Depends(require_role("admin"))]
 CleanCursor = Annotated[Connection, Depends(_clean_cursor)]
 """Reads of CLEAN data: DuckDB over the lake, or the PostgreSQL mirror when configured."""

@@ -106,17 +106,22 @@ class TelemetrySamplePublic(BaseModel):
 class StandingPublic(BaseModel):
     position: int
     car_id: int
-    driver_name: str | None
+    person_id: str | None = Field(None, description="the driver's person (reference data)")
+    driver_name: str | None = Field(description="the person's name, else the in-game name")
     car_model: str | None
-    time_ms: int | None
+    time_ms: int | None = Field(description="as classified, penalties excluded")
     laps: int | None
     has_completed: bool | None
     updated_at: datetime | None
+    penalty_ms: int = Field(0, description="time penalties added when ranking")
+    status: Literal["classified", "DSQ"] = "classified"
+    penalty_reasons: list[str] = Field(default_factory=list)
 
 
 class LapRecordPublic(BaseModel):
     track: str | None
     track_config: str | None
+    person_id: str | None = Field(None, description="the driver's person (reference data)")
     driver_name: str | None
     car_model: str | None
     lap_time_ms: int

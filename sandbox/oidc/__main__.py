@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sandbox.oidc.issuer import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from sandbox.oidc.issuer import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, ROLES
 from sandbox.oidc.server import serve_oidc
 
 DEMO_PORT = 8803
@@ -20,7 +20,8 @@ def main(
     """Serve the sandbox OIDC issuer (discovery, JWKS, client-credentials tokens)."""
     with serve_oidc(port, host=host) as issuer_url:
         print(f"sandbox OIDC issuer: {issuer_url}")
-        print(f"demo client: {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET} (roles reader ingest admin)")
+        roles = " ".join(ROLES)
+        print(f"demo client: {DEMO_CLIENT_ID} / {DEMO_CLIENT_SECRET} (roles {roles})")
         try:
             while True:
                 time.sleep(3600)

@@ -16,7 +16,7 @@ from sandbox.oidc.keys import KeyRing, SigningAlg
 DEFAULT_REALM = "pitwall"
 DEFAULT_AUDIENCE = "pitwall-api"
 MAX_TOKEN_LIFETIME_S = 86_400  # the longest lifetime a token request may ask for (``ttl``)
-ROLES: tuple[str, ...] = ("reader", "ingest", "admin")
+ROLES: tuple[str, ...] = ("reader", "ingest", "editor", "admin")
 
 # Sandbox-only credentials of the demo clients (a stand-in for Keycloak; real client secrets
 # live in conf/local/credentials.yml or environment variables).

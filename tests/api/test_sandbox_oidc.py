@@ -68,7 +68,7 @@ def test_client_secret_post_and_default_roles(issuer_url: str) -> None:
         client_secret=DEMO_CLIENT_SECRET,
     )
     claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
-    assert claims["realm_access"]["roles"] == ["admin", "ingest", "reader"]
+    assert claims["realm_access"]["roles"] == ["admin", "editor", "ingest", "reader"]
 
 
 def test_ttl_asks_for_a_lifetime_up_to_a_day(issuer_url: str) -> None:

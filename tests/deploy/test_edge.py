@@ -106,8 +106,9 @@ def test_dashboards_and_airflow_sit_behind_oidc_forward_auth(traefik: dict[str, 
 
 def test_realm_roles_and_clients(realm: dict[str, Any]) -> None:
     roles = {r["name"]: r for r in realm["roles"]["realm"]}
-    assert set(roles) == {"reader", "ingest", "admin"}
-    assert set(roles["admin"]["composites"]["realm"]) == {"reader", "ingest"}
+    assert set(roles) == {"reader", "ingest", "editor", "admin"}
+    assert set(roles["admin"]["composites"]["realm"]) == {"reader", "ingest", "editor"}
+    assert roles["editor"]["composites"]["realm"] == ["reader"]
     clients = {c["clientId"]: c for c in realm["clients"]}
     assert ApiSettings().oidc_audience in clients
     for client in clients.values():

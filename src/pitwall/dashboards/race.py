@@ -122,9 +122,19 @@ def read_track_outline(con: Connection, session_id: str, *, points: int = 800) -
 
 
 def leaderboard_table(leaderboard: pl.DataFrame) -> pl.DataFrame:
-    """The standing for display: position, driver, car, time as m:ss.mmm, laps, finished."""
+    """The standing for display: position, driver, car, time as m:ss.mmm, laps, finished,
+    and the penalty applied (``+5.000 s``, ``DSQ``, dropped places), if any."""
     if leaderboard.is_empty():
         return leaderboard
+    penalty = (
+        pl.when(pl.col("status") == "DSQ")
+        .then(pl.lit("DSQ"))
+        .when(pl.col("penalty_ms") > 0)
+        .then(pl.format("+{} s", (pl.col("penalty_ms") / 1000).round(3)))
+        .otherwise(pl.lit(""))
+        if "status" in leaderboard.columns
+        else pl.lit("")
+    )
     return leaderboard.select(
         pl.col("position").alias("pos"),
         pl.coalesce("driver_name", pl.lit("car ") + pl.col("car_id").cast(pl.String)).alias(
@@ -139,6 +149,7 @@ def leaderboard_table(leaderboard: pl.DataFrame) -> pl.DataFrame:
         pl.col("has_completed")
         .replace_strict({True: "yes", False: ""}, default="", return_dtype=pl.String)
         .alias("finished"),
+        penalty.alias("penalty"),
     )
 
 

@@ -39,6 +39,7 @@ APPS: tuple[str, ...] = (
     "season",
     "platform_health",
     "sql_explorer",
+    "ref_editor",
 )
 APPS_PORT = 2718
 LINEAGE_PORT = 4141

@@ -1,8 +1,8 @@
-"""Circuits: names, lap lengths and sector lines, from ``conf/<env>/circuits.yml``.
+"""Circuits: names, lap lengths and sector lines, from the reference table
+``clean.ref_circuit_sectors`` (edited through the API) or ``conf/<env>/circuits.yml``.
 
 :func:`read_circuit_sectors` is the one place that reads sector lines: the lap analysis, the
-season view and the API all go through it, so that moving the lines into a lake table (edited
-through the API) changes only this module.
+season view and the API all go through it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pitwall.queries.frames import Connection
+from pitwall.queries.frames import Connection, fetch_frame
+from pitwall.queries.schema import has_table
 from pitwall.queries.values import QueryError
 from pitwall.settings import get_settings
 
@@ -103,8 +104,30 @@ def sector_frame(
     )
 
 
+def _read_ref_lines(
+    con: Connection, track: str, *, track_config: str | None
+) -> tuple[list[float], float] | None:
+    """``(lines_m, length_m)`` of the layout (else of the track's default layout) in
+    ``clean.ref_circuit_sectors``, if there."""
+    if not has_table(con, layer="clean", table="ref_circuit_sectors"):
+        return None
+    found = fetch_frame(
+        con,
+        """
+        SELECT lines_m, length_m FROM clean.ref_circuit_sectors
+        WHERE NOT deleted AND track = $track AND layout IN ($layout, '')
+        ORDER BY layout = $layout DESC LIMIT 1
+        """,
+        {"track": track, "layout": track_config or ""},
+    )
+    if found.is_empty():
+        return None
+    lines, length = found.row(0)
+    return [float(x) for x in lines], float(length)
+
+
 def read_circuit_sectors(
-    con: Connection,  # unused until the sector lines move to a lake table (module docstring)
+    con: Connection,
     track: str,
     *,
     track_config: str | None = None,
@@ -113,12 +136,25 @@ def read_circuit_sectors(
     """The sectors of a circuit (``SECTOR_SCHEMA``): one row per sector, from ``start_pos`` to
     ``end_pos`` (fractions of the lap), with the circuit's name and lap length.
 
-    The entry ``<track>/<layout>`` wins over ``<track>``; a circuit with no entry gets three
-    equal sectors (``source`` = ``default``) and no length.
+    Sector lines typed in the reference data (``source`` = ``ref``: distances along the lap,
+    placed on it by the lap's length) win over the conf, where the entry ``<track>/<layout>``
+    wins over ``<track>``; a circuit with neither gets three equal sectors (``source`` =
+    ``default``) and no length.
     """
     circuits = read_circuits(home=home)
     key = f"{track}/{track_config}" if track_config else track
     found = circuits.get(key) or circuits.get(track)
+    ref = _read_ref_lines(con, track, track_config=track_config)
+    if ref is not None:
+        lines_m, length_m = ref
+        return sector_frame(
+            [m / length_m for m in lines_m],
+            track=track,
+            track_config=track_config,
+            name=found.name if found else None,
+            length_m=length_m,
+            source="ref",
+        )
     if found is None:
         return sector_frame(
             list(DEFAULT_LINES), track=track, track_config=track_config, source="default"

@@ -1,8 +1,14 @@
 """Who drove a lap, and where: the lap rows the cross-session queries share.
 
 A lap is identified by ``(session_id, car_id, driver_key, lap_number)``, a driver by
-``driver_key``: the Steam GUID when the server sent one (also for the same name in a game
-capture, when the name belongs to exactly one GUID), else the name. A circuit is ``track`` and
+``driver_key``: the person (``person_id`` of ``clean.ref_people``) when reference data maps one
+of the driver's identities to one, else the Steam GUID when the server sent one (also for the
+same name in a game capture, when the name belongs to exactly one GUID), else the name.
+
+This module is the one place that resolves identities (:func:`person_sql`, :func:`team_sql`):
+``clean.ref_identities`` maps an AC GUID, an in-game name, a partner driver id or a scraped
+spelling to a person, ``clean.ref_memberships`` a person to a team on a date. Tombstoned
+reference rows do not count. A circuit is ``track`` and
 ``layout``: the session's ``track_config``, or for a game session (Remote Telemetry does not
 send the layout) the one layout the servers reported for that track.
 """
@@ -12,10 +18,58 @@ from __future__ import annotations
 from pitwall.queries.frames import Connection
 from pitwall.queries.schema import has_table, read_columns
 
-__all__ = ["COUNTED", "driver_laps_sql"]
+__all__ = ["COUNTED", "driver_laps_sql", "person_name_sql", "person_sql", "team_sql"]
 
 # A lap that counts for best times and consistency: timed and not known to be invalid.
 COUNTED = "(valid IS NOT FALSE AND lap_time_ms > 0)"
+
+
+NAME_KINDS = ("ingame_name", "scraped_name", "partner_driver_id")
+# The SQL below is put together from this module's own aliases and expressions (never caller
+# text): values are compared column to column, and callers bind theirs as parameters.
+
+
+def _lookup(kind_in: str, value: str) -> str:
+    return f"""(SELECT min(i.person_id) FROM clean.ref_identities i
+                WHERE NOT i.deleted AND i.kind IN ({kind_in}) AND i.value = {value})"""  # nosec B608 - aliases and expressions from code
+
+
+def person_sql(con: Connection, *, guid: str, name: str) -> str:
+    """A SQL expression: the ``person_id`` of the driver whose GUID and name are the SQL
+    expressions ``guid`` and ``name`` (the GUID's mapping wins), or NULL."""
+    if not has_table(con, layer="clean", table="ref_identities"):
+        return "CAST(NULL AS VARCHAR)"
+    names = ", ".join(f"'{k}'" for k in NAME_KINDS)
+    by_guid = _lookup("'ac_guid'", guid)
+    return f"coalesce({by_guid}, {_lookup(names, name)})"
+
+
+def person_name_sql(con: Connection, *, person: str) -> str:
+    """A SQL expression: the name of the person ``person`` (an expression), or NULL."""
+    if not has_table(con, layer="clean", table="ref_people"):
+        return "CAST(NULL AS VARCHAR)"
+    return f"""(SELECT min(p.name) FROM clean.ref_people p
+                WHERE NOT p.deleted AND p.person_id = {person})"""  # nosec B608 - aliases and expressions from code
+
+
+def team_sql(con: Connection, *, person: str, at: str) -> str:
+    """A SQL expression: the team of the person ``person`` on the day of timestamp ``at``."""
+    if not has_table(con, layer="clean", table="ref_memberships"):
+        return "CAST(NULL AS VARCHAR)"
+    return f"""(SELECT min(m.team_id) FROM clean.ref_memberships m
+                WHERE NOT m.deleted AND m.person_id = {person}
+                  AND m.valid_from <= CAST({at} AS DATE)
+                  AND (m.valid_to IS NULL OR CAST({at} AS DATE) <= m.valid_to))"""  # nosec B608 - aliases and expressions from code
+
+
+def _struck_sql(con: Connection, *, lap: str) -> str:
+    """A SQL condition: the lap (alias ``lap``) was struck by a penalty."""
+    if not has_table(con, layer="clean", table="ref_penalties"):
+        return "FALSE"
+    return f"""EXISTS (SELECT 1 FROM clean.ref_penalties p
+                WHERE NOT p.deleted AND p.kind = 'struck_lap'
+                  AND p.session_id = {lap}.session_id AND p.lap_number = {lap}.lap_number
+                  AND p.driver IN ({lap}.person_id, {lap}.driver_key, {lap}.driver_name))"""  # nosec B608 - aliases and expressions from code
 
 
 def driver_laps_sql(con: Connection) -> str:
@@ -23,9 +77,28 @@ def driver_laps_sql(con: Connection) -> str:
 
     Columns: ``session_id, car_id, lap_number, driver_key, driver_name, driver_guid,
     car_model, lap_time_ms, cuts, valid, completed_at, protocol, track, layout, started_at,
-    session_name, session_type``. Works whether or not ``ac_laps`` has a ``driver_guid``
-    column and whether or not ``ac_drivers`` exists.
+    session_name, session_type, person_id, team_id``. With reference data, ``driver_key`` is
+    the person, ``driver_name`` the person's name, and a lap struck by a penalty is not
+    ``valid``. Works whether or not ``ac_laps`` has a ``driver_guid`` column and whether or not
+    ``ac_drivers`` and the reference tables exist.
     """
+    base = _server_laps_sql(con)
+    person = person_sql(con, guid="b.driver_guid", name="b.driver_name")
+    return f"""
+        SELECT r.session_id, r.car_id, r.lap_number,
+               coalesce(r.person_id, r.driver_key) AS driver_key,
+               coalesce({person_name_sql(con, person="r.person_id")}, r.driver_name)
+                   AS driver_name,
+               r.driver_guid, r.car_model, r.lap_time_ms, r.cuts,
+               CASE WHEN {_struck_sql(con, lap="r")} THEN FALSE ELSE r.valid END AS valid,
+               r.completed_at, r.protocol, r.track, r.layout, r.started_at, r.session_name,
+               r.session_type, r.person_id,
+               {team_sql(con, person="r.person_id", at="r.started_at")} AS team_id
+        FROM (SELECT b.*, {person} AS person_id FROM ({base}) b) r
+    """  # nosec B608
+
+
+def _server_laps_sql(con: Connection) -> str:
     lap_columns = {c.name for c in read_columns(con, layer="clean", table="ac_laps")}
     own_guid = "l.driver_guid" if "driver_guid" in lap_columns else "CAST(NULL AS VARCHAR)"
     if has_table(con, layer="clean", table="ac_drivers"):
