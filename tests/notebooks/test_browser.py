@@ -225,3 +225,18 @@ def test_brushing_the_overview_zooms_the_traces_and_the_map(lap_analysis: AppPag
     assert laps_table.inner_text() != whole  # the stretch times now cover the zoomed part
     page.screenshot(path=str(ARTIFACTS / "lap_analysis_zoomed.png"))
     assert lap_analysis.cell_errors() == [] and lap_analysis.console_errors == []
+
+
+def test_the_reference_editor_renders_and_asks_for_a_token(apps_url: str, browser: Browser) -> None:
+    """Served without a token (the demo's apps are read-only), the editor says how to get one
+    instead of failing; its edits through the API are tested in tests/api/test_ref_editor.py."""
+    view = AppPage(browser, app_urls(apps_url)["ref_editor"])
+    try:
+        view.page.get_by_text("No token").first.wait_for(timeout=RENDER_TIMEOUT_S * 1000)
+        view.page.wait_for_timeout(500)  # let late cell messages arrive
+        assert view.page.get_by_label("Access token").count() == 1
+        assert view.cell_errors() == []
+        assert view.console_errors == []
+        assert "Traceback" not in view.page.locator("body").inner_text()
+    finally:
+        view.page.close()

@@ -65,9 +65,11 @@ an entry): each write adds a row stamped ``logged_at``, and a batch's entry is i
 a final status before ``landed_raw`` (:func:`latest_log_rows`, :data:`LATEST_LOG_SQL`)."""
 LATEST_LOG_SQL = (
     "SELECT * FROM {source} QUALIFY row_number() OVER (PARTITION BY batch_id "
-    "ORDER BY status <> 'landed_raw' DESC, logged_at DESC NULLS LAST) = 1"
+    "ORDER BY status <> 'landed_raw' DESC, logged_at DESC NULLS LAST) = 1 "
+    "ORDER BY started_at, batch_id"
 )
-"""DuckDB: the latest entry of each batch from the log rows in ``{source}``."""
+"""DuckDB: the latest entry of each batch from the log rows in ``{source}``, in a stable order
+(pages of the rows endpoint must not depend on how the window was computed)."""
 
 
 def batch_status(*, rows_in: int, rows_quarantined: int, error: str | None = None) -> BatchStatus:
