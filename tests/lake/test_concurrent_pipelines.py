@@ -74,6 +74,7 @@ def run_at_once(platform: Platform) -> None:
     assert not failed, "\n\n".join(failed)
 
 
+@pytest.mark.timeout(1800)  # a hang guard: 36 kedro runs against moto's one-process S3 server
 def test_six_pipelines_at_once_land_every_batch_once(platform: Platform) -> None:
     for round_ in range(1, ROUNDS + 1):
         new_inputs(platform, round_)
