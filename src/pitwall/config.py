@@ -64,8 +64,13 @@ def read_config(
         return {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
+        loader = config_loader(home=root, env=env)
+        # OmegaConf's ``globals`` resolver is process-wide and bound to the loader built last
+        # (another home's, in tests or the API): bind it to this loader again before reading.
+        # Kedro has no public call for this; _register_globals_resolver is what its __init__ runs.
+        loader._register_globals_resolver()
         try:
-            return config_loader(home=root, env=env)[key] or {}
+            return loader[key] or {}
         except MissingConfigException:
             return {}
 
