@@ -57,7 +57,7 @@ clean: ## delete what the demo and pipelines wrote
 	  -exec rm -rf {} +
 	rm -rf data/pg data/capture data/run data/viz build
 
-system-deps: ## opt-in: apt-get install chromium, the WAF engine and postgresql (root/sudo)
+system-deps: ## opt-in, root: apt-get chromium, WAF engine, postgresql
 	@bash tests/ensure_browser.sh --install
 	@bash tests/ensure_waf.sh --install
 	@bash tests/ensure_postgres.sh
