@@ -218,3 +218,26 @@ def test_a_race_standing_ranks_on_laps_before_penalised_time() -> None:
     untouched = apply_penalties(standing, penalties.clear(), by_laps=True)
     assert untouched.get_column("driver_name").to_list() == ["A", "B", "C"]
     assert untouched.get_column("status").to_list() == ["classified"] * 3
+
+
+def test_a_struck_lap_is_not_a_lap_record(lake: Lake) -> None:
+    for con in _connect(lake):
+        before = read_lap_records(con, track="testring")
+    alice = before.filter(pl.col("driver_name") == "Alice").row(0, named=True)
+    _penalty(
+        lake,
+        "tl-record",
+        session_id=alice["session_id"],
+        driver="Alice",
+        kind="struck_lap",
+        lap_number=alice["lap_number"],
+        reason="track limits",
+    )
+    for con in _connect(lake):
+        after = read_lap_records(con, track="testring")
+    record = after.filter(pl.col("driver_name") == "Alice").row(0, named=True)
+    assert (record["session_id"], record["lap_number"]) != (
+        alice["session_id"],
+        alice["lap_number"],
+    )
+    assert record["lap_time_ms"] >= alice["lap_time_ms"]  # her next-best lap stands instead

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pitwall.queries.frames import Connection
 from pitwall.queries.schema import has_table, read_columns
 
-__all__ = ["COUNTED", "driver_laps_sql", "person_name_sql", "person_sql", "team_sql"]
+__all__ = ["COUNTED", "driver_laps_sql", "person_name_sql", "person_sql", "struck_sql", "team_sql"]
 
 # A lap that counts for best times and consistency: timed and not known to be invalid.
 COUNTED = "(valid IS NOT FALSE AND lap_time_ms > 0)"
@@ -62,14 +62,21 @@ def team_sql(con: Connection, *, person: str, at: str) -> str:
                   AND (m.valid_to IS NULL OR CAST({at} AS DATE) <= m.valid_to))"""  # nosec B608 - aliases and expressions from code
 
 
-def _struck_sql(con: Connection, *, lap: str) -> str:
-    """A SQL condition: the lap (alias ``lap``) was struck by a penalty."""
+def struck_sql(
+    con: Connection,
+    *,
+    lap: str,
+    drivers: tuple[str, ...] = ("person_id", "driver_key", "driver_name"),
+) -> str:
+    """A SQL condition: the lap (alias ``lap``, with ``session_id, lap_number`` and the
+    ``drivers`` columns a penalty may name the driver by) was struck by a penalty."""
     if not has_table(con, layer="clean", table="ref_penalties"):
         return "FALSE"
+    named = ", ".join(f"{lap}.{column}" for column in drivers)
     return f"""EXISTS (SELECT 1 FROM clean.ref_penalties p
                 WHERE NOT p.deleted AND p.kind = 'struck_lap'
                   AND p.session_id = {lap}.session_id AND p.lap_number = {lap}.lap_number
-                  AND p.driver IN ({lap}.person_id, {lap}.driver_key, {lap}.driver_name))"""  # nosec B608 - aliases and expressions from code
+                  AND p.driver IN ({named}))"""  # nosec B608 - aliases and expressions from code
 
 
 def driver_laps_sql(con: Connection) -> str:
@@ -90,7 +97,7 @@ def driver_laps_sql(con: Connection) -> str:
                coalesce({person_name_sql(con, person="r.person_id")}, r.driver_name)
                    AS driver_name,
                r.driver_guid, r.car_model, r.lap_time_ms, r.cuts,
-               CASE WHEN {_struck_sql(con, lap="r")} THEN FALSE ELSE r.valid END AS valid,
+               CASE WHEN {struck_sql(con, lap="r")} THEN FALSE ELSE r.valid END AS valid,
                r.completed_at, r.protocol, r.track, r.layout, r.started_at, r.session_name,
                r.session_type, r.person_id,
                {team_sql(con, person="r.person_id", at="r.started_at")} AS team_id

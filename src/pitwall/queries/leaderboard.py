@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pitwall.queries.frames import Connection, fetch_frame
-from pitwall.queries.identity import person_name_sql, person_sql
+from pitwall.queries.identity import person_name_sql, person_sql, struck_sql
 from pitwall.queries.laps import COUNTED_LAP, car_model_join
 from pitwall.queries.penalties import apply_penalties, read_penalties
 from pitwall.queries.schema import has_table
@@ -105,6 +105,7 @@ def read_lap_records(con: Connection, *, track: str | None = None, limit: int = 
         params["track"] = track
     car_model, join = car_model_join(con, alias="l")
     person = _person_columns(con, car="l", name="l.driver_name")
+    struck = struck_sql(con, lap="r", drivers=("person_id", "ingame_name", "driver_name"))
     return fetch_frame(
         con,
         f"""
@@ -117,11 +118,13 @@ def read_lap_records(con: Connection, *, track: str | None = None, limit: int = 
                    ) AS rank_in_driver
             FROM (
                 SELECT s.track, s.track_config, {person}, {car_model}, l.lap_time_ms,
-                       l.session_id, l.car_id, l.lap_number, l.completed_at
+                       l.session_id, l.car_id, l.lap_number, l.completed_at,
+                       l.driver_name AS ingame_name
                 FROM clean.ac_laps l
                 JOIN clean.ac_sessions s ON s.session_id = l.session_id {join}
                 WHERE {COUNTED_LAP} {track_filter}
             ) r
+            WHERE NOT {struck}
         ) best
         WHERE rank_in_driver = 1
         ORDER BY lap_time_ms, completed_at, driver_name
