@@ -12,14 +12,14 @@ from fastapi import Query
 
 from api.params import (
     FILTER_SYNTAX,
-    cursor_position,
     keyset_cursor,
     offset_cursor,
+    page_position,
     parse_filter,
-    parse_sort,
+    sort_text,
 )
 from api.settings import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from pitwall.queries import QueryError, read_rows
+from pitwall.queries import read_rows
 from pitwall.queries.frames import Connection
 from pitwall.queries.schema import Column
 
@@ -62,13 +62,7 @@ def read_page(
     Raises:
         QueryError: bad parameters or a cursor made for another sort.
     """
-    sort_keys = parse_sort(sort)
-    sort_text = ",".join(("-" if k.descending else "") + k.column for k in sort_keys)
-    after = None
-    if cursor is not None:
-        if offset:
-            raise QueryError("use either cursor or offset")
-        offset, after = cursor_position(cursor, sort=sort_text)
+    sort_keys, offset, after = page_position(sort, offset=offset, cursor=cursor)
     page = read_rows(
         db,
         layer=layer,
@@ -84,7 +78,7 @@ def read_page(
     next_cursor = None
     if page.has_more:
         if sort_keys and page.last_key is not None:
-            next_cursor = keyset_cursor(sort_text, page.last_key)
+            next_cursor = keyset_cursor(sort_text(sort_keys), page.last_key)
         else:
             next_cursor = offset_cursor(offset + limit)
     return Page(page.rows, offset, next_cursor)

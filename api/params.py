@@ -72,6 +72,24 @@ def offset_cursor(offset: int) -> str:
     return encode_cursor({"offset": offset})
 
 
+def page_position(
+    sort: str | None, *, offset: int, cursor: str | None
+) -> tuple[list[SortKey], int, list[Scalar] | None]:
+    """``(sort keys, offset, after)`` of a page request: ``?sort=`` plus an offset or a cursor."""
+    sort_keys = parse_sort(sort)
+    if cursor is None:
+        return sort_keys, offset, None
+    if offset:
+        raise QueryError("use either cursor or offset")
+    offset, after = cursor_position(cursor, sort=sort_text(sort_keys))
+    return sort_keys, offset, after
+
+
+def sort_text(keys: list[SortKey]) -> str:
+    """The canonical ``?sort=`` text of sort keys (what a keyset cursor is made for)."""
+    return ",".join(("-" if k.descending else "") + k.column for k in keys)
+
+
 def cursor_position(token: str, *, sort: str) -> tuple[int, list[Scalar] | None]:
     """``(offset, after)`` of a cursor made for this ``sort``."""
     payload = decode_cursor(token)

@@ -17,12 +17,12 @@ from api.formats import MEDIA_TYPES, frame_bytes, frame_response, row_response, 
 from api.models import Layer, RowsPagePublic, TablePublic
 from api.params import (
     FILTER_SYNTAX,
-    cursor_position,
     keyset_cursor,
     offset_cursor,
+    page_position,
     parse_columns,
     parse_filter,
-    parse_sort,
+    sort_text,
 )
 from api.problems import AUTH_PROBLEMS, problem_responses
 from api.readers import Readers
@@ -115,13 +115,7 @@ def read_table_rows(
     concurrent appends. With `as_of`, the table is read as of that version or time, always
     from the lake.
     """
-    sort_keys = parse_sort(sort)
-    sort_text = ",".join(("-" if k.descending else "") + k.column for k in sort_keys)
-    after = None
-    if cursor is not None:
-        if offset:
-            raise QueryError("use either cursor or offset")
-        offset, after = cursor_position(cursor, sort=sort_text)
+    sort_keys, offset, after = page_position(sort, offset=offset, cursor=cursor)
     read_page = partial(
         read_rows,
         layer=layer,
@@ -141,7 +135,7 @@ def read_table_rows(
     next_cursor = None
     if page.has_more:
         if sort_keys and page.last_key is not None:
-            next_cursor = keyset_cursor(sort_text, page.last_key)
+            next_cursor = keyset_cursor(sort_text(sort_keys), page.last_key)
         else:
             next_cursor = offset_cursor(offset + limit)
     if fmt != "json":
