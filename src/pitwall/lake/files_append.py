@@ -238,6 +238,8 @@ def ensure_table(
 ) -> None:
     """Create the table empty, unless it exists (a concurrent creation is not an error)."""
     options = dict(storage_options or {})
+    if DeltaTable.is_deltatable(uri, storage_options=options):  # the usual case: no log replay
+        return
     delta_schema = Schema.from_arrow(_plain(schema))
     try:
         create_table_with_add_actions(uri, delta_schema, [], mode="ignore", storage_options=options)
