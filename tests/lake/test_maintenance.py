@@ -146,6 +146,32 @@ def test_lake_status_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert table.exit_code == 0 and "events" in table.stdout and "size_mb" in table.stdout
 
 
+def test_maintain_json_stays_parseable_after_kedro_logging(tmp_path: Path) -> None:
+    """A stdout log handler installed earlier in the process (Kedro's rich logging, as in an
+    Airflow worker or a test session) must not leak log lines into ``-f json``."""
+    import logging
+
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    lake = get_lake(str(tmp_path / "lake"))
+    land_small_batches(lake, n=2)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    root.addHandler(RichHandler(console=Console()))  # stdout, like Kedro's default logging
+    root.setLevel(logging.INFO)
+    try:
+        result = CliRunner().invoke(
+            app, ["lake", "maintain", "--lake", lake.root, "--tables", "raw.events", "-f", "json"]
+        )
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.stdout)
+    assert report["files_after"] == 1
+
+
 def events_uri(lake: Lake) -> str:
     return lake.table_uri("raw", "events")
 

@@ -30,12 +30,13 @@ app.add_typer(mirror_app, name="mirror", help="The PostgreSQL mirror: status and
 def _configure(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="debug logging"),
 ) -> None:
-    # logs go to stderr: stdout is the command's output (`TOKEN=$(pitwall token)`, CSV, JSON)
+    # logs go to stderr: stdout is the command's output (`TOKEN=$(pitwall token)`, CSV, JSON).
+    # force: a handler installed earlier in the process (Kedro's rich logging) would write to stdout
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        # logs go to stderr: stdout carries only results (TOKEN=$(pitwall token), --format csv)
         handlers=[RichHandler(console=Console(stderr=True), show_path=False, markup=False)],
+        force=True,
     )
     if not verbose:  # these libraries narrate every request, start and stop
         for name in ("pgserver", "httpx", "httpcore"):
