@@ -140,13 +140,11 @@ def _typed(col: pl.Expr, spec: ColumnSpec) -> pl.Expr:
 
 
 def _as_utc(col: pl.Expr) -> pl.Expr:
-    # ISO-8601 with or without an offset; naive timestamps are taken as UTC.
-    with_offset = col.str.replace(r"Z$", "+00:00").str.to_datetime(
-        "%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us"
-    )
-    naive = col.str.replace("T", " ").str.to_datetime(
-        "%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"
-    )
+    # ISO-8601, "T" or space between date and time, with or without an offset (Z, +hh, +hhmm,
+    # +hh:mm: PostgreSQL writes "+00", Python "+00:00"); naive timestamps are taken as UTC.
+    iso = col.str.replace(" ", "T", literal=True, n=1).str.replace("Z", "+00:00", literal=True)
+    with_offset = iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_unit="us")
+    naive = iso.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
     return pl.coalesce(with_offset.dt.convert_time_zone("UTC"), naive.dt.replace_time_zone("UTC"))
 
 
