@@ -109,9 +109,10 @@ def write_table(
             return None
         frame = frame.unique(subset=list(keys), keep="last", maintain_order=True)
         before = table.version()
+        matches = [f't."{k}" = s."{k}"' for k in keys] + target_key_filter(frame, keys=keys)
         merger = table.merge(
             frame.to_arrow(compat_level=pl.CompatLevel.oldest()),
-            predicate=" AND ".join(f't."{k}" = s."{k}"' for k in keys),
+            predicate=" AND ".join(matches),
             source_alias="s",
             target_alias="t",
             merge_schema=True,
@@ -155,6 +156,33 @@ def write_table(
             commit_properties=commit,
         )
     return (table or DeltaTable(str(uri), storage_options=options)).version()
+
+
+KEY_LIST_MAX = 1_000
+"""Up to this many distinct values a key column is pruned by its values, beyond by its range."""
+
+
+def target_key_filter(frame: pl.DataFrame, *, keys: Sequence[str]) -> list[str]:
+    """Conditions on the merge target's key columns that every row the batch can match meets.
+
+    delta-rs prunes the target's files by them, from the files' statistics, so a batch reads
+    and rewrites only the files its keys can be in (without them a 10-row batch read the whole
+    target: 0.5 s and +570 MB at 2M rows). Integer and text keys only: their literals compare
+    exactly; a text key with control characters or backslashes is left unpruned.
+    """
+    conditions = []
+    for key in keys:
+        values = frame.get_column(key).drop_nulls().unique()
+        if values.is_empty() or not (values.dtype.is_integer() or values.dtype == pl.String):
+            continue
+        if values.dtype == pl.String and values.str.contains(r"[\x00-\x1f\\]").any():
+            continue
+        if len(values) <= KEY_LIST_MAX:
+            conditions.append(f't."{key}" IN ({sql_in(values.sort().to_list())})')
+        else:
+            low, high = _sql_literal(values.min()), _sql_literal(values.max())
+            conditions.append(f't."{key}" >= {low} AND t."{key}" <= {high}')
+    return conditions
 
 
 def _replace_predicate(data: pl.DataFrame | pl.LazyFrame, keys: Sequence[str]) -> str:
