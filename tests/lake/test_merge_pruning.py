@@ -68,7 +68,7 @@ def test_text_keys_are_pruned_and_quoted(tmp_path: Path) -> None:
 def test_a_batch_that_can_touch_the_broken_file_does_read_it(tmp_path: Path) -> None:
     uri = str(tmp_path / "t")
     _four_files(uri)
-    with pytest.raises(Exception, match="(?i)parquet|magic|eof|corrupt"):
+    with pytest.raises(Exception, match=r"(?i)parquet|magic|eof|corrupt"):
         _merge(pl.DataFrame({"id": [500], "v": [-1]}), uri)
 
 
