@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +35,14 @@ COLUMNS = {
     "valid": "bool",
     "note": "string",
 }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not ``ru_maxrss``: Linux carries that across
+    ``execve``, so a child started by a large parent would report the parent's peak."""
+    found = re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text())
+    assert found, "no VmHWM in /proc/self/status (Linux only)"
+    return int(found.group(1)) / 1024
 
 
 def generate(path: Path, rows: int) -> None:
@@ -82,7 +90,7 @@ def run_ingest(csv: Path, lake: Path) -> dict[str, float]:
     start = time.perf_counter()
     run_feeds(feeds, lake=lake_, stage=["land_raw"])
     raw_done = time.perf_counter()
-    raw_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    raw_rss = peak_rss_mb()
     run_feeds(feeds, lake=lake_, stage=["build_clean"])
     clean_done = time.perf_counter()
     return {
@@ -114,7 +122,7 @@ def main() -> None:
             if kind == "baseline"
             else run_ingest(Path(csv), Path(target))
         )
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(result))
         return
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from csv_ingest import COLUMNS, generate
+from csv_ingest import COLUMNS, generate, peak_rss_mb
 
 PARTS = ("small", "bulk", "sql", "maintain")
 
@@ -265,7 +264,7 @@ def main() -> None:
         result = (
             child_ingest(Path(a), Path(b)) if kind == "ingest" else child_copy(Path(a), Path(b))
         )
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(result))
         return
     parts = set(args.parts.split(","))

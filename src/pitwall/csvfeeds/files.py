@@ -11,8 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import blake3
-
+from pitwall.csvfeeds.digests import read_digest
 from pitwall.csvfeeds.feeds import CsvFeed
 
 _CHUNK = 1 << 20
@@ -37,19 +36,8 @@ def list_feed_files(feed: CsvFeed) -> list[LandingFile]:
     for path in sorted(glob.glob(pattern, recursive=True)):
         p = Path(path)
         if p.is_file() and not p.name.startswith("."):
-            found.append(
-                LandingFile(feed.name, str(p.resolve()), p.stat().st_size, _content_digest(p))
-            )
+            found.append(LandingFile(feed.name, str(p.resolve()), p.stat().st_size, read_digest(p)))
     return found
-
-
-def _content_digest(path: Path) -> str:
-    """BLAKE3 of the file: cryptographic like SHA-256 but multi-threaded, ~5x faster here."""
-    if path.stat().st_size == 0:
-        return "blake3:" + blake3.blake3().hexdigest()
-    digest = blake3.blake3(max_threads=blake3.blake3.AUTO)
-    digest.update_mmap(path)
-    return "blake3:" + digest.hexdigest()
 
 
 def s3_filesystem() -> object:
