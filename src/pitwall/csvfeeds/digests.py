@@ -47,12 +47,21 @@ def read_digest(path: Path) -> str:
         return hash_file(path)
 
 
+_READ_BYTES = 16 << 20
+
+
 def hash_file(path: Path) -> str:
-    """BLAKE3 of the file: cryptographic like SHA-256 but multi-threaded, ~5x faster here."""
-    if path.stat().st_size == 0:
-        return "blake3:" + blake3.blake3().hexdigest()
+    """BLAKE3 of the file: cryptographic like SHA-256 but multi-threaded, ~5x faster here.
+
+    Read in 16 MiB blocks, not ``update_mmap``: a mapped file's pages count in the process's
+    RSS (a 2.3 GB landing file put the ingest at 2.5 GB).
+    """
     digest = blake3.blake3(max_threads=blake3.blake3.AUTO)
-    digest.update_mmap(path)
+    buffer = bytearray(_READ_BYTES)
+    view = memoryview(buffer)
+    with path.open("rb") as fh:
+        while read := fh.readinto(buffer):
+            digest.update(view[:read])
     return "blake3:" + digest.hexdigest()
 
 

@@ -72,6 +72,7 @@ log = logging.getLogger(__name__)
 OLDEST = pl.CompatLevel.oldest()
 
 RAW_LAYOUT = ParquetLayout(
+    row_group_rows=131_072,
     dictionary_columns=("_batch_id", "_ingested_at", "_source"),
     statistics_columns=(BATCH_ID, BATCH_SEQ, "_source_row"),
 )
