@@ -59,3 +59,15 @@ def test_a_broken_store_only_costs_hashing(
     with caplog.at_level(logging.WARNING, logger="pitwall.csvfeeds.digests"):
         assert read_digest(path) == hash_file(path)
     assert "digest store unusable" in caplog.text
+
+
+def test_a_home_that_cannot_hold_the_store_only_costs_hashing(
+    home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (home / "data").mkdir(parents=True)
+    (home / "data" / "cache").write_text("a file where the store's folder should be")
+    path = tmp_path / "laps.csv"
+    path.write_bytes(b"id\n1\n")
+    with caplog.at_level(logging.WARNING, logger="pitwall.csvfeeds.digests"):
+        assert read_digest(path) == hash_file(path)
+    assert "digest store unusable" in caplog.text

@@ -42,7 +42,7 @@ def read_digest(path: Path) -> str:
             with con:
                 con.execute("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?)", (*key, digest))
             return digest
-    except sqlite3.Error as exc:  # a broken or locked store: hash without it
+    except (sqlite3.Error, OSError) as exc:  # a broken, locked or read-only store: hash anyway
         log.warning("landing digest store unusable (%s): hashing %s", exc, path)
         return hash_file(path)
 
