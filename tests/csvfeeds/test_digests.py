@@ -1,4 +1,5 @@
-"""Landing files are hashed once per version: unchanged files cost a stat, not a read."""
+"""Landing files are hashed once per version: unchanged files cost a stat, not a read; a file
+that cannot be listed is skipped alone."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 
+from pitwall.csvfeeds import files
 from pitwall.csvfeeds.digests import hash_file, read_digest
+from pitwall.lake.layout import Lake
 from pitwall.settings import get_settings
+from tests.csvfeeds.helpers import LAP_HEADER, lap_feed, run_ingest_csv
 
 
 @pytest.fixture
@@ -71,3 +76,26 @@ def test_a_home_that_cannot_hold_the_store_only_costs_hashing(
     with caplog.at_level(logging.WARNING, logger="pitwall.csvfeeds.digests"):
         assert read_digest(path) == hash_file(path)
     assert "digest store unusable" in caplog.text
+
+
+def test_a_file_gone_while_listed_is_skipped_and_the_rest_land(
+    tmp_path: Path, lake: Lake, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An uploader moves a file away between the folder listing and its digest: that file
+    waits for a later run (a real FileNotFoundError), the feed's other files land now."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for name, entry in (("a.csv", "a-1"), ("b.csv", "b-1")):
+        (landing / name).write_text(f"{LAP_HEADER}\n{entry},Ann,1,90.5,true,2026-03-01T12:00:00Z\n")
+
+    def moved_away_first(path: Path) -> str:
+        if path.name == "a.csv":
+            path.unlink()
+        return read_digest(path)
+
+    monkeypatch.setattr(files, "read_digest", moved_away_first)
+    with caplog.at_level(logging.WARNING, logger="pitwall.csvfeeds.files"):
+        run_ingest_csv({"laps": lap_feed(str(landing / "*.csv"))}, lake=lake)
+    assert "a.csv skipped this run" in caplog.text
+    clean = pl.read_delta(lake.table_uri("clean", "laps"))
+    assert clean["entry_id"].to_list() == ["b-1"]

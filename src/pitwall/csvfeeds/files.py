@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ from pitwall.csvfeeds.digests import read_digest
 from pitwall.csvfeeds.feeds import CsvFeed
 
 _CHUNK = 1 << 20
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,12 @@ def list_feed_files(feed: CsvFeed) -> list[LandingFile]:
     found = []
     for path in sorted(glob.glob(pattern, recursive=True)):
         p = Path(path)
-        if p.is_file() and not p.name.startswith("."):
+        if not p.is_file() or p.name.startswith("."):
+            continue
+        try:
             found.append(LandingFile(feed.name, str(p.resolve()), p.stat().st_size, read_digest(p)))
+        except OSError as exc:  # moved away or unreadable meanwhile: the other files still land
+            log.warning("csv %s: %s skipped this run: %s", feed.name, p, exc)
     return found
 
 
