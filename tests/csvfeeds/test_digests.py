@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from pitwall.csvfeeds import files
-from pitwall.csvfeeds.digests import hash_file, read_digest
+from pitwall.csvfeeds.digests import DigestStore, hash_file, read_digest
 from pitwall.lake.layout import Lake
 from pitwall.settings import get_settings
 from tests.csvfeeds.helpers import LAP_HEADER, lap_feed, run_ingest_csv
@@ -53,24 +52,22 @@ def test_a_rewritten_file_gets_its_new_digest(home: Path, tmp_path: Path) -> Non
     assert read_digest(path) == hash_file(path) != first
 
 
-def test_a_broken_store_only_costs_hashing(
-    home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def _broken_store(home: Path) -> None:
     store = home / "data" / "cache" / "landing_digests.sqlite"
     store.parent.mkdir(parents=True)
     store.write_bytes(b"this is not a database" * 100)
-    path = tmp_path / "laps.csv"
-    path.write_bytes(b"id\n1\n")
-    with caplog.at_level(logging.WARNING, logger="pitwall.csvfeeds.digests"):
-        assert read_digest(path) == hash_file(path)
-    assert "digest store unusable" in caplog.text
 
 
-def test_a_home_that_cannot_hold_the_store_only_costs_hashing(
-    home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def _cache_folder_taken(home: Path) -> None:  # a file where the store's folder should be
     (home / "data").mkdir(parents=True)
     (home / "data" / "cache").write_text("a file where the store's folder should be")
+
+
+@pytest.mark.parametrize("spoil", [_broken_store, _cache_folder_taken])
+def test_an_unusable_store_only_costs_hashing(
+    spoil: Callable[[Path], None], home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spoil(home)
     path = tmp_path / "laps.csv"
     path.write_bytes(b"id\n1\n")
     with caplog.at_level(logging.WARNING, logger="pitwall.csvfeeds.digests"):
@@ -88,12 +85,14 @@ def test_a_file_gone_while_listed_is_skipped_and_the_rest_land(
     for name, entry in (("a.csv", "a-1"), ("b.csv", "b-1")):
         (landing / name).write_text(f"{LAP_HEADER}\n{entry},Ann,1,90.5,true,2026-03-01T12:00:00Z\n")
 
-    def moved_away_first(path: Path) -> str:
+    read = DigestStore.read
+
+    def moved_away_first(store: DigestStore, path: Path) -> str:
         if path.name == "a.csv":
             path.unlink()
-        return read_digest(path)
+        return read(store, path)
 
-    monkeypatch.setattr(files, "read_digest", moved_away_first)
+    monkeypatch.setattr(DigestStore, "read", moved_away_first)
     with caplog.at_level(logging.WARNING, logger="pitwall.csvfeeds.files"):
         run_ingest_csv({"laps": lap_feed(str(landing / "*.csv"))}, lake=lake)
     assert "a.csv skipped this run" in caplog.text

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import blake3
@@ -20,31 +21,76 @@ import blake3
 from pitwall.settings import get_settings
 
 log = logging.getLogger(__name__)
+_UNUSABLE = "landing digest store unusable (%s): hashing every file"
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS digests (
     path TEXT, size INTEGER, mtime_ns INTEGER, inode INTEGER, digest TEXT,
     PRIMARY KEY (path, size, mtime_ns, inode))"""
 
 
-def read_digest(path: Path) -> str:
-    """The file's ``blake3:<hex>`` digest, from the store when this version was hashed before."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+class DigestStore:
+    """The store, open for one listing: one connection for every file of a folder."""
+
+    def __init__(self, con: sqlite3.Connection | None) -> None:
+        self._con = con
+
+    def read(self, path: Path) -> str:
+        """The file's ``blake3:<hex>`` digest, from the store when this version was hashed
+        before. An ``OSError`` is the file's own (moved away, unreadable)."""
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        if self._con is not None:
+            try:
+                row = self._con.execute(
+                    "SELECT digest FROM digests WHERE path=? AND size=? AND mtime_ns=? AND inode=?",
+                    key,
+                ).fetchone()
+            except sqlite3.Error as exc:
+                self._unusable(exc)
+            else:
+                if row:
+                    return str(row[0])
+        digest = hash_file(path)
+        if self._con is not None:
+            try:
+                with self._con:
+                    self._con.execute(
+                        "INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?)", (*key, digest)
+                    )
+            except sqlite3.Error as exc:
+                self._unusable(exc)
+        return digest
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+        self._con = None
+
+    def _unusable(self, exc: Exception) -> None:
+        log.warning(_UNUSABLE, exc)
+        self.close()
+
+
+@contextmanager
+def open_digest_store() -> Iterator[DigestStore]:
+    """The store under ``<home>/data/cache``; a broken, locked or read-only one only costs
+    hashing (it is left out, with a warning)."""
     try:
-        with closing(_connect()) as con:
-            row = con.execute(
-                "SELECT digest FROM digests WHERE path=? AND size=? AND mtime_ns=? AND inode=?",
-                key,
-            ).fetchone()
-            if row:
-                return str(row[0])
-            digest = hash_file(path)
-            with con:
-                con.execute("INSERT OR REPLACE INTO digests VALUES (?, ?, ?, ?, ?)", (*key, digest))
-            return digest
-    except (sqlite3.Error, OSError) as exc:  # a broken, locked or read-only store: hash anyway
-        log.warning("landing digest store unusable (%s): hashing %s", exc, path)
-        return hash_file(path)
+        con: sqlite3.Connection | None = _connect()
+    except (sqlite3.Error, OSError) as exc:
+        log.warning(_UNUSABLE, exc)
+        con = None
+    store = DigestStore(con)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def read_digest(path: Path) -> str:
+    """One file's digest (see :class:`DigestStore`)."""
+    with open_digest_store() as store:
+        return store.read(path)
 
 
 _READ_BYTES = 16 << 20
@@ -69,5 +115,9 @@ def _connect() -> sqlite3.Connection:
     folder = get_settings().home / "data" / "cache"
     os.makedirs(folder, exist_ok=True)
     con = sqlite3.connect(folder / "landing_digests.sqlite", timeout=30)
-    con.execute(_SCHEMA)
+    try:
+        con.execute(_SCHEMA)
+    except sqlite3.Error:
+        con.close()
+        raise
     return con

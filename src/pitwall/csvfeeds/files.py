@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pitwall.csvfeeds.digests import read_digest
+from pitwall.csvfeeds.digests import open_digest_store
 from pitwall.csvfeeds.feeds import CsvFeed
 
 _CHUNK = 1 << 20
@@ -35,14 +35,16 @@ def list_feed_files(feed: CsvFeed) -> list[LandingFile]:
         return _list_s3(feed)
     pattern = feed.local_pattern()
     found = []
-    for path in sorted(glob.glob(pattern, recursive=True)):
-        p = Path(path)
-        if not p.is_file() or p.name.startswith("."):
-            continue
-        try:
-            found.append(LandingFile(feed.name, str(p.resolve()), p.stat().st_size, read_digest(p)))
-        except OSError as exc:  # moved away or unreadable meanwhile: the other files still land
-            log.warning("csv %s: %s skipped this run: %s", feed.name, p, exc)
+    with open_digest_store() as digests:
+        for path in sorted(glob.glob(pattern, recursive=True)):
+            p = Path(path)
+            if not p.is_file() or p.name.startswith("."):
+                continue
+            try:
+                digest = digests.read(p)
+                found.append(LandingFile(feed.name, str(p.resolve()), p.stat().st_size, digest))
+            except OSError as exc:  # moved away or unreadable meanwhile: the others still land
+                log.warning("csv %s: %s skipped this run: %s", feed.name, p, exc)
     return found
 
 
