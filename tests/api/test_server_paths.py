@@ -68,6 +68,7 @@ def test_no_response_names_a_server_path(
             client.get("/tables/clean/nope/rows"),
             client.get("/sessions"),
             client.get("/leaderboard"),
+            client.get("/ingestion/log"),
             client.get("/ingestion/quarantine"),
             client.post("/admin/catalog/refresh"),
             client.post("/feeds/laps/files", files={"file": ("../x.csv", GOOD, "text/csv")}),
