@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from pipelines.ingest_csv.nodes import land_csv_files
 from pitwall.csvfeeds.datasets import CsvLandingDataset
@@ -15,7 +17,7 @@ from pitwall.lake.layout import Lake
 from pitwall.lake.records import read_ingestion_log
 from tests.csvfeeds.helpers import run_ingest_csv
 
-from .corpus import HEADER, feed, row, rows, text
+from .corpus import HEADER, feed, row, rows, text, truncated_gzip
 from .test_reconciliation import _original
 
 
@@ -79,3 +81,21 @@ def test_header_only_file_is_empty_for_good(tmp_path: Path, lake: Lake) -> None:
     run_ingest_csv({"bare": spec}, lake=lake)
     log = read_ingestion_log(lake=lake)
     assert log.select("status", "rows_in").rows() == [("empty", 0)]
+
+
+def test_a_broken_gzip_ends_the_run_with_a_warning_not_a_crash(
+    tmp_path: Path, lake: Lake, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = truncated_gzip()
+    spec = feed(_landing(tmp_path, {broken.name: broken.data, "z.csv": text(rows("z", 3))}))
+    with caplog.at_level(logging.WARNING, logger="pitwall.lake.commit"):
+        run_ingest_csv({"mixed": spec}, lake=lake)  # raises nothing
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warned] == [
+        "csv_mixed: mixed/truncated.csv.gz rejected: truncated gzip stream: unexpected end of data"
+    ]
+    log = read_ingestion_log(lake=lake).sort("source")
+    assert log.select("source", "status").rows() == [
+        ("mixed/truncated.csv.gz", "rejected"),
+        ("mixed/z.csv", "ok"),
+    ]
