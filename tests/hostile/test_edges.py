@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +12,9 @@ import polars as pl
 import pytest
 
 from pipelines.ingest_csv.nodes import land_csv_files
+from pitwall.csvfeeds import landing as landing_module
 from pitwall.csvfeeds.datasets import CsvLandingDataset
+from pitwall.csvfeeds.digests import DigestStore
 from pitwall.lake.commit import commit_raw
 from pitwall.lake.delta import scan_table
 from pitwall.lake.layout import Lake
@@ -99,3 +103,38 @@ def test_a_broken_gzip_ends_the_run_with_a_warning_not_a_crash(
         ("mixed/truncated.csv.gz", "rejected"),
         ("mixed/z.csv", "ok"),
     ]
+
+
+def test_an_unreadable_file_is_rejected_once_then_lands_when_readable(
+    tmp_path: Path, lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file that is listed but cannot be read (EACCES; simulated, as tests may run as root)
+    is a `rejected` row naming the reason, not only a warning on every run."""
+    spec = feed(_landing(tmp_path, {"a.csv": text(rows("a", 2)), "b.csv": text(rows("b", 1))}))
+    locked = {"a.csv"}
+
+    def guard(read: Callable[..., object]) -> Callable[..., object]:
+        def reading(*args: object, **kwargs: object) -> object:
+            path = next(a for a in args if isinstance(a, Path))
+            if path.name in locked:
+                raise PermissionError(errno.EACCES, "Permission denied", str(path))
+            return read(*args, **kwargs)
+
+        return reading
+
+    monkeypatch.setattr(DigestStore, "read", guard(DigestStore.read))
+    monkeypatch.setattr(landing_module, "check_file", guard(landing_module.check_file))
+    run_ingest_csv({"locked": spec}, lake=lake)
+    run_ingest_csv({"locked": spec}, lake=lake)  # the same version is not logged again
+    log = read_ingestion_log(lake=lake).sort("source")
+    assert log.select("source", "status", "error").rows() == [
+        ("locked/a.csv", "rejected", "cannot read the file: Permission denied"),
+        ("locked/b.csv", "ok", None),
+    ]
+
+    locked.clear()  # permissions fixed: the file lands as a new batch
+    run_ingest_csv({"locked": spec}, lake=lake)
+    clean = scan_table(lake.table_uri("clean", "hostile_laps")).collect()
+    assert sorted(clean.get_column("entry_id").to_list()) == ["a-0", "a-1", "b-0"]
+    statuses = read_ingestion_log(lake=lake).filter(pl.col("source") == "locked/a.csv")
+    assert sorted(statuses.get_column("status").to_list()) == ["ok", "rejected"]

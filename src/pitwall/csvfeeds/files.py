@@ -43,9 +43,31 @@ def list_feed_files(feed: CsvFeed) -> list[LandingFile]:
             try:
                 digest = digests.read(p)
                 found.append(LandingFile(feed.name, str(p.resolve()), p.stat().st_size, digest))
-            except OSError as exc:  # moved away or unreadable meanwhile: the others still land
+            except FileNotFoundError as exc:  # moved away meanwhile: the others still land
                 log.warning("csv %s: %s skipped this run: %s", feed.name, p, exc)
+            except OSError as exc:  # there but unreadable: logged as rejected, once per version
+                if (unreadable := _unreadable(feed, p)) is None:
+                    log.warning("csv %s: %s skipped this run: %s", feed.name, p, exc)
+                else:
+                    found.append(unreadable)
     return found
+
+
+def _unreadable(feed: CsvFeed, path: Path) -> LandingFile | None:
+    """A file that can be listed but not read, fingerprinted by its version (size, mtime,
+    inode): landing rejects it with the reason, and once it is readable its content is a new
+    batch. None when it cannot even be stat'ed."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    version = f"unreadable:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
+    return LandingFile(feed.name, str(path.resolve()), stat.st_size, version)
+
+
+def os_reason(exc: OSError) -> str:
+    """An OS error's reason without the file name (server paths stay on the server)."""
+    return (exc.strerror or type(exc).__name__) if exc.filename else str(exc)
 
 
 def s3_filesystem() -> object:

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from pitwall.csvfeeds.feeds import CsvFeed
-from pitwall.csvfeeds.files import LandingFile, list_feed_files, local_copy
+from pitwall.csvfeeds.files import LandingFile, list_feed_files, local_copy, os_reason
 from pitwall.csvfeeds.originals import OriginalStore
 from pitwall.csvfeeds.parse import parse_csv
 from pitwall.csvfeeds.resync import read_irregular
@@ -114,7 +114,7 @@ def open_pending_files(feed: CsvFeed, *, lake: Lake) -> Iterator[CsvInput]:
                         feed.name, batch, source, started, rows=guarded, rejects=parsed.rejects
                     )
         except OSError as exc:  # vanished, unreadable, a failed download: this file only
-            yield rejected(f"cannot read the file: {exc}")
+            yield rejected(f"cannot read the file: {os_reason(exc)}")
 
 
 CHANGED = "the file changed while it was read (its new content lands in a later run)"
@@ -130,7 +130,9 @@ def _guarded(
         try:
             yield from rows
         except (duckdb.Error, OSError, EOFError, zlib.error, UnicodeError) as exc:
-            raise InputRejectedError(f"cannot read the file: {exc}") from exc
+            reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+            reason = reason.replace(str(path), path.name)  # no server path in the log
+            raise InputRejectedError(f"cannot read the file: {reason}") from exc
         if file_stamp(path) != stamp:
             raise InputRejectedError(CHANGED)
 
