@@ -208,6 +208,7 @@ def test_the_first_rows_are_journalled_at_once_not_a_flush_interval_later(tmp_pa
     )  # fmt: skip
     port = int(wait_for(lambda: port_file.exists() and port_file.read_text(), what="port"))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sent_at = time.monotonic()
         sock.sendto(encode_server_message("client_loaded", {"car_id": 7}), ("127.0.0.1", port))
 
     def journalled() -> int:
@@ -215,6 +216,7 @@ def test_the_first_rows_are_journalled_at_once_not_a_flush_interval_later(tmp_pa
         return sum(t.num_rows for t in tables if t is not None)
 
     wait_for(journalled, timeout=30, what="the first datagram in the journal")
+    assert time.monotonic() - sent_at < 1.0  # the first flush comes within 1 s
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     assert recover_journals(out) and read_kind(out, "client_loaded").column(
