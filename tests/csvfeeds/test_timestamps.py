@@ -53,3 +53,28 @@ def test_other_spellings_are_rejected_with_the_value(text: str) -> None:
     value, reason = _typed(text)
     assert value is None
     assert reason == f"column at: cannot parse {text} as datetime"
+
+
+def test_a_declared_format_is_the_only_one_read() -> None:
+    declared = parse_feeds(
+        {
+            "stamps": {
+                "location": "landing/stamps/*.csv",
+                "columns": {"id": "string", "at": {"type": "datetime", "format": "%d/%m/%Y %H:%M"}},
+                "key": ["id"],
+                "clean_table": "stamps",
+            }
+        }
+    )["stamps"]
+    raw = pl.LazyFrame(
+        {
+            "id": ["a", "b"],
+            "at": ["01/03/2026 12:00", "2026-03-01T12:00:00Z"],
+            "_source_row": [1, 2],
+        }
+    )
+    staged = type_feed_rows(raw, feed=declared).staged.collect()
+    assert staged.select("__t_at", "__reason").rows() == [
+        (NOON, None),  # day first, as declared; naive is UTC
+        (None, "column at: cannot parse 2026-03-01T12:00:00Z as datetime"),  # ISO not guessed
+    ]
