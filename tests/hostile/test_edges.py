@@ -138,3 +138,23 @@ def test_an_unreadable_file_is_rejected_once_then_lands_when_readable(
     assert sorted(clean.get_column("entry_id").to_list()) == ["a-0", "a-1", "b-0"]
     statuses = read_ingestion_log(lake=lake).filter(pl.col("source") == "locked/a.csv")
     assert sorted(statuses.get_column("status").to_list()) == ["ok", "rejected"]
+
+
+def test_allowed_values_and_regex_quarantine_csv_records_by_name(
+    tmp_path: Path, lake: Lake
+) -> None:
+    lines = [row("r-0", driver="Ann"), row("r-1", driver="ann"), row("R-2", driver="Bob")]
+    spec = feed(_landing(tmp_path, {"r.csv": text(lines)}))
+    spec["columns"] = {
+        **spec["columns"],
+        "entry_id": {"type": "string", "regex": "r-[0-9]+"},
+        "driver": {"type": "string", "allowed": ["Ann", "Bob"]},
+    }
+    run_ingest_csv({"ruled": spec}, lake=lake)
+    clean = scan_table(lake.table_uri("clean", "hostile_laps")).collect()
+    assert clean.get_column("entry_id").to_list() == ["r-0"]
+    held = scan_table(lake.table_uri("quarantine", "csv_ruled")).collect().sort("_source_row")
+    assert held.get_column("reason").to_list() == [
+        "column driver: constraint allowed ['Ann', 'Bob'] violated by ann",
+        "column entry_id: constraint regex r-[0-9]+ violated by R-2",
+    ]
