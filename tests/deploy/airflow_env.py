@@ -29,9 +29,11 @@ def airflow_venv_dir() -> Path:
 
 
 def _uv() -> str:
-    found = os.environ.get("UV") or shutil.which("uv")
+    """uv as make finds it: ``$UV``, on PATH, or where ``make uv`` installs it."""
+    installed = Path.home() / ".local" / "bin" / "uv"
+    found = os.environ.get("UV") or shutil.which("uv") or (installed.is_file() and str(installed))
     if not found:
-        raise RuntimeError("uv is needed to build the Airflow environment")
+        raise RuntimeError("uv is needed to build the Airflow environment (make uv installs it)")
     return found
 
 

@@ -175,6 +175,29 @@ def test_kedro_runs_the_production_env_with_landing_zones_any_node_can_reach() -
         assert volumes["landing"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
 
 
+def test_capture_daemons_write_where_ingest_assetto_reads() -> None:
+    """ingest_assetto reads a folder (PITWALL_ASSETTO_LANDING), not the object store: each
+    daemon writes into its own folder under it, on the claim the Kedro pods mount."""
+    job = next(d for d in workloads() if d["kind"] in ("Job", "CronJob"))
+    job_spec = pod_spec(job)
+    env = {v["name"]: v.get("value") for v in job_spec["containers"][0]["env"]}
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"]
+              for v in job_spec["volumes"] if "persistentVolumeClaim" in v}  # fmt: skip
+    mounts = {m["mountPath"]: m["name"] for m in job_spec["containers"][0]["volumeMounts"]}
+    captures = [d for d in workloads() if d["kind"] == "StatefulSet"]
+    assert captures
+    for sts in captures:
+        spec = pod_spec(sts)
+        container = spec["containers"][0]
+        out = next(a.split("=", 1)[1] for a in container["args"] if a.startswith("--out="))
+        assert out.startswith(env["PITWALL_ASSETTO_LANDING"] + "/"), out
+        assert "--local-copies=keep" in container["args"]  # ingest_assetto reads them there
+        mount = next(m for m in container["volumeMounts"] if out.startswith(m["mountPath"] + "/"))
+        volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
+        kedro_volume = next(n for path, n in mounts.items() if out.startswith(path + "/"))
+        assert volume["persistentVolumeClaim"]["claimName"] == claims[kedro_volume]
+
+
 def test_airflow_values_use_the_kubernetes_executor_and_no_inline_secret() -> None:
     values = read_yaml(AIRFLOW_VALUES)
     assert values["executor"] == "KubernetesExecutor"

@@ -65,6 +65,23 @@ def test_lint_and_static_analysis_are_make_lint(jobs: dict[str, Any]) -> None:
     assert any(c.startswith("uv run bandit") for c in runs(jobs["static-analysis"]))
 
 
+def test_ci_run_proves_the_fresh_clone_path_then_the_shared_data_tests() -> None:
+    """.ci/run: ``make demo SERVE=0`` then ``make test`` once in a fresh clone with no
+    ``../shared`` beside it, then only the shared-data tests with ``../shared`` present."""
+    lines = [line.strip() for line in (REPO_ROOT / ".ci" / "run").read_text().splitlines()]
+    code = [line for line in lines if line and not line.startswith("#")]
+
+    def at(prefix: str) -> int:
+        return next(i for i, line in enumerate(code) if line.startswith(prefix))
+
+    clone = at('git clone --quiet "$PWD" "$scratch/pitwall"')
+    assert code[clone + 1] == 'test ! -e "$scratch/shared"'
+    assert clone < at('cd "$scratch/pitwall"') < at("make demo SERVE=0") < at("make test ||")
+    shared = at('make test PYTEST_ARGS="-m shared_data')
+    assert at("make test ||") < shared
+    assert "cd " not in " ".join(code[at('exit "$status"') : shared])  # in this checkout
+
+
 def test_tests_run_make_test_with_postgresql(jobs: dict[str, Any]) -> None:
     test = jobs["test"]
     assert runs(test) == ["make test"]

@@ -140,3 +140,9 @@ def test_load_writes_log_rows_a_save_left_behind(lake: Lake) -> None:
     assert pending is not None and pending.rows.collect().height == 3
     logged = read_ingestion_log(lake=lake)
     assert logged.select("batch_id", "status").rows() == [(chunk.batch_id, "landed_raw")]
+
+
+def test_a_batch_started_when_its_first_page_was_requested() -> None:
+    chunks = chunks_of(pages_of([3, 3, 3, 1]), max_records=5)
+    # page n was requested at T0 + n s: the batches start at pages 1 and 3
+    assert [c.started_at for c in chunks] == [T0 + timedelta(seconds=1), T0 + timedelta(seconds=3)]

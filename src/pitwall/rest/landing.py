@@ -31,21 +31,21 @@ def chunk_pages(
     The batch that ends the stream is marked ``last``; it also ends a stream whose fetching
     failed (the complete pages before the error are committed, then the error propagates).
     Each batch names the RAW seq its fetch started from: records a concurrent run landed
-    meanwhile are dropped at commit (``LandedBatch.since_seq``).
+    meanwhile are dropped at commit (``LandedBatch.since_seq``). A batch's ``started_at`` is
+    when its first page was requested, so the ingestion log spans the fetch, not just the write.
     """
     group: list[RawPage] = []
     size = 0
 
     def flush(*, last: bool) -> LandedBatch:
         first = group[0]
-        started = utc_now()
-        chunk = raw_rows(group, source_url=first.endpoint_url, ingested_at=started)
+        chunk = raw_rows(group, source_url=first.endpoint_url, ingested_at=utc_now())
         return LandedBatch(
             raw_table,
             chunk.batch_id,
             f"{first.source}.{first.endpoint}",
             PIPELINE,
-            started,
+            first.requested_at,  # the batch's landing started with its first page's request
             rows=chunk.rows,
             since_seq=first.stream_seq,
             dedupe_on="record_hash",
