@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -31,6 +32,9 @@ CHARTS = {
 RENDER_TIMEOUT_S = 120
 # the apps' own charts; marimo tables also draw small vega column summaries, not counted
 CHART_MARKS = "marimo-vega .vega-embed .marks"
+# a float shown as computed (the best sectors once read `4,813.653816499184`): more than the
+# three decimals of a time's milliseconds
+RAW_FLOAT = re.compile(r"\d\.\d{4,}")
 # a table's box against the output area of its cell (climbing out of marimo's shadow roots)
 TABLE_OVERFLOW = """t => {
     let e = t;
@@ -149,6 +153,11 @@ def test_app_renders_its_charts_without_errors(app: str, apps_url: str, browser:
         text = view.page.locator("body").inner_text()
         for failure in ("An internal error occurred", "Traceback", "No data yet"):
             assert failure not in text
+        shown = [text, *view.page.locator("table").all_inner_texts()]
+        raw = [
+            t[max(0, m.start() - 80) : m.end() + 20] for t in shown for m in RAW_FLOAT.finditer(t)
+        ]
+        assert raw == []
         assert any(m.get("op") == "completed-run" for m in view.messages)
         overflow = view.tables_overflow()
         assert overflow and max(overflow) <= 2, overflow  # every table fits its column (borders)
