@@ -108,6 +108,7 @@ class StandingPublic(BaseModel):
     car_id: int
     person_id: str | None = Field(None, description="the driver's person (reference data)")
     driver_name: str | None = Field(description="the person's name, else the in-game name")
+    team_id: str | None = Field(None, description="the person's team on the day (reference data)")
     car_model: str | None
     time_ms: int | None = Field(description="as classified, penalties excluded")
     laps: int | None
@@ -123,6 +124,7 @@ class LapRecordPublic(BaseModel):
     track_config: str | None
     person_id: str | None = Field(None, description="the driver's person (reference data)")
     driver_name: str | None
+    team_id: str | None = Field(None, description="the person's team on the day (reference data)")
     car_model: str | None
     lap_time_ms: int
     session_id: str

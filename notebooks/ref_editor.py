@@ -8,10 +8,11 @@ app = marimo.App(width="medium", app_title="Pitwall · reference data editor")
 def _():
     import marimo as mo
 
+    from pitwall.dashboards import charts
     from pitwall.dashboards import ref_editor as ed
     from pitwall.sql import connect
 
-    return connect, ed, mo
+    return charts, connect, ed, mo
 
 
 @app.cell
@@ -19,7 +20,8 @@ def _(mo):
     mo.md("""
     # Reference data editor
     Attach a driver identity the lake has seen (an AC GUID or an in-game name) to a person,
-    and type a circuit's sector lines. Every change goes through the read API under `/ref`
+    and type a circuit's sector lines, seen on its track map (click the track to read a
+    point's distance from the line). Every change goes through the read API under `/ref`
     with your token (role `editor`), so it is validated and audited like any other.
     """)
     return
@@ -46,7 +48,7 @@ def _(api_url, ed, mo, token):
 def _(connect, ed, identities):
     con = connect()
     unmatched = ed.unmatched_identities(ed.read_seen_identities(con), identities)
-    return (unmatched,)
+    return con, unmatched
 
 
 @app.cell
@@ -117,6 +119,45 @@ def _(client, ed, layout, length, lines, mo, save_lines, track):
         _saved = mo.callout(mo.md(f"Refused: {_exc}"), kind="danger")
     _saved
     return
+
+
+@app.cell
+def _(charts, con, ed, layout, lines, mo, track):
+    outline = ed.read_lap_outline(con, track.value, layout=layout.value)
+    try:
+        typed_m = ed.parse_lines_m(lines.value)
+    except ValueError:
+        typed_m = []
+    sector_map = (
+        mo.ui.altair_chart(
+            charts.sector_lines_chart(outline, ed.sector_marks(outline, typed_m)),
+            legend_selection=False,
+        )
+        if outline.height
+        else None
+    )
+    no_map = mo.md(
+        "_No telemetry lap of this circuit in the lake: type the lines in metres._"
+        if track.value.strip()
+        else "_Type a track (e.g. `ks_monza`) to see its map._"
+    )
+    sector_map if sector_map is not None else no_map
+    return (sector_map,)
+
+
+@app.cell
+def _(ed, mo, sector_map):
+    spot_m = None if sector_map is None else ed.picked_distance(sector_map.selections)
+    if spot_m is not None:
+        spot_note = mo.md(
+            f"Clicked **{spot_m:,.0f} m** from the start line: type it into the sector lines."
+        )
+    elif sector_map is not None:
+        spot_note = mo.md("_Click the track to read where a line there would go._")
+    else:
+        spot_note = mo.md("")
+    spot_note
+    return (spot_m,)
 
 
 if __name__ == "__main__":

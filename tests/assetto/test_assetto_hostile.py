@@ -55,6 +55,7 @@ def test_a_datagram_delivered_twice_counts_once_and_the_copy_is_quarantined() ->
     reason = quarantine["reason"].item()
     assert reason.startswith("superseded: duplicate lap_completed datagram, identical to the row")
     assert "srv-00001.parquet row 1" in reason
+    assert "(received 0.400 ms earlier," in reason  # to the microsecond, never a raw float
 
 
 def test_duplicates_need_every_field_equal_and_a_short_gap() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -31,6 +32,9 @@ CHARTS = {
 RENDER_TIMEOUT_S = 120
 # the apps' own charts; marimo tables also draw small vega column summaries, not counted
 CHART_MARKS = "marimo-vega .vega-embed .marks"
+# a float shown as computed (the best sectors once read `4,813.653816499184`): more than the
+# three decimals of a time's milliseconds
+RAW_FLOAT = re.compile(r"\d\.\d{4,}")
 # a table's box against the output area of its cell (climbing out of marimo's shadow roots)
 TABLE_OVERFLOW = """t => {
     let e = t;
@@ -149,6 +153,11 @@ def test_app_renders_its_charts_without_errors(app: str, apps_url: str, browser:
         text = view.page.locator("body").inner_text()
         for failure in ("An internal error occurred", "Traceback", "No data yet"):
             assert failure not in text
+        shown = [text, *view.page.locator("table").all_inner_texts()]
+        raw = [
+            t[max(0, m.start() - 80) : m.end() + 20] for t in shown for m in RAW_FLOAT.finditer(t)
+        ]
+        assert raw == []
         assert any(m.get("op") == "completed-run" for m in view.messages)
         overflow = view.tables_overflow()
         assert overflow and max(overflow) <= 2, overflow  # every table fits its column (borders)
@@ -229,12 +238,27 @@ def test_brushing_the_overview_zooms_the_traces_and_the_map(lap_analysis: AppPag
 
 def test_the_reference_editor_renders_and_asks_for_a_token(apps_url: str, browser: Browser) -> None:
     """Served without a token (the demo's apps are read-only), the editor says how to get one
-    instead of failing; its edits through the API are tested in tests/api/test_ref_editor.py."""
+    instead of failing, and still maps a circuit's sector lines (a click on the track reads its
+    distance from the line); its edits through the API are tested in
+    tests/api/test_ref_editor.py."""
     view = AppPage(browser, app_urls(apps_url)["ref_editor"])
     try:
         view.page.get_by_text("No token").first.wait_for(timeout=RENDER_TIMEOUT_S * 1000)
         view.page.wait_for_timeout(500)  # let late cell messages arrive
         assert view.page.get_by_label("Access token").count() == 1
+        # the sector map needs no token: type a circuit and lines, click the track
+        view.page.get_by_label("Track", exact=True).fill("ks_monza")
+        view.page.get_by_label("Track", exact=True).press("Enter")
+        view.page.get_by_label("Sector lines (m from the start line)").fill("2050, 3800")
+        view.page.get_by_label("Sector lines (m from the start line)").press("Enter")
+        view.wait_for_charts(1)
+        box = view.marks.first.bounding_box()
+        assert box is not None
+        view.page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+        clicked = view.page.get_by_text("from the start line: type it").first
+        clicked.wait_for(timeout=60_000)
+        assert re.search(r"Clicked [\d,]+ m from the start line", clicked.inner_text())
+        view.page.screenshot(path=str(ARTIFACTS / "ref_editor_sector_map.png"), full_page=True)
         assert view.cell_errors() == []
         assert view.console_errors == []
         assert "Traceback" not in view.page.locator("body").inner_text()

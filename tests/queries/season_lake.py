@@ -41,7 +41,10 @@ SERVER_LAPS = {
 }
 # the game's sector times of Alice's race laps 2 and 3 (they add up to the lap times)
 GAME_SECTORS = {2: (22_000, 23_000, 44_000), 3: (21_500, 23_500, 44_600)}
+# with :func:`write_practice_rig`: her rig's practice lap 2 (``g0``, the 90 s lap of ``s1``)
+PRACTICE_SECTORS = {2: (21_000, 24_000, 45_000)}
 STARTS = {
+    "g0": T0 + timedelta(seconds=5),
     "s1": T0,
     "s2": T0 + timedelta(days=1),
     "g1": T0 + timedelta(days=1, seconds=5),
@@ -52,6 +55,8 @@ STARTS = {
 BEST = {"g-a": 89_000, "g-b": 90_800, "g-c": 91_000}
 RACING = {"g-a": [90_000, 90_500, 89_000, 89_600], "g-b": [92_000, 92_500, 91_500, 90_800]}
 THEORETICAL_ALICE = 21_500 + 23_000 + 44_000
+# her best S1 from the practice, S2 and S3 from the race
+THEORETICAL_ALICE_ACROSS_SESSIONS = 21_000 + 23_000 + 44_000
 IMPROVEMENT = {"g-a": 90_000 - 89_000, "g-b": 91_500 - 90_800}
 CUTS_PER_100KM = {"g-a": 100 * 1 / 7, "g-b": 100 * 2 / 7, "g-c": 0.0}
 INCIDENTS_PER_100KM = {"g-a": 100 * 2 / 7, "g-b": 100 * 2 / 7, "g-c": 0.0}
@@ -141,11 +146,13 @@ def laps() -> pl.DataFrame:
     ).with_columns(pl.lit(None, pl.Float64).alias("top_speed_kmh"))
 
 
-def telemetry() -> pl.DataFrame:
+def telemetry(
+    session: str = "g1", sectors: dict[int, tuple[int, int, int]] = GAME_SECTORS
+) -> pl.DataFrame:
     """Laps 2 and 3 of ``g1``: a sample every 1 % of the lap, time piecewise linear in each
     sector, so the sector lines (25 %, 50 %) are crossed at the known times."""
     frames = []
-    for lap, (s1, s2, s3) in GAME_SECTORS.items():
+    for lap, (s1, s2, s3) in sectors.items():
         pos = [i / 100 for i in range(100)]
 
         def at(p: float, s1: int = s1, s2: int = s2, s3: int = s3) -> float:
@@ -156,11 +163,11 @@ def telemetry() -> pl.DataFrame:
             return s1 + s2 + (p - 0.5) / 0.5 * s3
 
         times = [round(at(p)) for p in pos]
-        start = _completed("g1", 0, lap - 1)
+        start = _completed(session, 0, lap - 1)
         frames.append(
             pl.DataFrame(
                 {
-                    "session_id": "g1",
+                    "session_id": session,
                     "car_id": 0,
                     "lap_number": lap,
                     "ts": [start + timedelta(milliseconds=t) for t in times],
@@ -211,3 +218,43 @@ def write_season_lake(lake: Lake) -> None:
         ("ac_collisions", collisions()),
     ):
         write_table(frame, lake.table_uri("clean", name), mode="overwrite")
+
+
+def write_practice_rig(lake: Lake) -> None:
+    """Add ``g0``: Alice's rig in the practice ``s1`` (day 0), which captured the laps the
+    server timed for her there, with telemetry for lap 2 (:data:`PRACTICE_SECTORS`)."""
+    session = (
+        sessions()
+        .filter(pl.col("session_id") == "g1")
+        .with_columns(
+            session_id=pl.lit("g0"),
+            started_at=pl.lit(STARTS["g0"]).cast(TS),
+            capture_id=pl.lit("cap-g0"),
+        )
+    )
+    driver = drivers().filter(pl.col("session_id") == "g1").with_columns(session_id=pl.lit("g0"))
+    rows = [
+        ("g0", 0, lap, ms, None, True, _completed("s1", 0, lap) + timedelta(seconds=3), "Alice")
+        for lap, (ms, _) in enumerate(SERVER_LAPS[("s1", 0, "Alice")], start=1)
+    ]
+    laps_g0 = pl.DataFrame(
+        rows,
+        schema={
+            "session_id": pl.String,
+            "car_id": pl.Int64,
+            "lap_number": pl.Int64,
+            "lap_time_ms": pl.Int64,
+            "cuts": pl.Int64,
+            "valid": pl.Boolean,
+            "completed_at": TS,
+            "driver_name": pl.String,
+        },
+        orient="row",
+    ).with_columns(protocol=pl.lit("game"), top_speed_kmh=pl.lit(None, pl.Float64))
+    for name, frame in (
+        ("ac_sessions", session),
+        ("ac_drivers", driver),
+        ("ac_laps", laps_g0),
+        ("ac_telemetry", telemetry("g0", PRACTICE_SECTORS)),
+    ):
+        write_table(frame, lake.table_uri("clean", name), mode="append")

@@ -91,9 +91,24 @@ def test_two_in_game_names_of_one_person_count_as_one_driver(lake: Lake) -> None
     for con in _connect(lake):
         records = read_lap_records(con, track="testring")
     bobs = records.filter(pl.col("driver_name").is_in(["Bob", "Cleo", "Robert Bianchi"]))
-    assert bobs.select("person_id", "driver_name", "lap_time_ms").rows() == [
-        ("bob", "Robert Bianchi", lake_data.BEST["g-b"])
+    assert bobs.select("person_id", "driver_name", "team_id", "lap_time_ms").rows() == [
+        ("bob", "Robert Bianchi", "scuderia", lake_data.BEST["g-b"])
     ]
+    # the session leaderboards (race app, API) carry the team of the session's day too
+    for con in _connect(lake):
+        standings = {s: read_session_leaderboard(con, s) for s in ("s1", "s2")}
+    teams = {
+        s: dict(standing.select("driver_name", "team_id").unique().iter_rows())
+        for s, standing in standings.items()
+    }
+    assert teams == {
+        "s1": {"Alice": None, "Robert Bianchi": None},
+        "s2": {"Alice": None, "Robert Bianchi": "scuderia"},
+    }
+    shown = leaderboard_table(standings["s2"])
+    assert shown.columns[:3] == ["pos", "driver", "team"]
+    assert sorted(shown.get_column("team").to_list()) == ["", "scuderia", "scuderia"]
+    assert "team" not in leaderboard_table(standings["s1"]).columns  # nobody has one
 
 
 def test_a_guid_identity_wins_and_a_tombstone_does_not_count(lake: Lake) -> None:

@@ -97,6 +97,27 @@ def test_theoretical_best_from_best_sectors_across_laps(
     assert drivers["g-b"]["theoretical_best_ms"] is None
 
 
+def test_the_theoretical_best_takes_each_sector_from_any_session(
+    home: Path, tmp_path: Path
+) -> None:
+    lake = get_lake(str(tmp_path / "lake"))
+    lake_data.write_season_lake(lake)
+    lake_data.write_practice_rig(lake)  # Alice's rig in the practice too: a faster S1 there
+    con = connect(lake)
+    try:
+        bests = _by_driver(read_theoretical_bests(con, "testring", layout=""))
+        drivers = _by_driver(read_season_drivers(con, "testring", layout="", car_model="m1"))
+    finally:
+        con.close()
+    assert bests["g-a"]["sectors"] == pytest.approx([21_000, 23_000, 44_000])
+    expected = lake_data.THEORETICAL_ALICE_ACROSS_SESSIONS
+    assert bests["g-a"]["theoretical_best_ms"] == pytest.approx(expected)
+    assert expected < lake_data.THEORETICAL_ALICE  # neither session alone gives it
+    alice = drivers["g-a"]
+    assert alice["theoretical_best_ms"] == pytest.approx(expected)
+    assert (alice["best_lap_ms"], alice["laps"]) == (lake_data.BEST["g-a"], 7)  # rig laps once
+
+
 def test_cuts_and_incidents_per_100_km(season: duckdb.DuckDBPyConnection) -> None:
     drivers = _by_driver(read_season_drivers(season, "testring", layout=""))
     for key in ("g-a", "g-b", "g-c"):

@@ -11,6 +11,7 @@ a contact's second report, which its kept row counts.
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -107,8 +108,8 @@ def drop_duplicate_datagrams(
                     "batch_id": row.get("_batch_id"),
                     "reason": (
                         f"superseded: duplicate {kind} datagram, identical to the row kept "
-                        f"(received {(row['received_at'] - kept['received_at']).total_seconds()}"
-                        f" s earlier, {kept.get('_source')} row {kept.get('_source_row')})"
+                        f"(received {_ms(row['received_at'] - kept['received_at'])} ms earlier,"
+                        f" {kept.get('_source')} row {kept.get('_source_row')})"
                     ),
                     "record": {k: v for k, v in row.items() if not k.startswith("_")},
                     "capture_id": row.get("capture_id"),
@@ -116,6 +117,11 @@ def drop_duplicate_datagrams(
             )
         out[kind] = ranked.filter(~pl.col("_dup")).drop("_i", "_h", "_dup", "_kept")
     return out
+
+
+def _ms(gap: timedelta) -> str:
+    """A gap between two receive times in milliseconds, to the microsecond (``7.382``)."""
+    return f"{gap / timedelta(milliseconds=1):.3f}"
 
 
 def _as_json(row: dict[str, Any]) -> str:

@@ -13,11 +13,12 @@ from pitwall.queries.frames import Connection, quote_ident
 from pitwall.queries.schema import list_catalog_tables
 from pitwall.sql import connect, is_sandboxed, require_read_only
 
-# Shown when their tables exist; every other table gets a plain preview query.
+# Shown when their tables exist; every other table gets a plain preview query. Computed
+# floats are rounded (seconds to the millisecond): a view shows no raw float.
 _EXAMPLES: dict[str, str] = {
     "clean.ac_laps": (
         "SELECT driver_name, count(*) AS laps, min(lap_time_ms) / 1000.0 AS best_s,\n"
-        "       avg(lap_time_ms) / 1000.0 AS mean_s\n"
+        "       round(avg(lap_time_ms) / 1000.0, 3) AS mean_s\n"
         "FROM clean.ac_laps WHERE valid GROUP BY driver_name ORDER BY best_s"
     ),
     "raw.ingestion_log": (
@@ -26,7 +27,8 @@ _EXAMPLES: dict[str, str] = {
         "FROM raw.ingestion_log GROUP BY pipeline ORDER BY pipeline"
     ),
     "clean.ac_telemetry": (
-        "SELECT lap_number, max(speed_kmh) AS top_speed_kmh, avg(throttle) AS mean_throttle\n"
+        "SELECT lap_number, round(max(speed_kmh), 1) AS top_speed_kmh,\n"
+        "       round(avg(throttle), 3) AS mean_throttle\n"
         "FROM clean.ac_telemetry GROUP BY lap_number ORDER BY lap_number"
     ),
 }

@@ -122,10 +122,17 @@ def read_track_outline(con: Connection, session_id: str, *, points: int = 800) -
 
 
 def leaderboard_table(leaderboard: pl.DataFrame) -> pl.DataFrame:
-    """The standing for display: position, driver, car, time as m:ss.mmm, laps, finished,
-    and the penalty applied (``+5.000 s``, ``DSQ``, dropped places), if any."""
+    """The standing for display: position, driver, their team (when the reference data gives
+    anyone one), car, time as m:ss.mmm, laps, finished, and the penalty applied (``+5.000 s``,
+    ``DSQ``, dropped places), if any."""
     if leaderboard.is_empty():
         return leaderboard
+    teams = (
+        [pl.col("team_id").fill_null("").alias("team")]
+        if "team_id" in leaderboard.columns
+        and leaderboard.get_column("team_id").is_not_null().any()
+        else []
+    )
     penalty = (
         pl.when(pl.col("status") == "DSQ")
         .then(pl.lit("DSQ"))
@@ -140,6 +147,7 @@ def leaderboard_table(leaderboard: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce("driver_name", pl.lit("car ") + pl.col("car_id").cast(pl.String)).alias(
             "driver"
         ),
+        *teams,
         pl.col("car_model").alias("car"),
         pl.col("time_ms")
         .map_elements(format_lap_time, return_dtype=pl.String)

@@ -9,6 +9,7 @@ The API is found at ``PITWALL_API_URL`` (default the demo's), the token in
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +17,9 @@ from urllib.parse import quote
 import httpx
 import polars as pl
 
+from pitwall.dashboards.charts.track import SPOT_PICK
 from pitwall.queries.frames import Connection, fetch_frame
+from pitwall.queries.reference import read_telemetry_laps
 from pitwall.queries.schema import has_table
 
 DEMO_API_URL = "http://127.0.0.1:8000"
@@ -25,6 +28,14 @@ SEEN_SCHEMA: dict[str, pl.DataType] = {
     "value": pl.String(),
     "sessions": pl.Int64(),
 }
+
+
+OUTLINE_SCHEMA: dict[str, pl.DataType] = {
+    "distance_m": pl.Float64(),
+    "x": pl.Float64(),
+    "z": pl.Float64(),
+}
+OUTLINE_POINTS = 1500  # enough to click a point within a few metres on any circuit
 
 
 class RefApiError(Exception):
@@ -88,6 +99,70 @@ def parse_lines_m(text: str) -> list[float]:
         ValueError: a value that is not a number.
     """
     return [float(part) for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+def read_lap_outline(con: Connection, track: str, *, layout: str = "") -> pl.DataFrame:
+    """The circuit's fastest counted telemetry lap as ``distance_m, x, z`` (metres from the
+    line; world x and z), at most :data:`OUTLINE_POINTS` points: the map the sector lines are
+    typed on. Empty when the lake has no telemetry lap of that circuit."""
+    empty = pl.DataFrame(schema=OUTLINE_SCHEMA)
+    if not track.strip() or not has_table(con, layer="clean", table="ac_telemetry"):
+        return empty
+    laps = read_telemetry_laps(con, track=track.strip(), layout=layout.strip() or None)
+    fastest = laps.filter(pl.col("counted")).sort("lap_time_ms").head(1)
+    if fastest.is_empty():
+        return empty
+    lap = fastest.row(0, named=True)
+    outline = fetch_frame(
+        con,
+        """
+        SELECT CAST(distance_m AS DOUBLE) AS distance_m, CAST(x AS DOUBLE) AS x,
+               CAST(z AS DOUBLE) AS z
+        FROM clean.ac_telemetry
+        WHERE session_id = $session_id AND car_id = $car_id AND lap_number = $lap_number
+          AND distance_m IS NOT NULL AND x IS NOT NULL AND z IS NOT NULL
+        ORDER BY distance_m
+        """,
+        {k: lap[k] for k in ("session_id", "car_id", "lap_number")},
+    )
+    step = max(1, -(-outline.height // OUTLINE_POINTS))
+    return outline.gather_every(step).cast(OUTLINE_SCHEMA)  # type: ignore[arg-type]
+
+
+def sector_marks(outline: pl.DataFrame, lines_m: list[float]) -> pl.DataFrame:
+    """Where each sector line (metres from the start line) falls on the ``outline``: ``label``
+    ("S1 | S2" for the line between them), ``distance_m``, ``x``, ``z``. Lines beyond the lap
+    have no point."""
+    if outline.is_empty() or not lines_m:
+        return pl.DataFrame(schema={"label": pl.String(), **OUTLINE_SCHEMA})
+    ordered = sorted(float(v) for v in lines_m)
+    lines = pl.DataFrame(
+        {
+            "label": [f"S{n} | S{n + 1}" for n in range(1, len(ordered) + 1)],
+            "distance_m": ordered,
+        }
+    )
+    length = float(outline.get_column("distance_m").max())  # type: ignore[arg-type]
+    return (
+        lines.filter(pl.col("distance_m").is_between(0, length))
+        .join_asof(
+            outline.rename({"distance_m": "_at"}).sort("_at"),
+            left_on="distance_m",
+            right_on="_at",
+            strategy="nearest",
+        )
+        .drop("_at")
+    )
+
+
+def picked_distance(selections: Mapping[str, Any]) -> float | None:
+    """The distance from the line of the point clicked on the sector map (its chart's
+    ``selections``: ``{"spot": {"distance_m": [812.0], ...}}``), if one was."""
+    spot = selections.get(SPOT_PICK)
+    values = spot.get("distance_m") if isinstance(spot, Mapping) else None
+    if not values:
+        return None
+    return float(values[0])
 
 
 @dataclass(frozen=True)

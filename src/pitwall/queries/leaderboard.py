@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pitwall.queries.frames import Connection, fetch_frame
-from pitwall.queries.identity import person_name_sql, person_sql, struck_sql
+from pitwall.queries.identity import person_name_sql, person_sql, struck_sql, team_sql
 from pitwall.queries.laps import COUNTED_LAP, car_model_join
 from pitwall.queries.penalties import apply_penalties, read_penalties
 from pitwall.queries.schema import has_table
@@ -37,16 +37,18 @@ def _is_race(con: Connection, session_id: str) -> bool:
     return bool(found.height) and found.item(0, 0) == "race"
 
 
-def _person_columns(con: Connection, *, car: str, name: str) -> str:
-    """``person_id`` and the name to show of a standing row (``car``: the alias holding
-    ``session_id, car_id``; ``name``: the in-game name's expression)."""
+def _person_columns(con: Connection, *, car: str, name: str, at: str) -> str:
+    """``person_id``, the name to show and the ``team_id`` (the person's team on the day of
+    ``at``) of a standing row (``car``: the alias holding ``session_id, car_id``; ``name``: the
+    in-game name's expression)."""
     guid = "CAST(NULL AS VARCHAR)"
     if has_table(con, layer="clean", table="ac_drivers"):
         guid = f"""(SELECT max(d.driver_guid) FROM clean.ac_drivers d
                     WHERE d.session_id = {car}.session_id AND d.car_id = {car}.car_id)"""  # nosec B608 - aliases and expressions from code
     person = person_sql(con, guid=guid, name=name)
     shown = person_name_sql(con, person=person)
-    return f"{person} AS person_id, coalesce({shown}, {name}) AS driver_name"
+    team = team_sql(con, person=person, at=at)
+    return f"{person} AS person_id, coalesce({shown}, {name}) AS driver_name, {team} AS team_id"
 
 
 def _read_standing(con: Connection, session_id: str) -> tuple[bool, pl.DataFrame]:
@@ -54,7 +56,7 @@ def _read_standing(con: Connection, session_id: str) -> tuple[bool, pl.DataFrame
     params = {"session_id": session_id}
     if has_table(con, layer="clean", table="ac_leaderboard"):
         car_model, join = car_model_join(con, alias="b")
-        person = _person_columns(con, car="b", name="n.driver_name")
+        person = _person_columns(con, car="b", name="n.driver_name", at="b.ts")
         snapshot = fetch_frame(
             con,
             f"""
@@ -74,7 +76,7 @@ def _read_standing(con: Connection, session_id: str) -> tuple[bool, pl.DataFrame
         if snapshot.height:
             return True, snapshot
     car_model, join = car_model_join(con, alias="r")
-    person = _person_columns(con, car="r", name="r.driver_name")
+    person = _person_columns(con, car="r", name="r.driver_name", at="r.updated_at")
     return False, fetch_frame(
         con,
         f"""
@@ -104,13 +106,13 @@ def read_lap_records(con: Connection, *, track: str | None = None, limit: int = 
         track_filter = "AND s.track = $track"
         params["track"] = track
     car_model, join = car_model_join(con, alias="l")
-    person = _person_columns(con, car="l", name="l.driver_name")
+    person = _person_columns(con, car="l", name="l.driver_name", at="l.completed_at")
     struck = struck_sql(con, lap="r", drivers=("person_id", "ingame_name", "driver_name"))
     return fetch_frame(
         con,
         f"""
-        SELECT track, track_config, person_id, driver_name, car_model, lap_time_ms, session_id,
-               car_id, lap_number, completed_at
+        SELECT track, track_config, person_id, driver_name, team_id, car_model, lap_time_ms,
+               session_id, car_id, lap_number, completed_at
         FROM (
             SELECT r.*, row_number() OVER (
                        PARTITION BY track, track_config, coalesce(person_id, driver_name)

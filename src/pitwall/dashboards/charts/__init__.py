@@ -17,7 +17,11 @@ from pitwall.dashboards.charts.telemetry import (
     sectors_chart,
     stack_chart,
 )
-from pitwall.dashboards.charts.track import collisions_map_chart, speed_map_chart
+from pitwall.dashboards.charts.track import (
+    collisions_map_chart,
+    sector_lines_chart,
+    speed_map_chart,
+)
 
 __all__ = [
     "CURSOR",
@@ -35,6 +39,7 @@ __all__ = [
     "positions_chart",
     "quarantine_reasons_chart",
     "quick_chart",
+    "sector_lines_chart",
     "sectors_chart",
     "speed_map_chart",
     "stack_chart",

@@ -6,6 +6,7 @@ import altair as alt
 import polars as pl
 
 COLLISION_PICK = "collision"
+SPOT_PICK = "spot"
 
 
 def square_domains(
@@ -93,3 +94,39 @@ def collisions_map_chart(
         .add_params(pick)
     )
     return alt.layer(track, hits).properties(width=size, height=size)
+
+
+def sector_lines_chart(
+    outline: pl.DataFrame, marks: pl.DataFrame, *, size: int = 420
+) -> alt.LayerChart:
+    """A lap's ``outline`` (``distance_m, x, z``) with the sector lines ``marks`` (``label``,
+    ``x``, ``z``) on it; clicking the track picks its nearest point (param ``spot``), whose
+    ``distance_m`` is where a line there would go."""
+    x_domain, z_domain = square_domains((outline, "x", "z"))
+    x = alt.X("x:Q", scale=alt.Scale(domain=x_domain), axis=None)
+    z = alt.Y("z:Q", scale=alt.Scale(domain=z_domain, reverse=True), axis=None)
+    spot = alt.selection_point(
+        name=SPOT_PICK, on="click", nearest=True, fields=["distance_m"], empty=False
+    )
+    track = (
+        alt.Chart(outline, title="Sector lines on the fastest lap (click to read a distance)")
+        .mark_circle(size=12, color="#888")
+        .encode(
+            x=x,
+            y=z,
+            size=alt.condition(spot, alt.value(160), alt.value(12)),
+            tooltip=[alt.Tooltip("distance_m:Q", format=",.0f", title="from the line (m)")],
+        )
+        .add_params(spot)
+    )
+    lines = alt.Chart(marks).encode(x=x, y=z)
+    points = lines.mark_point(shape="diamond", size=220, filled=True, color="#d62728").encode(
+        tooltip=[
+            alt.Tooltip("label:N", title="line"),
+            alt.Tooltip("distance_m:Q", format=",.0f", title="from the line (m)"),
+        ]
+    )
+    labels = lines.mark_text(dx=14, dy=-10, fontWeight="bold", color="#d62728").encode(
+        text="label:N"
+    )
+    return alt.layer(track, points, labels).properties(width=size, height=size)
