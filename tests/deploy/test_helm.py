@@ -165,12 +165,26 @@ def test_kedro_runs_the_production_env_with_landing_zones_any_node_can_reach() -
     assert {d["kind"] for d in jobs} == {"Job", "CronJob"}
     claim = next(d for d in manifests() if d["kind"] == "PersistentVolumeClaim")
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    uploads = [
+        arg.removeprefix("--upload=")
+        for sts in manifests()
+        if sts["kind"] == "StatefulSet"
+        for arg in pod_spec(sts)["containers"][0]["args"]
+        if arg.startswith("--upload=")
+    ]
+    assert uploads and "--local-copies=delete" in pod_spec(
+        next(d for d in manifests() if d["kind"] == "StatefulSet")
+    )["containers"][0]["args"]
     for doc in jobs:
         container = pod_spec(doc)["containers"][0]
         env = {v["name"]: v.get("value") for v in container["env"]}
         assert env["PITWALL_KEDRO_ENV"] == "production"
         assert "local" not in container.get("command", [])
         assert env["PITWALL_CSV_LANDING"].startswith("s3://")
+        # ingest_assetto reads where every capture daemon uploads
+        assert {upload.rsplit("/", 1)[0] for upload in uploads} == {
+            env["PITWALL_ASSETTO_LANDING"]
+        }
         volumes = {v["name"]: v for v in pod_spec(doc)["volumes"]}
         assert volumes["landing"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
 
@@ -181,6 +195,7 @@ def test_airflow_values_use_the_kubernetes_executor_and_no_inline_secret() -> No
     env = {e["name"]: e["value"] for e in values["env"]}
     assert env["PITWALL_KEDRO_ENV"] == "production"
     assert env["PITWALL_CSV_LANDING"].startswith("s3://")
+    assert env["PITWALL_ASSETTO_LANDING"] == env["PITWALL_CSV_LANDING"].replace("/csv", "/assetto")
     assert values["postgresql"]["enabled"] is False and values["redis"]["enabled"] is False
     for key in ("fernetKeySecretName", "apiSecretKeySecretName", "jwtSecretName"):
         assert values[key]

@@ -38,8 +38,9 @@ spec:
           value: {{ printf "%s/csv" (trimSuffix "/" .root.Values.objectStore.landingUri) | quote }}
         - name: PITWALL_SCRAPER_LANDING
           value: /data/landing/scraper
+        # the capture daemons' uploads (capture.yaml: --upload)
         - name: PITWALL_ASSETTO_LANDING
-          value: /data/landing/assetto
+          value: {{ printf "%s/assetto" (trimSuffix "/" .root.Values.objectStore.landingUri) | quote }}
         - name: PITWALL_PARTNER_API_URL
           value: {{ .root.Values.kedro.sources.partnerApiUrl | quote }}
         - name: PITWALL_WEBSITE_URL
