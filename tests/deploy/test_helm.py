@@ -172,9 +172,13 @@ def test_kedro_runs_the_production_env_with_landing_zones_any_node_can_reach() -
         for arg in pod_spec(sts)["containers"][0]["args"]
         if arg.startswith("--upload=")
     ]
-    assert uploads and "--local-copies=delete" in pod_spec(
-        next(d for d in manifests() if d["kind"] == "StatefulSet")
-    )["containers"][0]["args"]
+    assert (
+        uploads
+        and "--local-copies=delete"
+        in pod_spec(next(d for d in manifests() if d["kind"] == "StatefulSet"))["containers"][0][
+            "args"
+        ]
+    )
     for doc in jobs:
         container = pod_spec(doc)["containers"][0]
         env = {v["name"]: v.get("value") for v in container["env"]}
@@ -182,9 +186,7 @@ def test_kedro_runs_the_production_env_with_landing_zones_any_node_can_reach() -
         assert "local" not in container.get("command", [])
         assert env["PITWALL_CSV_LANDING"].startswith("s3://")
         # ingest_assetto reads where every capture daemon uploads
-        assert {upload.rsplit("/", 1)[0] for upload in uploads} == {
-            env["PITWALL_ASSETTO_LANDING"]
-        }
+        assert {upload.rsplit("/", 1)[0] for upload in uploads} == {env["PITWALL_ASSETTO_LANDING"]}
         volumes = {v["name"]: v for v in pod_spec(doc)["volumes"]}
         assert volumes["landing"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
 
