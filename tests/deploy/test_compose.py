@@ -268,6 +268,11 @@ def test_capture_daemons_use_the_cli_and_its_default_ports(services: dict[str, A
     for daemon in (server, game):
         assert daemon.upload.rsplit("/", 1)[0] == landing
         assert daemon.local_copies == "delete"
+    # every landing zone is in the bucket: a worker on any host runs any pipeline
+    for source in ("csv", "scraper"):
+        other = interpolate(worker["environment"][f"PITWALL_{source.upper()}_LANDING"], env)
+        assert other == landing.replace("/assetto", f"/{source}")
+    assert [v for v in worker["volumes"] if "landing" in v] == []
 
 
 def test_pg_init_runs_the_projects_role_bootstrap(services: dict[str, Any]) -> None:
