@@ -91,7 +91,8 @@ COPY deploy/airflow/dags/ /opt/airflow/dags/
 COPY deploy/airflow/plugins/ /opt/airflow/plugins/
 COPY deploy/postgres/init_roles.py deploy/postgres/init_roles.py
 COPY deploy/s3/init_buckets.py deploy/s3/init_buckets.py
-# landing zones on local volumes (scraper feeds, capture daemons' Parquet), owned by the user
+# local landing folders, owned by the user, for PITWALL_*_LANDING set to a folder (compose and
+# the chart point them at the bucket)
 RUN mkdir -p /opt/airflow/logs /data/landing/scraper /data/landing/assetto \
     && chown -R pitwall:pitwall /opt/airflow/logs /data
 # `airflow` comes from its own environment; DAG tasks run the project's `kedro` by full path.

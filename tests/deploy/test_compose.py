@@ -257,12 +257,22 @@ def test_capture_daemons_use_the_cli_and_its_default_ports(services: dict[str, A
     game = parser.parse_args(command_of(services["capture-game"]))
     assert game.command == "game"
     assert env["AC_GAME_ADDRESS"].rsplit(":", 1)[1] == game_default.rsplit(":", 1)[1]  # 9996
-    # the capture volume is the worker's assetto landing zone
+    # the daemons upload to the bucket's landing zone, which the worker ingests from; their
+    # volume is a spool only
     worker = services["airflow-worker"]
-    landing = worker["environment"]["PITWALL_ASSETTO_LANDING"]
+    landing = interpolate(worker["environment"]["PITWALL_ASSETTO_LANDING"], env)
+    assert landing.startswith("s3://")
     capture_volume = next(v for v in services["capture-server"]["volumes"]).split(":")
-    assert f"{capture_volume[0]}:{landing}" in worker["volumes"]
+    assert not any(v.startswith(f"{capture_volume[0]}:") for v in worker["volumes"])
     assert server.out.startswith(capture_volume[1] + "/")
+    for daemon in (server, game):
+        assert daemon.upload.rsplit("/", 1)[0] == landing
+        assert daemon.local_copies == "delete"
+    # every landing zone is in the bucket: a worker on any host runs any pipeline
+    for source in ("csv", "scraper"):
+        other = interpolate(worker["environment"][f"PITWALL_{source.upper()}_LANDING"], env)
+        assert other == landing.replace("/assetto", f"/{source}")
+    assert [v for v in worker["volumes"] if "landing" in v] == []
 
 
 def test_pg_init_runs_the_projects_role_bootstrap(services: dict[str, Any]) -> None:

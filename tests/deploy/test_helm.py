@@ -61,7 +61,7 @@ def test_the_chart_lints_clean() -> None:
 def test_every_manifest_validates_against_the_kubernetes_schemas() -> None:
     kinds = [d["kind"] for d in manifests()]
     expected = {"Namespace", "Deployment", "StatefulSet", "Service", "HorizontalPodAutoscaler",
-                "NetworkPolicy", "Job", "CronJob", "Ingress", "PersistentVolumeClaim"}  # fmt: skip
+                "NetworkPolicy", "Job", "CronJob", "Ingress"}  # fmt: skip
     assert expected <= set(kinds)
     for doc in manifests():
         kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
@@ -163,39 +163,30 @@ def test_network_policies_deny_by_default_and_cover_every_pod() -> None:
 def test_kedro_runs_the_production_env_with_landing_zones_any_node_can_reach() -> None:
     jobs = [d for d in workloads() if d["kind"] in ("Job", "CronJob")]
     assert {d["kind"] for d in jobs} == {"Job", "CronJob"}
-    claim = next(d for d in manifests() if d["kind"] == "PersistentVolumeClaim")
-    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    # every landing zone is on the object store: no shared volume to schedule around
+    assert not [d for d in manifests() if d["kind"] == "PersistentVolumeClaim"]
+    daemons = [
+        pod_spec(d)["containers"][0]["args"] for d in manifests() if d["kind"] == "StatefulSet"
+    ]
+    uploads = [
+        a.removeprefix("--upload=") for args in daemons for a in args if a.startswith("--upload=")
+    ]
+    assert daemons and len(uploads) == len(daemons)
+    assert all("--local-copies=delete" in args for args in daemons)
+    landing = (
+        read_yaml(TEST_VALUES).get("objectStore", {}).get("landingUri")
+        or read_yaml(CHART / "values.yaml")["objectStore"]["landingUri"]
+    )
     for doc in jobs:
         container = pod_spec(doc)["containers"][0]
         env = {v["name"]: v.get("value") for v in container["env"]}
         assert env["PITWALL_KEDRO_ENV"] == "production"
         assert "local" not in container.get("command", [])
-        assert env["PITWALL_CSV_LANDING"].startswith("s3://")
-        volumes = {v["name"]: v for v in pod_spec(doc)["volumes"]}
-        assert volumes["landing"]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
-
-
-def test_capture_daemons_write_where_ingest_assetto_reads() -> None:
-    """ingest_assetto reads a folder (PITWALL_ASSETTO_LANDING), not the object store: each
-    daemon writes into its own folder under it, on the claim the Kedro pods mount."""
-    job = next(d for d in workloads() if d["kind"] in ("Job", "CronJob"))
-    job_spec = pod_spec(job)
-    env = {v["name"]: v.get("value") for v in job_spec["containers"][0]["env"]}
-    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"]
-              for v in job_spec["volumes"] if "persistentVolumeClaim" in v}  # fmt: skip
-    mounts = {m["mountPath"]: m["name"] for m in job_spec["containers"][0]["volumeMounts"]}
-    captures = [d for d in workloads() if d["kind"] == "StatefulSet"]
-    assert captures
-    for sts in captures:
-        spec = pod_spec(sts)
-        container = spec["containers"][0]
-        out = next(a.split("=", 1)[1] for a in container["args"] if a.startswith("--out="))
-        assert out.startswith(env["PITWALL_ASSETTO_LANDING"] + "/"), out
-        assert "--local-copies=keep" in container["args"]  # ingest_assetto reads them there
-        mount = next(m for m in container["volumeMounts"] if out.startswith(m["mountPath"] + "/"))
-        volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
-        kedro_volume = next(n for path, n in mounts.items() if out.startswith(path + "/"))
-        assert volume["persistentVolumeClaim"]["claimName"] == claims[kedro_volume]
+        for source in ("csv", "scraper", "assetto"):
+            assert env[f"PITWALL_{source.upper()}_LANDING"] == f"{landing.rstrip('/')}/{source}"
+        # ingest_assetto reads where every capture daemon uploads
+        assert {upload.rsplit("/", 1)[0] for upload in uploads} == {env["PITWALL_ASSETTO_LANDING"]}
+        assert not any(v.get("persistentVolumeClaim") for v in pod_spec(doc)["volumes"])
 
 
 def test_airflow_values_use_the_kubernetes_executor_and_no_inline_secret() -> None:
@@ -204,11 +195,15 @@ def test_airflow_values_use_the_kubernetes_executor_and_no_inline_secret() -> No
     env = {e["name"]: e["value"] for e in values["env"]}
     assert env["PITWALL_KEDRO_ENV"] == "production"
     assert env["PITWALL_CSV_LANDING"].startswith("s3://")
+    for source in ("scraper", "assetto"):
+        landing = env[f"PITWALL_{source.upper()}_LANDING"]
+        assert landing == env["PITWALL_CSV_LANDING"].replace("/csv", f"/{source}")
     assert values["postgresql"]["enabled"] is False and values["redis"]["enabled"] is False
     for key in ("fernetKeySecretName", "apiSecretKeySecretName", "jwtSecretName"):
         assert values[key]
     assert values["data"]["metadataSecretName"]
     assert all(set(s) == {"envName", "secretName", "secretKey"} for s in values["secret"])
     mounts = {m["mountPath"] for m in values["workers"]["extraVolumeMounts"]}
-    assert "/data/landing" in mounts
+    assert "/tmp" in mounts and not any(m.startswith("/data") for m in mounts)
+    assert not any(v.get("persistentVolumeClaim") for v in values["workers"]["extraVolumes"])
     assert values["securityContexts"]["containers"]["readOnlyRootFilesystem"] is True

@@ -1,4 +1,5 @@
-"""Any pipelines may run at the same time, on a local lake and on S3 (moto's server).
+"""Any pipelines may run at the same time, on a local lake and on S3 (moto's server; there
+the four sources' landing zones are in the bucket too, as on a cluster).
 
 Each round starts all four ingest pipelines plus a second copy of ``ingest_csv`` and of
 ``ingest_assetto``, as six ``kedro run`` processes at once, after new inputs arrived. After
@@ -40,7 +41,9 @@ def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platfor
             "AWS_DEFAULT_REGION": "us-east-1",
         }
         boto3.client("s3", **_client(env)).create_bucket(Bucket="lake")
-        with running_platform(tmp_path, lake_uri="s3://lake/pitwall", extra_env=env) as running:
+        with running_platform(
+            tmp_path, lake_uri="s3://lake/pitwall", landing_uri="s3://lake/landing", extra_env=env
+        ) as running:
             yield running
 
 
@@ -61,6 +64,7 @@ def new_inputs(platform: Platform, round_: int) -> None:
     platform.add_csv_file("cars", f"round{round_}.csv", f"{CAR_HEADER}\n{rows}\n")
     platform.touch("results", 2)
     shutil.copytree(platform.assetto_landing / "first", platform.assetto_landing / f"r{round_}")
+    platform.publish()
 
 
 def run_at_once(platform: Platform) -> None:
@@ -106,3 +110,23 @@ def test_six_pipelines_at_once_land_every_batch_once(platform: Platform) -> None
     assert cars.filter(pl.col("car_id").str.starts_with("R")).height == 5 * ROUNDS
     clean: pl.DataFrame = platform.table("clean", "cars")  # type: ignore[assignment]
     assert clean["car_id"].is_unique().all()
+    if platform.landing_uri is not None:
+        assert_landed_from_the_bucket(platform, log)
+
+
+def assert_landed_from_the_bucket(platform: Platform, log: pl.DataFrame) -> None:
+    """Every source's batches came from its prefix of the bucket, each published file landed,
+    and nothing was written to a local landing folder."""
+    assert not (platform.root / "landing" / "scraper").exists()
+    csv_sources = log.filter(pl.col("source").str.contains(r"\.csv(\.[a-z0-9]+)?$"))["source"]
+    prefix = platform.landing("csv") + "/"
+    assert csv_sources.len() > 0 and csv_sources.str.starts_with(prefix).all()
+    assert set(csv_sources) == {prefix + key for key in platform.bucket_keys("csv")}
+    for source, tables in (("scraper", "scraper_"), ("assetto", "ac_")):
+        landed: set[str] = set()
+        for name in platform.tables("raw"):
+            if name.startswith(tables):
+                raw: pl.DataFrame = platform.table("raw", name)  # type: ignore[assignment]
+                landed |= set(raw["_source"])
+        keys = set(platform.bucket_keys(source))
+        assert keys and landed == keys, source  # the crawls' feeds, the uploaded captures

@@ -31,7 +31,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     return root / "assetto", summary
 
 
-def run_ingest_assetto(landing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def run_ingest_assetto(landing: Path | str, monkeypatch: pytest.MonkeyPatch) -> None:
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 

@@ -7,7 +7,7 @@ Example catalog entry (a dataset factory)::
     "landing.assetto.{kind}":
       type: pitwall.assetto.datasets.AssettoLandingDataset
       kind: "{kind}"
-      landing_dir: data/landing/assetto
+      landing_dir: data/landing/assetto   # or s3://<bucket>/landing/assetto
 """
 
 from __future__ import annotations
@@ -24,14 +24,17 @@ from telemetry_capture.sink import recover_journals
 from pitwall.assetto.land import LANDED_KINDS
 from pitwall.assetto.landing import (
     CaptureFile,
+    LandingRoot,
     batch_id_for,
     kind_of,
+    landing_exists,
     list_landing_files,
     read_kind_files,
 )
 from pitwall.assetto.tables import CAPTURE_QUARANTINE_KIND, raw_table
 from pitwall.datasets.lake_options import LakeOptions
 from pitwall.lake.delta import open_table
+from pitwall.lake.layout import is_remote_uri
 from pitwall.lake.records import read_finished_batches
 from pitwall.lake.txn import read_batch_ids
 from pitwall.settings import get_settings
@@ -47,7 +50,8 @@ class AssettoLandingDataset(LakeOptions, AbstractDataset[None, Iterator[CaptureF
 
     Args:
         kind: the dataset kind (the folder the daemons write it to).
-        landing_dir: root of the capture daemons' output (relative to the project home).
+        landing_dir: root of the capture daemons' output: a folder (relative to the project
+            home) or the ``s3://`` prefix they upload to (``telemetry-capture --upload``).
     """
 
     def __init__(
@@ -63,17 +67,22 @@ class AssettoLandingDataset(LakeOptions, AbstractDataset[None, Iterator[CaptureF
         self._landing_dir = landing_dir
 
     @property
-    def root(self) -> Path:
+    def root(self) -> LandingRoot:
+        if is_remote_uri(self._landing_dir):
+            return self._landing_dir.rstrip("/")
         path = Path(self._landing_dir)
         return path if path.is_absolute() else get_settings().home / path
 
     def load(self) -> Iterator[CaptureFile]:
         # Journals of captures killed before they could roll (SIGKILL, power loss) become
         # Parquet files first; captures still running are left alone (their lock is held).
-        for locks in sorted(self.root.rglob(".locks")) if self.root.is_dir() else ():
-            for path in recover_journals(locks.parent):
-                log.warning("recovered %s from a crashed capture's journal", path)
-        return read_kind_files(self.root, self._claims, skip=self._landed())
+        # On an object store there are no journals: daemons upload finished files only.
+        root = self.root
+        if isinstance(root, Path) and root.is_dir():
+            for locks in sorted(root.rglob(".locks")):
+                for path in recover_journals(locks.parent):
+                    log.warning("recovered %s from a crashed capture's journal", path)
+        return read_kind_files(root, self._claims, skip=self._landed())
 
     def _landed(self) -> set[str]:
         options = self.lake.storage_options
@@ -97,7 +106,7 @@ class AssettoLandingDataset(LakeOptions, AbstractDataset[None, Iterator[CaptureF
         raise DatasetError("the assetto landing zone is written by the capture daemons")
 
     def _exists(self) -> bool:
-        return self.root.is_dir()
+        return landing_exists(self.root)
 
     def _describe(self) -> dict[str, Any]:
         return {**super()._describe(), "kind": self._kind, "landing_dir": self._landing_dir}

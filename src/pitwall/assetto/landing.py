@@ -4,6 +4,12 @@ Layout: ``<landing>/<any folders>/<kind>/<capture id>-<seq>.parquet`` (a daemon 
 ``<out>/<kind>/...``). Hidden files (journals, temporary files of a running capture) are
 never listed. A file's *marker* is its path relative to the landing root: its source in RAW,
 and what its batch id is derived from.
+
+The landing root is a local folder, or an ``s3://bucket/prefix`` the daemons upload to
+(``telemetry-capture --upload``). An uploaded object is complete by construction (a daemon
+uploads only finished files, in one PUT), so every Parquet object under the prefix is listed.
+A daemon's ``--upload s3://<bucket>/landing/assetto/<name>`` and ``--out <volume>/<name>``
+give the same markers, so the same files are the same batches in either landing zone.
 """
 
 from __future__ import annotations
@@ -12,17 +18,26 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import polars as pl
 
 from pitwall.assetto.tables import CAPTURE_QUARANTINE_KIND, RAW_KINDS, SOURCE
 from pitwall.lake.ingest import make_batch_id, utc_now
+from pitwall.lake.layout import is_remote_uri, object_store_fs
 
-__all__ = ["CaptureFile", "batch_id_for", "list_landing_files", "read_kind_files"]
+__all__ = [
+    "CaptureFile",
+    "LandingRoot",
+    "batch_id_for",
+    "list_landing_files",
+    "read_kind_files",
+]
 
 log = logging.getLogger(__name__)
 KINDS = frozenset((*RAW_KINDS, CAPTURE_QUARANTINE_KIND))
+LandingRoot = Path | str
+"""A local folder, or an object-store URI (``s3://bucket/landing/assetto``)."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +56,17 @@ def batch_id_for(marker: str) -> str:
     return make_batch_id(SOURCE, fingerprint=marker)
 
 
-def list_landing_files(root: Path) -> list[tuple[str, Path]]:
-    """``(marker, path)`` of every completed Parquet file under ``root``, in name order."""
+def list_landing_files(root: LandingRoot) -> list[tuple[str, str]]:
+    """``(marker, location)`` of every completed Parquet file under ``root``, in name order
+    (a location is a local path, or the object's ``s3://`` URI)."""
+    if isinstance(root, str) and is_remote_uri(root):
+        found = _list_remote(root)
+    else:
+        found = _list_local(Path(root))
+    return sorted(found, key=lambda item: (PurePosixPath(item[1]).name, item[0]))
+
+
+def _list_local(root: Path) -> list[tuple[str, str]]:
     if not root.is_dir():
         return []
     found = []
@@ -50,22 +74,55 @@ def list_landing_files(root: Path) -> list[tuple[str, Path]]:
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        found.append((rel.as_posix(), path))
-    return sorted(found, key=lambda item: (item[1].name, item[0]))
+        found.append((rel.as_posix(), str(path)))
+    return found
 
 
-def kind_of(path: Path) -> str:
-    return path.parent.name
+def _list_remote(root: str) -> list[tuple[str, str]]:
+    fs, prefix = object_store_fs(root)
+    scheme = root.split("://", 1)[0]
+    try:
+        keys = fs.find(prefix, detail=False)
+    except FileNotFoundError:
+        return []
+    found = []
+    for key in keys:
+        rel = PurePosixPath(str(key)).relative_to(prefix)
+        if rel.suffix != ".parquet" or any(part.startswith(".") for part in rel.parts):
+            continue
+        found.append((rel.as_posix(), f"{scheme}://{key}"))
+    return found
+
+
+def landing_exists(root: LandingRoot) -> bool:
+    """A local landing folder exists once a daemon wrote to it; a bucket prefix always does
+    (an empty one lists nothing)."""
+    if isinstance(root, str) and is_remote_uri(root):
+        return True
+    return Path(root).is_dir()
+
+
+def kind_of(location: str) -> str:
+    return PurePosixPath(location).parent.name
+
+
+def _fetch(location: str) -> str | bytes:
+    """What to parse: a local path, or an object's bytes. An object store that cannot be
+    reached fails the run here (the file stays pending), never the file."""
+    if not is_remote_uri(location):
+        return location
+    fs, path = object_store_fs(location)
+    return bytes(fs.cat_file(path))
 
 
 def read_kind_files(
-    root: Path, claims: Callable[[str], bool], *, skip: set[str]
+    root: LandingRoot, claims: Callable[[str], bool], *, skip: set[str]
 ) -> Iterator[CaptureFile]:
     """The files of the kinds ``claims`` accepts whose batch is not in ``skip``, read one at
     a time; a file that cannot be read, or is of no known kind, comes with its error."""
-    for marker, path in list_landing_files(root):
+    for marker, location in list_landing_files(root):
         batch = batch_id_for(marker)
-        kind = kind_of(path)
+        kind = kind_of(location)
         if not claims(kind) or batch in skip:
             continue
         started = utc_now()
@@ -73,10 +130,11 @@ def read_kind_files(
             error = f"unknown dataset kind {kind!r}"
             yield CaptureFile(marker, CAPTURE_QUARANTINE_KIND, batch, started, error=error)
             continue
+        source = _fetch(location)
         try:
-            frame = pl.read_parquet(path)
+            frame = pl.read_parquet(source)
         except Exception as exc:  # any unreadable file is this file's problem only
-            log.warning("cannot read %s: %s", path, exc)
+            log.warning("cannot read %s: %s", location, exc)
             yield CaptureFile(marker, kind, batch, started, error=f"unreadable Parquet: {exc}")
             continue
         yield CaptureFile(marker, kind, batch, started, frame=frame)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pitwall.settings import get_settings
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
 
 Layer = Literal["raw", "clean", "quarantine"]
 LAYERS: tuple[Layer, ...] = ("raw", "clean", "quarantine")
@@ -90,6 +93,18 @@ def fsspec_options(lake: Lake) -> dict[str, object]:
     if "aws_endpoint_url" in opts:
         kwargs["endpoint_url"] = opts["aws_endpoint_url"]
     return kwargs
+
+
+def object_store_fs(uri: str) -> tuple[AbstractFileSystem, str]:
+    """The fsspec filesystem of an object-store URI (``s3://bucket/prefix``) and the path in it,
+    reached with the same ``AWS_*`` settings as the lake; its listing cache is cleared, so what
+    other hosts uploaded since is seen."""
+    import fsspec
+
+    options = fsspec_options(Lake(root=uri, storage_options=s3_storage_options()))
+    fs, path = fsspec.core.url_to_fs(uri, **options)
+    fs.invalidate_cache()
+    return fs, str(path).rstrip("/")
 
 
 def get_lake(root: str | None = None) -> Lake:

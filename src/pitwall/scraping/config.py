@@ -14,9 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from pitwall.column_specs import ColumnConstraints, expand_type_shorthand
 from pitwall.config import read_config
+from pitwall.lake.layout import is_remote_uri
 from pitwall.settings import get_settings
 
 ColumnType = Literal["string", "int", "float", "date", "duration_ms"]
+LandingDir = Path | str
+"""The scraper's landing zone: a local folder, or an object-store prefix (``s3://bucket/...``)."""
 
 
 class ColumnSpec(ColumnConstraints):
@@ -89,8 +92,14 @@ class ScraperConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     base_url: str
-    landing_dir: Path
+    landing_dir: LandingDir
     sites: dict[str, SiteConfig]
+
+    @field_validator("landing_dir", mode="before")
+    @classmethod
+    def _landing(cls, value: object) -> LandingDir:
+        text = str(value)
+        return text.rstrip("/") if is_remote_uri(text) else Path(text)
 
     @model_validator(mode="before")
     @classmethod
@@ -115,7 +124,7 @@ def parse_scraper_config(config: Mapping[str, Any], *, home: Path | None = None)
     """Validate a ``scraper`` block; a relative ``landing_dir`` is taken from ``home``."""
     parsed = ScraperConfig.model_validate(config)
     landing = parsed.landing_dir
-    if not landing.is_absolute():
+    if isinstance(landing, Path) and not landing.is_absolute():
         landing = (home or get_settings().home) / landing
     return parsed.model_copy(update={"landing_dir": landing})
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from pitwall.scraping.config import read_scraper_config
 from pitwall.scraping.feeds import new_crawl_id
+from pitwall.scraping.landing import published_feed
 from pitwall.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ class CrawlResult:
     spider: str
     site: str
     crawl_id: str
-    feed: Path | None
+    feed: Path | str | None
+    """A local path, or the ``s3://`` URI of the feed when the landing zone is on S3."""
     stats: dict[str, Any]
 
     @property
@@ -54,7 +56,7 @@ def run_crawl(
     site: str,
     *,
     base_url: str | None = None,
-    landing_dir: Path | None = None,
+    landing_dir: Path | str | None = None,
     settings: Mapping[str, Any] | None = None,
     timeout: float = 900.0,
 ) -> CrawlResult:
@@ -63,7 +65,8 @@ def run_crawl(
     Args:
         site: a site of ``sources_sites.yml``; its ``spider`` is run.
         base_url: override the site's host (default: conf / ``PITWALL_WEBSITE_URL``).
-        landing_dir: where the feed lands (default: conf ``landing_dir``).
+        landing_dir: where the feed lands, a folder or an ``s3://`` prefix (default: conf
+            ``landing_dir``).
         settings: Scrapy setting overrides (``-s``), e.g. :data:`NO_DELAYS`.
         timeout: seconds before the crawl is killed (its partial feed is never published).
 
@@ -72,7 +75,7 @@ def run_crawl(
     """
     config = read_scraper_config()
     spider = config.site(site).spider
-    landing = Path(landing_dir or config.landing_dir)
+    landing = landing_dir or config.landing_dir
     crawl_id = new_crawl_id()
     with tempfile.TemporaryDirectory(prefix="pitwall-crawl-") as tmp:
         stats_file = Path(tmp) / "stats.json"
@@ -106,8 +109,8 @@ def run_crawl(
                 f"crawl of {site} failed (exit {done.returncode}):\n{done.stderr[-3000:]}"
             )
         stats = json.loads(stats_file.read_text())
-    feed = landing / site / f"{crawl_id}.jsonl"
-    result = CrawlResult(spider, site, crawl_id, feed if feed.exists() else None, stats)
+    feed = published_feed(landing, site, f"{crawl_id}.jsonl")
+    result = CrawlResult(spider, site, crawl_id, feed, stats)
     if result.pages == 0:
         errors = {k: v for k, v in stats.items() if k.startswith("downloader/exception_type")}
         raise CrawlError(f"crawl of {site} fetched no page from {base_url or 'conf'}: {errors}")

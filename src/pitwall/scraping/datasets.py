@@ -104,5 +104,5 @@ class ScraperFeedDataset(LakeOptions, AbstractDataset[None, Iterator[ScrapedFeed
         return {**super()._describe(), "site": self._site, "crawl": self._crawl}
 
     def preview(self, nrows: int = 20) -> TablePreview:
-        data = [[f.site, f.path.name] for f in self._pending()[-nrows:]]
+        data = [[f.site, f.name] for f in self._pending()[-nrows:]]
         return TablePreview({"columns": ["site", "feed"], "data": data})

@@ -1,7 +1,10 @@
 """Feed exports into the landing zone: ``<landing_dir>/<site>/<crawl_id>.jsonl``.
 
-The file is written under a hidden temporary name and renamed when the crawl closes, so a
-reader never sees a partial feed and a killed crawl leaves only a ``.*.part`` file behind.
+The feed URI is ``landing:/<site>/<crawl_id>.jsonl``, under the ``PITWALL_LANDING_DIR``
+setting, a local folder or an ``s3://`` prefix. A reader never sees a partial feed, and a
+killed crawl publishes nothing: a local file is written under a hidden temporary name
+(``.*.part``) and renamed when the crawl closes; on S3, Scrapy's own storage writes a
+temporary file and uploads it once the crawl closed, as one object.
 """
 
 from __future__ import annotations
@@ -13,9 +16,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from scrapy import Spider
-from scrapy.extensions.feedexport import FileFeedStorage
+from scrapy.crawler import Crawler
+from scrapy.extensions.feedexport import FeedStorageProtocol, FileFeedStorage, S3FeedStorage
+from scrapy.utils.misc import build_from_crawler
+
+from pitwall.lake.layout import is_remote_uri
 
 PART_SUFFIX = ".part"
+LANDING_SCHEME = "landing:"
 
 
 def new_crawl_id() -> str:
@@ -23,9 +31,24 @@ def new_crawl_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(3)}"
 
 
-def feed_uri_params(params: dict[str, Any], spider: Spider) -> dict[str, Any]:
-    """Adds ``landing_dir`` (setting ``PITWALL_LANDING_DIR``) to the feed URI parameters."""
-    return {**params, "landing_dir": spider.settings.get("PITWALL_LANDING_DIR")}
+class LandingFeedStorage:
+    """The storage of ``landing:/...`` feed URIs: the file goes under ``PITWALL_LANDING_DIR``,
+    to :class:`AtomicFileFeedStorage` for a folder, to Scrapy's ``S3FeedStorage`` for an
+    ``s3://`` prefix (credentials and endpoint: the ``AWS_*`` settings, else botocore's own
+    environment variables)."""
+
+    @classmethod
+    def from_crawler(
+        cls, crawler: Crawler, uri: str, *, feed_options: dict[str, Any] | None = None
+    ) -> FeedStorageProtocol:
+        root = str(crawler.settings.get("PITWALL_LANDING_DIR") or "").rstrip("/")
+        if not root:
+            raise ValueError("the PITWALL_LANDING_DIR setting is empty")
+        relative = uri.removeprefix(LANDING_SCHEME).lstrip("/")
+        if is_remote_uri(root):
+            target = f"{root}/{relative}"
+            return build_from_crawler(S3FeedStorage, crawler, target, feed_options=feed_options)
+        return AtomicFileFeedStorage(f"file://{root}/{relative}", feed_options=feed_options)
 
 
 class AtomicFileFeedStorage(FileFeedStorage):

@@ -44,11 +44,16 @@ ITEM_PIPELINES = {
 }
 
 # -- output: one JSONL file per crawl in the landing zone, published atomically ---------------
+# (a folder, or an s3:// prefix: see pitwall.scraping.feeds)
 PITWALL_LANDING_DIR = str(read_scraper_config().landing_dir)
-FEED_STORAGES = {"file": "pitwall.scraping.feeds.AtomicFileFeedStorage"}
-FEED_URI_PARAMS = "pitwall.scraping.feeds.feed_uri_params"
+FEED_STORAGES = {
+    "file": "pitwall.scraping.feeds.AtomicFileFeedStorage",
+    "landing": "pitwall.scraping.feeds.LandingFeedStorage",
+}
+AWS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL")  # an S3-compatible store (not AWS)
+AWS_REGION_NAME = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 FEEDS = {
-    "file://%(landing_dir)s/%(site)s/%(crawl_id)s.jsonl": {
+    "landing:/%(site)s/%(crawl_id)s.jsonl": {
         "format": "jsonlines",
         "encoding": "utf8",
         "store_empty": False,

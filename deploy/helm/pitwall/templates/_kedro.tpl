@@ -37,9 +37,10 @@ spec:
         - name: PITWALL_CSV_LANDING
           value: {{ printf "%s/csv" (trimSuffix "/" .root.Values.objectStore.landingUri) | quote }}
         - name: PITWALL_SCRAPER_LANDING
-          value: /data/landing/scraper
+          value: {{ printf "%s/scraper" (trimSuffix "/" .root.Values.objectStore.landingUri) | quote }}
+        # the capture daemons' uploads (capture.yaml: --upload)
         - name: PITWALL_ASSETTO_LANDING
-          value: /data/landing/assetto
+          value: {{ printf "%s/assetto" (trimSuffix "/" .root.Values.objectStore.landingUri) | quote }}
         - name: PITWALL_PARTNER_API_URL
           value: {{ .root.Values.kedro.sources.partnerApiUrl | quote }}
         - name: PITWALL_WEBSITE_URL
@@ -51,12 +52,9 @@ spec:
         {{- toYaml .root.Values.kedro.resources | nindent 8 }}
       volumeMounts:
         - {name: tmp, mountPath: /tmp}
-        - {name: landing, mountPath: /data/landing}
         - {name: db-ca, mountPath: /etc/pitwall/db-ca, readOnly: true}
   volumes:
     {{- include "pitwall.tmpVolume" .root | nindent 4 }}
-    - name: landing
-      persistentVolumeClaim: {claimName: {{ include "pitwall.name" .root }}-landing}
     - name: db-ca
       configMap: {name: {{ .root.Values.postgres.caConfigMap }}}
 {{- end -}}
