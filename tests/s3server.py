@@ -19,6 +19,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def moto_env(endpoint: str) -> dict[str, str]:
+    """The ``AWS_*`` settings that point boto3, s3fs and delta-rs at a moto server."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
 @contextmanager
 def run_moto_server(*, port: int | None = None) -> Iterator[str]:
     port = port or free_port()

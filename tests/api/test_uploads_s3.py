@@ -12,7 +12,7 @@ import pytest
 from api.uploads import UploadRejectedError, write_upload
 from pitwall.csvfeeds.feeds import CsvFeed
 from pitwall.csvfeeds.files import list_feed_files
-from tests.s3server import run_moto_server
+from tests.s3server import moto_env, run_moto_server
 
 CONTENT = b"entry_id,driver,lap_time_s\ne1,Alice,91.5\n"
 
@@ -20,12 +20,7 @@ CONTENT = b"entry_id,driver,lap_time_s\ne1,Alice,91.5\n"
 @pytest.fixture(scope="module")
 def s3() -> Iterator[str]:
     with run_moto_server() as endpoint, pytest.MonkeyPatch.context() as env:
-        for key, value in {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-        }.items():
+        for key, value in moto_env(endpoint).items():
             env.setenv(key, value)
         boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="landing")
         yield endpoint

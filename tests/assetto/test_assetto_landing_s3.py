@@ -14,7 +14,7 @@ from telemetry_capture.schemas import schema_for
 
 from pitwall.assetto.datasets import AssettoLandingDataset
 from pitwall.lake.layout import Lake
-from tests.s3server import run_moto_server
+from tests.s3server import moto_env, run_moto_server
 
 BUCKET = "landing"
 ROOT = f"s3://{BUCKET}/landing/assetto"
@@ -23,12 +23,7 @@ ROOT = f"s3://{BUCKET}/landing/assetto"
 @pytest.fixture
 def s3(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     with run_moto_server() as endpoint:
-        for key, value in {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-        }.items():
+        for key, value in moto_env(endpoint).items():
             monkeypatch.setenv(key, value)
         client = boto3.client("s3", endpoint_url=endpoint)
         client.create_bucket(Bucket=BUCKET)

@@ -11,7 +11,7 @@ from pitwall.lake.layout import get_lake
 from pitwall.lake.records import read_ingestion_log
 from pitwall.settings import get_settings
 from pitwall.sql import connect
-from tests.s3server import run_moto_server
+from tests.s3server import moto_env, run_moto_server
 
 from .helpers import LAP_HEADER, lap_feed, run_ingest_csv
 
@@ -23,13 +23,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def _configured(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for key, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
+    for key, value in moto_env(endpoint).items():
         monkeypatch.setenv(key, value)
     client = boto3.client("s3", endpoint_url=endpoint)
     client.create_bucket(Bucket="landing")

@@ -19,7 +19,7 @@ import pytest
 
 from pitwall.lake.records import read_ingestion_log
 from tests.four_sources import INGESTS, Platform, running_platform
-from tests.s3server import run_moto_server
+from tests.s3server import moto_env, run_moto_server
 
 ROUNDS = 5
 RUNS = (*INGESTS, "ingest_csv", "ingest_assetto")
@@ -33,13 +33,7 @@ def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platfor
             yield running
         return
     with run_moto_server() as endpoint:
-        env = {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
+        env = moto_env(endpoint)
         boto3.client("s3", **_client(env)).create_bucket(Bucket="lake")
         with running_platform(
             tmp_path, lake_uri="s3://lake/pitwall", landing_uri="s3://lake/landing", extra_env=env

@@ -19,7 +19,7 @@ from pitwall.lake.layout import Lake, get_lake
 from pitwall.lake.maintenance import MaintenancePolicy, maintain_lake, plan_maintenance
 from pitwall.lake.maintenance import read_lake_status as read_status
 from pitwall.lake.timetravel import parse_as_of
-from tests.s3server import run_moto_server
+from tests.s3server import moto_env, run_moto_server
 
 NO_FLOOR = MaintenancePolicy(retention_hours=0, min_retention_hours=0, log_retention_days=1)
 COUNT = "SELECT count(*) AS n, max(id) AS top FROM clean.cars"
@@ -132,12 +132,7 @@ def test_parse_as_of(text: str, expected: object) -> None:
 
 def test_time_travel_and_the_vacuumed_error_on_s3(monkeypatch: pytest.MonkeyPatch) -> None:
     with run_moto_server() as endpoint:
-        for key, value in {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-        }.items():
+        for key, value in moto_env(endpoint).items():
             monkeypatch.setenv(key, value)
         boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="lake")
         lake = get_lake("s3://lake/pitwall")

@@ -20,7 +20,7 @@ from pitwall.lake.layout import Lake, get_lake
 from pitwall.lake.records import read_ingestion_log
 from pitwall.settings import get_settings
 from tests.pipelines.test_ingest_assetto import run_ingest_assetto
-from tests.s3server import run_moto_server
+from tests.s3server import moto_env, run_moto_server
 
 BUCKET = "pitwall-lake"
 LANDING = f"s3://{BUCKET}/landing/assetto"
@@ -31,11 +31,7 @@ def s3_lake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Lake]:
     """moto's S3 server, the ``AWS_*`` settings for it, and a lake in its bucket."""
     with run_moto_server() as endpoint:
         for key, value in {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
+            **moto_env(endpoint),
             "PITWALL_LAKE_URI": f"s3://{BUCKET}/lake",
         }.items():
             monkeypatch.setenv(key, value)

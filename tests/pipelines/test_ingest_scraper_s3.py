@@ -23,7 +23,7 @@ from pitwall.settings import get_settings
 from sandbox.website import serve_website
 from tests.conftest import REPO_ROOT
 from tests.pipelines.test_ingest_scraper import _run
-from tests.s3server import run_moto_server
+from tests.s3server import moto_env, run_moto_server
 from tests.scraping.fixtures import website
 
 __all__ = ["website"]
@@ -38,11 +38,7 @@ def s3_lake(website: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lake]:
     lake in its bucket."""
     with run_moto_server() as endpoint:
         for key, value in {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
+            **moto_env(endpoint),
             "PITWALL_LAKE_URI": f"s3://{BUCKET}/lake",
             "PITWALL_SCRAPER_LANDING": LANDING,
             "PITWALL_WEBSITE_URL": website,
