@@ -91,13 +91,14 @@ def test_in_the_browser_the_as_of_box_travels_and_explains_a_vacuumed_version(
         try:
             page = view.page
             page.get_by_text("Reading the lake now").wait_for(timeout=120_000)
+            results = page.locator("table").filter(has_text="driver_name").first
+            expect(results).to_contain_text("Cy", timeout=120_000)  # the latest version, loaded
             box = page.get_by_role("textbox").first
             box.fill("0")
             box.press("Enter")
             page.get_by_text("Reading the lake as of version 0").wait_for(timeout=60_000)
             # The latest version's table (Ann to Di) stays on the page until the query cell
             # re-runs: wait for the version-0 table, not for any table holding Ann.
-            results = page.locator("table").filter(has_text="driver_name").first
             expect(results).not_to_contain_text("Cy", timeout=60_000)
             expect(results).to_contain_text("Ann")
             expect(results).to_contain_text("Bo")
