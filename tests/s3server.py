@@ -7,10 +7,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+import boto3
 import httpx
+import pytest
+
+from pitwall.lake.layout import Lake, get_lake
+from pitwall.settings import get_settings
 
 
 def free_port() -> int:
@@ -53,3 +58,19 @@ def run_moto_server(*, port: int | None = None) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@contextmanager
+def run_moto_lake(
+    monkeypatch: pytest.MonkeyPatch, *, bucket: str, env: Mapping[str, str] | None = None
+) -> Iterator[Lake]:
+    """moto's S3 server, the ``AWS_*`` settings for it (plus ``env``), and the lake at
+    ``s3://<bucket>/lake``."""
+    with run_moto_server() as endpoint:
+        settings = {**moto_env(endpoint), "PITWALL_LAKE_URI": f"s3://{bucket}/lake", **(env or {})}
+        for key, value in settings.items():
+            monkeypatch.setenv(key, value)
+        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=bucket)
+        get_settings.cache_clear()
+        yield get_lake()
+        get_settings.cache_clear()

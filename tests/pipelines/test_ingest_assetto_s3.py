@@ -7,7 +7,6 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import polars as pl
 import pytest
 from telemetry_capture.upload import Uploader, UploadOptions
@@ -16,11 +15,10 @@ from pitwall.assetto.datasets import AssettoLandingDataset
 from pitwall.assetto.demo import record_demo_session
 from pitwall.assetto.landing import list_landing_files
 from pitwall.lake.delta import read_table
-from pitwall.lake.layout import Lake, get_lake
+from pitwall.lake.layout import Lake
 from pitwall.lake.records import read_ingestion_log
-from pitwall.settings import get_settings
 from tests.pipelines.test_ingest_assetto import run_ingest_assetto
-from tests.s3server import moto_env, run_moto_server
+from tests.s3server import run_moto_lake
 
 BUCKET = "pitwall-lake"
 LANDING = f"s3://{BUCKET}/landing/assetto"
@@ -29,16 +27,8 @@ LANDING = f"s3://{BUCKET}/landing/assetto"
 @pytest.fixture
 def s3_lake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Lake]:
     """moto's S3 server, the ``AWS_*`` settings for it, and a lake in its bucket."""
-    with run_moto_server() as endpoint:
-        for key, value in {
-            **moto_env(endpoint),
-            "PITWALL_LAKE_URI": f"s3://{BUCKET}/lake",
-        }.items():
-            monkeypatch.setenv(key, value)
-        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
-        get_settings.cache_clear()
-        yield get_lake()
-        get_settings.cache_clear()
+    with run_moto_lake(monkeypatch, bucket=BUCKET) as lake:
+        yield lake
 
 
 @pytest.fixture(scope="module")

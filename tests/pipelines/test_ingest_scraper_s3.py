@@ -3,9 +3,6 @@ through Scrapy's S3 feed storage, whole or not at all, and each feed lands once 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,17 +11,14 @@ import polars as pl
 import pytest
 
 from pitwall.lake.delta import read_table
-from pitwall.lake.layout import Lake, get_lake
+from pitwall.lake.layout import Lake
 from pitwall.lake.records import read_ingestion_log
 from pitwall.scraping.crawl import NO_DELAYS, run_crawl
 from pitwall.scraping.datasets import ScraperFeedDataset
 from pitwall.scraping.landing import list_feed_files
-from pitwall.settings import get_settings
-from sandbox.website import serve_website
-from tests.conftest import REPO_ROOT
 from tests.pipelines.test_ingest_scraper import _run
-from tests.s3server import moto_env, run_moto_server
-from tests.scraping.fixtures import website
+from tests.s3server import run_moto_lake
+from tests.scraping.fixtures import kill_crawl_while_writing, website
 
 __all__ = ["website"]
 
@@ -36,18 +30,9 @@ LANDING = f"s3://{BUCKET}/landing/scraper"
 def s3_lake(website: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lake]:
     """moto's S3 server, the ``AWS_*`` settings for it, the scraper's landing zone and the
     lake in its bucket."""
-    with run_moto_server() as endpoint:
-        for key, value in {
-            **moto_env(endpoint),
-            "PITWALL_LAKE_URI": f"s3://{BUCKET}/lake",
-            "PITWALL_SCRAPER_LANDING": LANDING,
-            "PITWALL_WEBSITE_URL": website,
-        }.items():
-            monkeypatch.setenv(key, value)
-        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
-        get_settings.cache_clear()
-        yield get_lake()
-        get_settings.cache_clear()
+    env = {"PITWALL_SCRAPER_LANDING": LANDING, "PITWALL_WEBSITE_URL": website}
+    with run_moto_lake(monkeypatch, bucket=BUCKET, env=env) as lake:
+        yield lake
 
 
 def _keys(prefix: str) -> list[str]:
@@ -81,20 +66,9 @@ def test_feeds_land_on_s3_and_each_lands_once(s3_lake: Lake) -> None:
 def test_a_killed_crawl_publishes_no_object(s3_lake: Lake, tmp_path: Path) -> None:
     spool = tmp_path / "spool"  # Scrapy's S3 storage writes here, uploads on close
     spool.mkdir()
-    with serve_website(pages=2000) as url:
-        command = [sys.executable, "-m", "scrapy", "crawl", "leaderboard", "-a", f"base_url={url}"]
-        for key, value in {**NO_DELAYS, "FEED_TEMPDIR": str(spool)}.items():
-            command += ["-s", f"{key}={value}"]
-        crawl = subprocess.Popen(command, cwd=REPO_ROOT, stderr=subprocess.DEVNULL)
-        try:
-            part: list[Path] = []
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not any(p.stat().st_size for p in part):
-                time.sleep(0.05)
-                part = list(spool.glob("feed-*"))
-        finally:
-            crawl.kill()
-            crawl.wait(timeout=30)
+    part = kill_crawl_while_writing(
+        {"FEED_TEMPDIR": str(spool)}, written=lambda: list(spool.glob("feed-*"))
+    )
     assert part and part[0].stat().st_size > 0  # items were being written...
     assert _keys("landing/") == []  # ...but nothing was published
     assert list_feed_files(LANDING, ["laps"]) == []

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from pitwall.scraping.crawl import NO_DELAYS, CrawlError, CrawlResult, run_crawl
 from pitwall.scraping.landing import list_feed_files
 from sandbox.website import serve_website
 from tests.conftest import REPO_ROOT
-from tests.scraping.fixtures import ScraperEnv
+from tests.scraping.fixtures import ScraperEnv, kill_crawl_while_writing
 
 
 def _lines(feed: Path | None) -> list[dict[str, object]]:
@@ -132,19 +131,8 @@ def test_scrapy_check_contracts_pass_against_the_site(scraper_env: ScraperEnv) -
 
 def test_a_killed_crawl_publishes_no_feed(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
-    with serve_website(pages=2000) as url:
-        command = [sys.executable, "-m", "scrapy", "crawl", "leaderboard", "-a", f"base_url={url}"]
-        for key, value in {**NO_DELAYS, "PITWALL_LANDING_DIR": str(landing)}.items():
-            command += ["-s", f"{key}={value}"]
-        crawl = subprocess.Popen(command, cwd=REPO_ROOT, stderr=subprocess.DEVNULL)
-        try:
-            part: list[Path] = []
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not any(p.stat().st_size for p in part):
-                time.sleep(0.05)
-                part = list(landing.glob("laps/.*.part"))
-        finally:
-            crawl.kill()
-            crawl.wait(timeout=30)
+    part = kill_crawl_while_writing(
+        {"PITWALL_LANDING_DIR": str(landing)}, written=lambda: list(landing.glob("laps/.*.part"))
+    )
     assert part and part[0].stat().st_size > 0  # items were being written...
     assert list_feed_files(landing, ["laps"]) == []  # ...but nothing was published
