@@ -14,7 +14,6 @@ import math
 from datetime import timedelta
 from typing import Any
 
-import orjson
 import polars as pl
 
 __all__ = ["NOT_DUPLICATES", "dedupe_by_keys", "dedupe_collisions", "drop_duplicate_datagrams"]
@@ -24,7 +23,8 @@ def dedupe_by_keys(
     frame: pl.DataFrame, keys: tuple[str, ...], *, table: str, quarantine: list[dict[str, Any]]
 ) -> pl.DataFrame:
     """One row per key (the first in order); every other row goes to ``quarantine`` as
-    ``superseded``, its reason naming the key and the row kept in its place."""
+    ``superseded``, its reason naming the key and the columns where it differs from the row
+    kept in its place (which CLEAN holds under that key; the dropped row is the record)."""
     ranked = frame.with_columns(_dup=pl.int_range(pl.len()).over(list(keys)))
     extra = ranked.filter(pl.col("_dup") > 0).drop("_dup")
     kept = ranked.filter(pl.col("_dup") == 0).drop("_dup")
@@ -43,8 +43,8 @@ def dedupe_by_keys(
             {
                 "source_row": None,
                 "reason": (
-                    f"superseded: clean.{table} key ({named}) is held by the kept row "
-                    f"{_as_json(holders[key])}"
+                    f"superseded: clean.{table} key ({named}) is held by an earlier row; "
+                    f"{_differences(row, holders[key])}"
                 ),
                 "record": row,
                 "capture_id": row.get("capture_id"),
@@ -124,8 +124,19 @@ def _ms(gap: timedelta) -> str:
     return f"{gap / timedelta(milliseconds=1):.3f}"
 
 
-def _as_json(row: dict[str, Any]) -> str:
-    return orjson.dumps(row, default=str).decode()
+def _differences(row: dict[str, Any], kept: dict[str, Any], *, shown: int = 8) -> str:
+    """Which columns of a dropped row differ from the kept one: names only, so that a wide
+    telemetry row gives a reason of one line (its values are in the record and in CLEAN)."""
+    names = [k for k, v in row.items() if not _same(v, kept.get(k))]
+    if not names:
+        return "identical to it"
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"it differs in {', '.join(names[:shown])}{more}"
+
+
+def _same(a: Any, b: Any) -> bool:
+    both_nan = isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+    return both_nan or a == b
 
 
 def dedupe_collisions(
