@@ -79,6 +79,18 @@ def constraint_reasons(
     """One expression per declared constraint: its reason where ``value`` (the typed column)
     breaks it, else null. A null value breaks only ``not_null``. The reason shows ``text``
     (the value as read, when the caller has it: cheaper than formatting every typed value)."""
+    return [
+        pl.when(failed).then(reason)
+        for failed, reason in constraint_checks(value, name=name, spec=spec, kind=kind, text=text)
+    ]
+
+
+def constraint_checks(
+    value: pl.Expr, *, name: str, spec: ColumnConstraints, kind: str, text: pl.Expr | None = None
+) -> list[tuple[pl.Expr, pl.Expr]]:
+    """Per declared constraint: whether ``value`` breaks it (never null) and the reason to give
+    where it does. Apart, so that a caller can find the bad rows with booleans alone and format
+    reasons for those rows only (see :mod:`pitwall.csvfeeds.typing`)."""
     present = value.is_not_null()
     checks: list[tuple[str, pl.Expr]] = []
     if spec.not_null:
@@ -96,14 +108,11 @@ def constraint_reasons(
     if spec.regex is not None:
         text = value.cast(pl.String)
         checks.append((f"regex {spec.regex}", present & ~text.str.contains(f"^(?:{spec.regex})$")))
+    shown = (value.cast(pl.String) if text is None else text).fill_null("null")
     return [
-        pl.when(failed).then(
-            pl.format(
-                "column {}: constraint {} violated by {}",
-                pl.lit(name),
-                pl.lit(constraint),
-                (value.cast(pl.String) if text is None else text).fill_null("null"),
-            )
+        (
+            failed.fill_null(False),
+            pl.format("column {}: constraint {} violated by {}", pl.lit(name), pl.lit(c), shown),
         )
-        for constraint, failed in checks
+        for c, failed in checks
     ]

@@ -25,7 +25,8 @@ NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 def _typed(text: str) -> tuple[datetime | None, str | None]:
     raw = pl.LazyFrame({"id": ["a"], "at": [text], "_source_row": [1]})
-    staged = type_feed_rows(raw, feed=FEED).staged.collect()
+    typed = type_feed_rows(raw, feed=FEED)
+    staged = typed.with_reasons(typed.staged).collect()
     return staged.item(0, "__t_at"), staged.item(0, "__reason")
 
 
@@ -73,7 +74,8 @@ def test_a_declared_format_is_the_only_one_read() -> None:
             "_source_row": [1, 2],
         }
     )
-    staged = type_feed_rows(raw, feed=declared).staged.collect()
+    typed = type_feed_rows(raw, feed=declared)
+    staged = typed.with_reasons(typed.staged).collect()
     assert staged.select("__t_at", "__reason").rows() == [
         (NOON, None),  # day first, as declared; naive is UTC
         (None, "column at: cannot parse 2026-03-01T12:00:00Z as datetime"),  # ISO not guessed

@@ -105,7 +105,7 @@ def test_large_change_is_swapped(pg: PgDatabase, lake: Lake) -> None:
     (summary,) = mirror_lake(lake, options=KEYED, dsn=pg.loader)
 
     assert summary.action == "swap"
-    assert "change of 40 rows > 20% of 20" in summary.reason
+    assert summary.reason == "change of at least 20 rows (of 40 rewritten) > 20% of 20"
     _assert_mirrored(pg, lake, "laps")
 
 

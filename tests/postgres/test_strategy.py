@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from pitwall.postgres.delta_changes import DataFile, FileDiff
-from pitwall.postgres.mirror import Strategy, choose_strategy
+from pitwall.postgres.row_changes import RowChange
 from pitwall.postgres.state import MirrorState
+from pitwall.postgres.strategy import Strategy, choose_strategy
 from pitwall.postgres.typemap import PgColumn
 
 COLUMNS = [PgColumn("id", "bigint"), PgColumn("name", "text")]
@@ -68,3 +70,41 @@ def test_table_without_key_swaps_when_rows_are_removed() -> None:
         swap_fraction=0.2,
     )
     assert (strategy, reason) == ("swap", "rows removed from a table without a natural key")
+
+
+def _rows(upserted: int, deleted: int = 0, *, complete: bool = True) -> RowChange:
+    return RowChange(
+        rewritten=2000,
+        upserted=pl.Series(range(upserted), dtype=pl.UInt32),
+        added_heights=(1000,),
+        deleted=pl.DataFrame({"id": range(deleted)}),
+        complete=complete,
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (_rows(150, 50), ("upsert", "change of 200 rows (of 2000 rewritten) <= 20% of 1000")),
+        (_rows(150, 51), ("swap", "change of 201 rows (of 2000 rewritten) > 20% of 1000")),
+        (_rows(0), ("upsert", "change of 0 rows (of 2000 rewritten) <= 20% of 1000")),
+        (
+            _rows(201, complete=False),
+            ("swap", "change of at least 201 rows (of 2000 rewritten) > 20% of 1000"),
+        ),
+        (None, ("swap", "change of 2000 rows > 20% of 1000")),  # rows not compared: files
+    ],
+)
+def test_compared_rows_are_the_change(rows: RowChange | None, expected: tuple[str, str]) -> None:
+    decided = choose_strategy(
+        state=_state(),
+        live_columns=COLUMNS,
+        columns=COLUMNS,
+        keys=["id"],
+        version=4,
+        diff=_diff(1000, 1000),
+        rows=rows,
+        total_rows=1000,
+        swap_fraction=0.2,
+    )
+    assert decided == expected

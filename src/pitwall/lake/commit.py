@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
@@ -431,11 +432,14 @@ def is_merged(chunk: CleanChunk, *, lake: Lake, snapshot: DeltaTable | None = No
 
 
 def clean_layout(schema: pa.Schema) -> ParquetLayout:
-    """CLEAN files: typed columns, dictionaries and statistics everywhere (users query them)."""
+    """CLEAN files: typed columns, statistics everywhere (users query them), dictionaries for
+    the text columns. Dictionaries on numbers and timestamps cost a third of the encoding time
+    (1M rows of the CSV benchmark: 0.64 -> 0.41 s CPU) for 13 % smaller files."""
+    text = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
     return ParquetLayout(
         row_group_rows=CLEAN_ROW_GROUP_ROWS,
         file_row_groups=2,
-        dictionary_columns=tuple(schema.names),
+        dictionary_columns=tuple(f.name for f in schema if any(t(f.type) for t in text)),
         statistics_columns=tuple(schema.names),
     )
 
@@ -461,6 +465,10 @@ class CleanWriter:
         self._staged: list[AddAction] | None = None
         self._schema: pa.Schema | None = None
         self._open = False
+        # a new table's chunk is encoded while the node computes the next one (one at a time,
+        # so at most two chunks are held)
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clean-stage")
+        self._encoding: Future[list[AddAction]] | None = None
 
     @property
     def uri(self) -> str:
@@ -479,6 +487,7 @@ class CleanWriter:
         else:
             self._stage(chunk)
             if chunk.last:
+                self._staged_so_far()
                 self._commit_new(chunk)
         if chunk.last:
             self._open, self._staged, self._schema = False, None, None
@@ -489,14 +498,22 @@ class CleanWriter:
         table = _arrow_compatible(chunk.rows.to_arrow(compat_level=pl.CompatLevel.oldest()))
         if self._schema is None:
             self._schema = table.schema
-        assert self._staged is not None
-        self._staged += write_files(
+        self._staged_so_far()
+        self._encoding = self._encoder.submit(
+            write_files,
             table.cast(self._schema).to_batches(),
             self.uri,
             schema=self._schema,
             layout=clean_layout(self._schema),
             storage_options=self.lake.storage_options,
         )
+
+    def _staged_so_far(self) -> None:
+        """Wait for the chunk being encoded; its files join the staged ones."""
+        if self._encoding is not None:
+            encoding, self._encoding = self._encoding, None
+            assert self._staged is not None
+            self._staged += encoding.result()
 
     def _commit_new(self, chunk: CleanChunk) -> None:
         assert self._staged is not None and self._schema is not None

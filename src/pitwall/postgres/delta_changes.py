@@ -4,8 +4,9 @@ A Delta version is a set of Parquet files. Between the mirrored version and the 
 files only in the current snapshot are *added* (their rows are new or rewritten) and files only
 in the old snapshot are *removed* (their rows were deleted or rewritten). With a natural key,
 upserting the added rows and deleting the removed keys that are not re-added brings the mirror
-exactly to the current version. Row counts come from the file statistics, so the size of the
-change is known before any data is read.
+exactly to the current version. Row counts come from the file statistics, so this upper bound
+of the change is known before any data is read; :mod:`pitwall.postgres.row_changes` finds which
+of those rows really changed.
 """
 
 from __future__ import annotations
@@ -109,16 +110,36 @@ def read_files(
 ) -> pl.DataFrame:
     """Rows of some files of a table, with partition values, typed as ``schema``."""
     wanted = list(columns or schema.names())
-    frames: list[pl.DataFrame] = []
-    for data_file in files:
-        location = f"{uri.rstrip('/')}/{unquote(data_file.path)}"
-        frame = pl.read_parquet(location, storage_options=dict(storage_options or {}) or None)
-        for name, value in data_file.partition_values.items():
-            frame = frame.with_columns(pl.lit(value, dtype=pl.String).alias(name))
-        frames.append(_conform(frame, schema=schema, columns=wanted))
+    frames = [
+        read_file(f, uri=uri, schema=schema, columns=wanted, storage_options=storage_options)
+        for f in files
+    ]
     if not frames:
         return pl.DataFrame(schema={name: schema[name] for name in wanted})
     return pl.concat(frames, how="vertical")
+
+
+def read_file(
+    data_file: DataFile,
+    *,
+    uri: str,
+    schema: pl.Schema,
+    columns: Sequence[str],
+    storage_options: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
+    """``columns`` of one file, typed as ``schema``; only those columns are read from it."""
+    location = f"{uri.rstrip('/')}/{unquote(data_file.path)}"
+    scan = pl.scan_parquet(
+        location, hive_partitioning=False, storage_options=dict(storage_options or {}) or None
+    )
+    stored = scan.collect_schema().names()
+    present = [name for name in columns if name in stored]
+    # a frame of no column has no rows: keep one stored column for the file's row count
+    frame = scan.select(present or stored[:1]).collect()
+    for name, value in data_file.partition_values.items():
+        if name in columns:
+            frame = frame.with_columns(pl.lit(value, dtype=pl.String).alias(name))
+    return _conform(frame, schema=schema, columns=columns)
 
 
 def _conform(frame: pl.DataFrame, *, schema: pl.Schema, columns: Sequence[str]) -> pl.DataFrame:

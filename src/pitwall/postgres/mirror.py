@@ -3,19 +3,29 @@
 Per table, in one transaction that also writes its ``mirror.state`` row:
 
 - **skip** when the mirrored Delta version is the current one;
-- **upsert** when the change is small: rows of the Delta files added since the mirrored version
-  are binary-COPYed into a temporary staging table, keys of removed files that were not
-  re-added are deleted, then ``INSERT ... ON CONFLICT (key) DO UPDATE`` (plain INSERT for
-  append-only tables without a key). New Delta columns are added first (``ADD COLUMN``);
+- **upsert** when the change is small: the changed rows are binary-COPYed into a temporary
+  staging table, keys that are gone are deleted, then ``INSERT ... ON CONFLICT (key) DO
+  UPDATE`` (plain INSERT for append-only tables without a key). New Delta columns are added
+  first (``ADD COLUMN``);
 - **swap** otherwise: the whole version is binary-COPYed into a new table, its primary key
   built, and the new table renamed over the old one.
 
-The rule (see :func:`choose_strategy`): swap when the table is not mirrored yet, its key or a
-column type changed, the exact change is unknown (old version no longer readable, deletion
-vectors, column mapping), rows were removed from a table without a key, or the rows of added
-plus removed files exceed ``swap_fraction`` (default 20%) of the table; upsert otherwise.
-Per-row upserts cost an index probe and a dead tuple each, while a swap pays one sequential
-COPY and one index build for the whole table, so past a fraction of the table the swap wins.
+The change is what the Delta files added and removed since the mirrored version hold. delta-rs
+rewrites whole files, so with a natural key their rows are paired by key and compared exactly
+(:mod:`pitwall.postgres.row_changes`): only rows that are new or differ in some column are
+upserted, keys of removed files absent from the added ones are deleted, and rows merely copied
+into a new file are left alone (a compaction changes no row). Without a key, or when a file is
+unreadable (vacuumed), a key is duplicated, or the files hold more than ``compare_rows`` rows,
+the change is all the rows of the added files (and the keys of the removed ones).
+
+The rule (:func:`pitwall.postgres.strategy.choose_strategy`): swap when the table is not
+mirrored yet, its key or a column type changed, the exact change is unknown (old version no
+longer readable, deletion vectors, column mapping), or rows were removed from a table without
+a key. Otherwise swap when the change exceeds ``swap_fraction`` (default 20%) of the table,
+counted as the rows that really changed (upserted plus deleted) when they were compared, else
+as the rows of the added plus removed files; upsert otherwise. Per-row upserts cost an index
+probe and a dead tuple each, while a swap pays one sequential COPY and one index build for the
+whole table, so past a fraction of the table the swap wins.
 
 A killed mirror leaves every table at its last committed version (the transaction is rolled
 back by the server), and the next run starts again from the state row.
@@ -46,13 +56,14 @@ from pitwall.lake.layout import Lake, get_lake
 from pitwall.postgres.binary_copy import iter_copy_stream
 from pitwall.postgres.delta_changes import FileDiff, diff_versions, read_files, snapshot_rows
 from pitwall.postgres.options import MirrorOptions, MirrorSchema
+from pitwall.postgres.row_changes import RowChange, compare_rows, read_changed_rows
 from pitwall.postgres.server import loader_dsn
-from pitwall.postgres.state import MirrorState, read_state, write_state
+from pitwall.postgres.state import read_state, write_state
+from pitwall.postgres.strategy import choose_strategy, forced_strategy
 from pitwall.postgres.typemap import PgColumn, pg_columns
 
 log = logging.getLogger(__name__)
 
-Strategy = Literal["skip", "swap", "upsert"]
 Action = Literal["skipped", "swap", "upsert", "absent", "failed"]
 KILL_ENV = "PITWALL_MIRROR_KILL_AT"
 _MAX_IDENTIFIER = 63
@@ -176,6 +187,14 @@ def mirror_table(
                 storage_options=lake.storage_options,
             )
         total = _total_rows(delta, target, lake)
+        forced = forced_strategy(
+            state=state, live_columns=live, columns=columns, keys=keys, version=version, diff=diff
+        )
+        compared = None
+        if forced is None and diff is not None:
+            compared = _compare_rows(
+                target, diff=diff, total_rows=total, lake=lake, options=options
+            )
         strategy, reason = choose_strategy(
             state=state,
             live_columns=live,
@@ -183,6 +202,7 @@ def mirror_table(
             keys=keys,
             version=version,
             diff=diff,
+            rows=compared,
             total_rows=total,
             swap_fraction=options.swap_fraction,
         )
@@ -195,7 +215,9 @@ def mirror_table(
             changed = _swap(conn, target, lake=lake, options=options)
         else:
             assert diff is not None and live is not None
-            changed = _upsert(conn, target, live=live, diff=diff, lake=lake, options=options)
+            changed = _upsert(
+                conn, target, live=live, diff=diff, rows=compared, lake=lake, options=options
+            )
         # counts the table's rows and refuses (rolling everything back) unless they are `total`
         write_state(
             conn,
@@ -211,43 +233,6 @@ def mirror_table(
     return TableSummary(
         schema, table, strategy, version, previous, rows, changed, perf_counter() - started, reason
     )
-
-
-def choose_strategy(
-    *,
-    state: MirrorState | None,
-    live_columns: list[PgColumn] | None,
-    columns: list[PgColumn],
-    keys: list[str],
-    version: int,
-    diff: FileDiff | None,
-    total_rows: int,
-    swap_fraction: float,
-) -> tuple[Strategy, str]:
-    """Skip, swap or upsert, and why (pure: see the module docstring for the rule)."""
-    if state is None or live_columns is None:
-        return "swap", "not mirrored yet"
-    if list(state.keys) != list(keys):
-        return "swap", "natural key changed"
-    if live_columns != columns[: len(live_columns)]:
-        return "swap", "columns changed in a way ADD COLUMN cannot follow"
-    if state.delta_version == version:
-        if len(live_columns) == len(columns):
-            return "skip", "Delta version unchanged"
-        return "swap", "columns differ at the same Delta version"
-    if state.delta_version > version:
-        return "swap", "Delta table was recreated"
-    if diff is None:
-        return "swap", "exact change unknown (old version unreadable or unsupported features)"
-    if not keys and diff.removed:
-        return "swap", "rows removed from a table without a natural key"
-    added, removed = diff.added_rows, diff.removed_rows
-    if added is None or removed is None:
-        return "swap", "file statistics missing"
-    change = added + removed
-    if change > swap_fraction * max(total_rows, 1):
-        return "swap", f"change of {change} rows > {swap_fraction:.0%} of {total_rows}"
-    return "upsert", f"change of {change} rows <= {swap_fraction:.0%} of {total_rows}"
 
 
 def read_live_columns(
@@ -279,6 +264,26 @@ class _Target:
     @property
     def ident(self) -> sql.Identifier:
         return sql.Identifier(self.schema, self.table)
+
+
+def _compare_rows(
+    target: _Target, *, diff: FileDiff, total_rows: int, lake: Lake, options: MirrorOptions
+) -> RowChange | None:
+    """The real change of a keyed table whose files were rewritten (None: count the files)."""
+    added, removed = diff.added_rows, diff.removed_rows
+    if not target.keys or not diff.removed or added is None or removed is None:
+        return None
+    if added + removed > options.compare_rows:
+        log.info("%s.%s: change too big to compare row by row", target.schema, target.table)
+        return None
+    return compare_rows(
+        diff,
+        uri=target.uri,
+        schema=target.polars_schema,
+        keys=target.keys,
+        stop_above=int(options.swap_fraction * max(total_rows, 1)),
+        storage_options=lake.storage_options,
+    )
 
 
 def _swap(conn: psycopg.Connection, target: _Target, *, lake: Lake, options: MirrorOptions) -> int:
@@ -319,10 +324,11 @@ def _upsert(
     *,
     live: list[PgColumn],
     diff: FileDiff,
+    rows: RowChange | None,
     lake: Lake,
     options: MirrorOptions,
 ) -> int:
-    """Apply the rows of added files and the keys of removed ones; returns rows touched."""
+    """Apply the changed rows and the deleted keys; returns rows touched."""
     new_columns = target.columns[len(live) :]
     if new_columns:
         conn.execute(
@@ -334,43 +340,69 @@ def _upsert(
                 [c.pg_type for c in new_columns],
             ),
         )
+    added, deleted = _rows_to_apply(target, diff=diff, rows=rows, lake=lake)
+    if added.height:
+        _stage(conn, target, added=added, options=options)
+    _checkpoint("copied", target.schema, target.table)
+    if deleted.height:
+        _delete(conn, target, deleted=deleted)
+    if added.height:
+        _merge_stage(conn, target)
+    return added.height + deleted.height
+
+
+def _rows_to_apply(
+    target: _Target, *, diff: FileDiff, rows: RowChange | None, lake: Lake
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows to upsert, keys to delete): the compared change, else every row of added files."""
     storage = lake.storage_options
-    added = read_files(target.uri, diff.added, schema=target.polars_schema, storage_options=storage)
-    deleted = pl.DataFrame(schema={k: target.polars_schema[k] for k in target.keys})
+    schema = target.polars_schema
+    if rows is not None:
+        added = read_changed_rows(
+            rows, files=diff.added, uri=target.uri, schema=schema, storage_options=storage
+        )
+        return added, rows.deleted
+    added = read_files(target.uri, diff.added, schema=schema, storage_options=storage)
+    deleted = pl.DataFrame(schema={k: schema[k] for k in target.keys})
     if target.keys and diff.removed:
         removed = read_files(
-            target.uri,
-            diff.removed,
-            schema=target.polars_schema,
-            columns=target.keys,
-            storage_options=storage,
+            target.uri, diff.removed, schema=schema, columns=target.keys, storage_options=storage
         )
         deleted = removed.join(added.select(target.keys), on=target.keys, how="anti")
+    return added, deleted
 
+
+def _stage(
+    conn: psycopg.Connection, target: _Target, *, added: pl.DataFrame, options: MirrorOptions
+) -> None:
     stage = sql.Identifier("_pitwall_stage")
     conn.execute(
         sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(stage, target.ident)
     )
     copy_frames(conn, stage, columns=target.columns, frames=added.iter_slices(options.chunk_rows))
-    _checkpoint("copied", target.schema, target.table)
-    if deleted.height:
-        doomed = sql.Identifier("_pitwall_delete")
-        conn.execute(
-            sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
-                doomed, _names(target.keys), target.ident
-            )
+
+
+def _delete(conn: psycopg.Connection, target: _Target, *, deleted: pl.DataFrame) -> None:
+    doomed = sql.Identifier("_pitwall_delete")
+    conn.execute(
+        sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+            doomed, _names(target.keys), target.ident
         )
-        key_columns = [c for c in target.columns if c.name in target.keys]
-        key_columns.sort(key=lambda c: target.keys.index(c.name))
-        copy_frames(conn, doomed, columns=key_columns, frames=[deleted.select(target.keys)])
-        match = sql.SQL(" AND ").join(
-            sql.SQL("t.{k} = d.{k}").format(k=sql.Identifier(k)) for k in target.keys
-        )
-        conn.execute(
-            sql.SQL("DELETE FROM {} AS t USING {} AS d WHERE {}").format(
-                target.ident, doomed, match
-            )
-        )
+    )
+    key_columns = [c for c in target.columns if c.name in target.keys]
+    key_columns.sort(key=lambda c: target.keys.index(c.name))
+    copy_frames(conn, doomed, columns=key_columns, frames=[deleted.select(target.keys)])
+    match = sql.SQL(" AND ").join(
+        sql.SQL("t.{k} = d.{k}").format(k=sql.Identifier(k)) for k in target.keys
+    )
+    conn.execute(
+        sql.SQL("DELETE FROM {} AS t USING {} AS d WHERE {}").format(target.ident, doomed, match)
+    )
+
+
+def _merge_stage(conn: psycopg.Connection, target: _Target) -> None:
+    """Insert the staged rows; with a key, staged rows replace the rows of their keys."""
+    stage = sql.Identifier("_pitwall_stage")
     names = _names([c.name for c in target.columns])
     insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
         target.ident, names, names, stage
@@ -388,7 +420,6 @@ def _upsert(
         )
         insert = sql.SQL("{} ON CONFLICT ({}) {}").format(insert, _names(target.keys), action)
     conn.execute(insert)
-    return added.height + deleted.height
 
 
 def copy_frames(

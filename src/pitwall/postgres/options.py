@@ -21,9 +21,13 @@ class MirrorOptions(BaseModel):
         raw_tables: RAW tables mirrored too (none by default).
         keys: natural key per table (``clean.ac_laps`` or just ``ac_laps`` for CLEAN),
             used as the PostgreSQL primary key and for upserts; default none.
-        swap_fraction: a change touching more than this fraction of the table's rows
-            (rows of added + removed Delta files) is applied by reloading and swapping the
-            table; smaller changes are upserted.
+        swap_fraction: a change touching more than this fraction of the table's rows is
+            applied by reloading and swapping the table; smaller changes are upserted. With a
+            natural key the change is the rows that really differ (new, changed or deleted),
+            else the rows of the added + removed Delta files.
+        compare_rows: most rows of added + removed Delta files compared row by row (their
+            keys and one column at a time are held in memory); a bigger change is measured
+            by its files.
         chunk_rows: rows encoded per COPY block.
     """
 
@@ -34,6 +38,7 @@ class MirrorOptions(BaseModel):
     keys: dict[str, list[str]] = Field(default_factory=dict)
     swap_fraction: float = Field(default=0.2, ge=0.0, le=1.0)
     chunk_rows: int = Field(default=100_000, gt=0)
+    compare_rows: int = Field(default=4_000_000, ge=0)
 
     def keys_of(self, schema: MirrorSchema, table: str) -> list[str]:
         """The natural key of ``schema.table`` (empty when none is configured)."""
