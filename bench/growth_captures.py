@@ -26,14 +26,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from telemetry_capture.circuit import Circuit, DrivenCar, plan_ahead, start_delay
-from telemetry_capture.decode import constant_strings
+from telemetry_capture.decode import car_info_batch, constant_strings
 from telemetry_capture.driving import field_skill
 from telemetry_capture.fake_server import MODELS, NAMES, PROTOCOL_VERSION, compute_leaderboard
 from telemetry_capture.game_protocol import (
-    BOOL_FIELDS,
     CAR_INFO_SIZE,
     RT_CAR_INFO_DTYPE,
-    RT_CAR_INFO_FIELDS,
     decode_handshake_response,
     decode_rt_lap,
     encode_handshake_response,
@@ -136,22 +134,8 @@ def game_capture(session: Session, car: DrivenCar) -> Tables:
 
 
 def _car_info_table(records: np.ndarray, stamps: pa.Array, capture: str) -> pa.Table:
-    """The columns ``telemetry_capture.decode.GameDecoder`` builds from received datagrams."""
-    n = len(records)
-    columns: list[pa.Array] = [
-        stamps, constant_strings(GAME_SOURCE, n), constant_strings(capture, n)
-    ]  # fmt: skip
-    for name, fmt, _ in RT_CAR_INFO_FIELDS:
-        if name == "identifier":
-            columns.append(constant_strings("a", n))
-        elif name in BOOL_FIELDS:
-            columns.append(pa.array(records[name] != 0))
-        elif isinstance(fmt, tuple):
-            flat = np.array(records[name]).reshape(-1)
-            columns.append(pa.FixedSizeListArray.from_arrays(pa.array(flat), fmt[1][0]))
-        else:
-            columns.append(pa.array(np.array(records[name])))
-    batch = pa.RecordBatch.from_arrays(columns, schema=schema_for("rt_car_info"))
+    """The batch ``telemetry_capture.decode.GameDecoder`` builds from received datagrams."""
+    batch = car_info_batch(records, stamps=stamps, source=GAME_SOURCE, capture_id=capture)
     return pa.Table.from_batches([batch])
 
 

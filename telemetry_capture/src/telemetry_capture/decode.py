@@ -70,6 +70,31 @@ def constant_strings(value: str, n: int) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data * n))
 
 
+def car_info_batch(
+    records: np.ndarray, *, stamps: pa.Array, source: str, capture_id: str
+) -> pa.RecordBatch:
+    """RTCarInfo ``records`` (a structured array) as an ``rt_car_info`` batch.
+
+    Every column is built from a fresh copy (``np.array`` copies; ``ascontiguousarray``
+    would not for a ring of one datagram, whose view is already contiguous), because Arrow
+    wraps numpy memory without copying and a receive ring is overwritten by the next
+    datagrams while the batch waits for the writer thread.
+    """
+    n = len(records)
+    columns: list[pa.Array] = [stamps, constant_strings(source, n), constant_strings(capture_id, n)]
+    for name, fmt, _ in RT_CAR_INFO_FIELDS:
+        if name == "identifier":
+            columns.append(constant_strings("a", n))
+        elif name in BOOL_FIELDS:
+            columns.append(pa.array(records[name] != 0))
+        elif isinstance(fmt, tuple):
+            flat = np.array(records[name]).reshape(-1)
+            columns.append(pa.FixedSizeListArray.from_arrays(pa.array(flat), fmt[1][0]))
+        else:
+            columns.append(pa.array(np.array(records[name])))
+    return pa.RecordBatch.from_arrays(columns, schema=schema_for("rt_car_info"))
+
+
 class _Base:
     protocol: Protocol
 
@@ -190,31 +215,12 @@ class GameDecoder(_Base):
     def _car_info_batch(
         self, records: np.ndarray, stamps: np.ndarray, source: str
     ) -> pa.RecordBatch:
-        """Arrow columns for ``records``, a view of the receive ring.
-
-        Every column is built from a fresh copy (``np.array`` copies; ``ascontiguousarray``
-        would not for a ring of one datagram, whose view is already contiguous), because
-        Arrow wraps numpy memory without copying and the ring is overwritten by the next
-        datagrams while the batch waits for the writer thread.
-        """
-        n = len(records)
-        columns: list[pa.Array] = [
-            pa.array(stamps // 1000, type=TS_TYPE),
-            constant_strings(source, n),
-            constant_strings(self.capture_id, n),
-        ]
-        for name, fmt, _ in RT_CAR_INFO_FIELDS:
-            if name == "identifier":
-                columns.append(constant_strings("a", n))
-            elif name in BOOL_FIELDS:
-                columns.append(pa.array(records[name] != 0))
-            elif isinstance(fmt, tuple):
-                width = fmt[1][0]
-                flat = np.array(records[name]).reshape(-1)
-                columns.append(pa.FixedSizeListArray.from_arrays(pa.array(flat), width))
-            else:
-                columns.append(pa.array(np.array(records[name])))
-        return pa.RecordBatch.from_arrays(columns, schema=schema_for("rt_car_info"))
+        return car_info_batch(
+            records,
+            stamps=pa.array(stamps // 1000, type=TS_TYPE),
+            source=source,
+            capture_id=self.capture_id,
+        )
 
     def _decode_rare(self, receiver: Receiver, indices: np.ndarray) -> None:
         handshakes: list[dict[str, Any]] = []
