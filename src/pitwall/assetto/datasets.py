@@ -26,7 +26,6 @@ from pitwall.assetto.landing import (
     CaptureFile,
     LandingRoot,
     batch_id_for,
-    kind_of,
     landing_exists,
     list_landing_files,
     read_kind_files,
@@ -82,16 +81,16 @@ class AssettoLandingDataset(LakeOptions, AbstractDataset[None, Iterator[CaptureF
             for locks in sorted(root.rglob(".locks")):
                 for path in recover_journals(locks.parent):
                     log.warning("recovered %s from a crashed capture's journal", path)
-        return read_kind_files(root, self._claims, skip=self._landed())
+        files = list_landing_files(root, kinds=self._claims)
+        return read_kind_files(files, self._claims, skip=self._landed(files))
 
-    def _landed(self) -> set[str]:
-        options = self.lake.storage_options
-        markers = [m for m, p in list_landing_files(self.root) if self._claims(kind_of(p))]
-        if not markers:
+    def _landed(self, files: list[tuple[str, str]]) -> set[str]:
+        if not files:
             return set()
+        options = self.lake.storage_options
         uri = self.lake.table_uri("raw", raw_table(self._kind))
         table = open_table(uri, storage_options=options)
-        ids = {batch_id_for(m) for m in markers}
+        ids = {batch_id_for(marker) for marker, _ in files}
         landed = read_batch_ids(table, storage_options=options, candidates=ids)
         return landed | read_finished_batches(ids - landed, lake=self.lake)
 
@@ -112,10 +111,7 @@ class AssettoLandingDataset(LakeOptions, AbstractDataset[None, Iterator[CaptureF
         return {**super()._describe(), "kind": self._kind, "landing_dir": self._landing_dir}
 
     def preview(self, nrows: int = 20) -> TablePreview:
-        landed = self._landed()
-        files = [
-            [marker]
-            for marker, path in list_landing_files(self.root)
-            if self._claims(kind_of(path)) and batch_id_for(marker) not in landed
-        ]
+        listed = list_landing_files(self.root, kinds=self._claims)
+        landed = self._landed(listed)
+        files = [[marker] for marker, _ in listed if batch_id_for(marker) not in landed]
         return TablePreview({"columns": ["pending file"], "data": files[-nrows:]})

@@ -102,19 +102,14 @@ def split_captures(
     rows and one replacing chunk per CLEAN table, ``ac_sessions`` last (it closes the merge).
     """
     waiting = {kind: u for kind, u in pending.items() if u is not None and not u.is_empty}
-    new_rows = {kind: u.rows.collect() for kind, u in waiting.items()}
-    new_batches = sorted(
-        {str(b) for f in new_rows.values() for b in f.get_column("_batch_id").unique().to_list()}
-    )
-    quarantine = [_capture_rejects(new_rows.pop(CAPTURE_QUARANTINE_KIND, None))]
-    quarantine += [_unplaceable(frame) for frame in new_rows.values()]
-    captures = sorted(
-        {
-            str(c)
-            for frame in new_rows.values()
-            for c in frame.get_column("capture_id").drop_nulls().unique().to_list()
-        }
-    )
+    # only the columns each step needs: the new rows are read again below, with the captures'
+    # earlier rows, and a game capture's rows are ~120 columns wide
+    new_batches = sorted({str(b) for u in waiting.values() for b in _distinct(u.rows, "_batch_id")})
+    rejects = waiting.get(CAPTURE_QUARANTINE_KIND)
+    landed = [u.rows for kind, u in waiting.items() if kind != CAPTURE_QUARANTINE_KIND]
+    quarantine = [_capture_rejects(None if rejects is None else rejects.rows.collect())]
+    quarantine += [_unplaceable(rows.filter(~_placeable()).collect()) for rows in landed]
+    captures = sorted({str(c) for rows in landed for c in _distinct(rows, "capture_id")})
     frames: dict[str, pl.DataFrame] = {}
     for kind, unmerged in pending.items():
         if unmerged is None or kind == CAPTURE_QUARANTINE_KIND:
@@ -146,6 +141,11 @@ def split_captures(
     ]
     rows = pl.concat(quarantine).select(list(QUARANTINE_SCHEMA))
     return QuarantineRows(rows, (*new_batches, *rebuilt)), chunks
+
+
+def _distinct(rows: pl.LazyFrame, column: str) -> list[Any]:
+    """The non-null values of one column of ``rows``."""
+    return rows.select(pl.col(column).drop_nulls().unique()).collect().to_series().to_list()
 
 
 def _placeable() -> pl.Expr:

@@ -15,6 +15,7 @@ give the same markers, so the same files are the same batches in either landing 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,25 +57,43 @@ def batch_id_for(marker: str) -> str:
     return make_batch_id(SOURCE, fingerprint=marker)
 
 
-def list_landing_files(root: LandingRoot) -> list[tuple[str, str]]:
+def list_landing_files(
+    root: LandingRoot, *, kinds: Callable[[str], bool] | None = None
+) -> list[tuple[str, str]]:
     """``(marker, location)`` of every completed Parquet file under ``root``, in name order
-    (a location is a local path, or the object's ``s3://`` URI)."""
+    (a location is a local path, or the object's ``s3://`` URI).
+
+    Args:
+        root: the landing root.
+        kinds: only the files of the kinds (their folder's name) this accepts (default: all).
+    """
     if isinstance(root, str) and is_remote_uri(root):
         found = _list_remote(root)
+        if kinds is not None:
+            found = [(m, loc) for m, loc in found if kinds(kind_of(loc))]
     else:
-        found = _list_local(Path(root))
+        found = _list_local(Path(root), kinds=kinds)
     return sorted(found, key=lambda item: (PurePosixPath(item[1]).name, item[0]))
 
 
-def _list_local(root: Path) -> list[tuple[str, str]]:
+def _list_local(root: Path, *, kinds: Callable[[str], bool] | None) -> list[tuple[str, str]]:
+    # os.walk rather than Path.rglob: hidden folders are pruned, not walked, and a folder of
+    # another kind costs one name test instead of a Path per file (a season's landing zone
+    # holds thousands of files, listed by each of the pipeline's datasets)
     if not root.is_dir():
         return []
     found = []
-    for path in root.rglob("*.parquet"):
-        rel = path.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts):
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        here = Path(folder)
+        if kinds is not None and not kinds(here.name):
             continue
-        found.append((rel.as_posix(), str(path)))
+        rel = here.relative_to(root)
+        found += [
+            ((rel / name).as_posix(), os.path.join(folder, name))
+            for name in names
+            if name.endswith(".parquet") and not name.startswith(".")
+        ]
     return found
 
 
@@ -116,11 +135,12 @@ def _fetch(location: str) -> str | bytes:
 
 
 def read_kind_files(
-    root: LandingRoot, claims: Callable[[str], bool], *, skip: set[str]
+    files: list[tuple[str, str]], claims: Callable[[str], bool], *, skip: set[str]
 ) -> Iterator[CaptureFile]:
-    """The files of the kinds ``claims`` accepts whose batch is not in ``skip``, read one at
-    a time; a file that cannot be read, or is of no known kind, comes with its error."""
-    for marker, location in list_landing_files(root):
+    """The ``files`` (``(marker, location)``, as listed) of the kinds ``claims`` accepts whose
+    batch is not in ``skip``, read one at a time; a file that cannot be read, or is of no
+    known kind, comes with its error."""
+    for marker, location in files:
         batch = batch_id_for(marker)
         kind = kind_of(location)
         if not claims(kind) or batch in skip:
