@@ -14,9 +14,9 @@
 5. A telemetry session stays small (``growth_telemetry``): one new session (a race's server
    capture and a rig's game capture, about 200k telemetry rows) landed by ``ingest_assetto``
    into lakes of 1, 10 and 100 sessions, maintained by the ``maintain_lake`` pipeline after
-   each run that built them (ten sessions a run), as its daily Airflow DAG would. Targets: time at 100 / time at 1 <= 1.5, peak RSS
-   <= 400 MB at every size. And every query behind the dashboards (``notebooks/``) on the
-   100-session lake answers in <= 1 s.
+   each run that built them (ten sessions a run), as its daily Airflow DAG would. Targets:
+   time at 100 / time at 1 <= 1.5, peak RSS <= 400 MB at every size. And every query behind
+   the dashboards (``notebooks/``) on the 100-session lake answers in <= 1 s.
 
 Data is generated directly (DuckDB, numpy; the capture files in the daemons' own format), no
 UDP and no HTTP. Every ingest runs in its own subprocess, so its peak RSS is its own (Python,

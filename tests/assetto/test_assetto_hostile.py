@@ -8,7 +8,7 @@ import polars as pl
 
 from pitwall.assetto.clean import CleanParams, build_clean
 from pitwall.assetto.dedupe import drop_duplicate_datagrams
-from pitwall.assetto.sessions import game_sessions
+from pitwall.assetto.sessions import arrival_order, assign_sessions, game_sessions
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -102,3 +102,34 @@ def test_a_late_datagram_across_the_line_is_no_restart_but_a_reset_is() -> None:
         handshake_cluster_s=2.0,
     )
     assert sessions.select("session_id", "started_at").rows() == [("g#1", at(0)), ("g#2", at(50))]
+
+
+def test_a_restart_stamped_like_the_last_lap_row_keeps_that_row_in_its_session() -> None:
+    """A burst stamps two datagrams alike: the arrival order (file, row) decides, and the
+    later one is moved 1 us on, so the lap's last row stays in the session it belongs to."""
+    hand = {"capture_id": "g", "received_at": at(0), "track_name": "spa"}
+    tied = at(3.0)
+    samples = [(at(1.0), 2, 1), (at(2.0), 2, 2), (tied, 2, 3), (tied, 0, 4), (at(3.5), 0, 5)]
+    cars = pl.DataFrame(
+        [
+            {
+                "capture_id": "g",
+                "received_at": stamp,
+                "lap_count": lap,
+                "_source": "game/rt_car_info/g-00001.parquet",
+                "_source_row": row,
+            }
+            for stamp, lap, row in reversed(samples)  # rows as a scan may give them
+        ]
+    )
+    ordered = arrival_order(cars)
+    assert ordered["_source_row"].to_list() == [1, 2, 3, 4, 5]
+    assert ordered["received_at"][3] == tied + timedelta(microseconds=1)
+    assert ordered["received_at"].is_unique().all()
+    sessions = game_sessions(
+        {"handshake_response": pl.DataFrame([hand]), "rt_car_info": ordered},
+        handshake_cluster_s=2.0,
+    )
+    assert sessions["session_id"].to_list() == ["g#1", "g#2"]
+    placed = assign_sessions(ordered, sessions).sort("_source_row")
+    assert placed["session_id"].to_list() == ["g#1", "g#1", "g#1", "g#2", "g#2"]

@@ -12,7 +12,13 @@ from typing import Any
 import polars as pl
 
 from pitwall.assetto.dedupe import dedupe_by_keys, dedupe_collisions, drop_duplicate_datagrams
-from pitwall.assetto.sessions import assign_sessions, game_sessions, server_drivers, server_sessions
+from pitwall.assetto.sessions import (
+    arrival_order,
+    assign_sessions,
+    game_sessions,
+    server_drivers,
+    server_sessions,
+)
 from pitwall.assetto.tables import CLEAN_KEYS, SOURCE
 from pitwall.assetto.telemetry import channel_columns
 from pitwall.lake.ingest import TIMESTAMP, empty_quarantine, make_batch_id, quarantine_rows
@@ -380,6 +386,8 @@ def build_clean(
     """CLEAN tables for the given captures' RAW rows, and the rows quarantined on the way."""
     bad: list[dict[str, Any]] = []
     frames = drop_duplicate_datagrams(frames, window_s=params.duplicate_window_s, quarantine=bad)
+    if "rt_car_info" in frames:  # the stream whose lap counter tells restarts
+        frames = {**frames, "rt_car_info": arrival_order(frames["rt_car_info"])}
     sessions = pl.concat(
         [
             server_sessions(frames),

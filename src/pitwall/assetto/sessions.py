@@ -24,6 +24,7 @@ from pitwall.lake.ingest import TIMESTAMP
 __all__ = [
     "SESSION_COLUMNS",
     "SESSION_TYPES",
+    "arrival_order",
     "assign_sessions",
     "game_sessions",
     "server_drivers",
@@ -96,6 +97,31 @@ def _fill_leading(starts: pl.DataFrame, firsts: pl.DataFrame, protocol: str) -> 
         .select(list(_STARTS))
     )
     return pl.concat([starts.select(list(_STARTS)), leading.cast(_STARTS)])  # type: ignore[arg-type]
+
+
+def arrival_order(rows: pl.DataFrame) -> pl.DataFrame:
+    """A capture's rows in the order the daemon received them, ``received_at`` made strictly
+    increasing within each capture.
+
+    Receive times are kept to the microsecond, so a burst gives several datagrams the same
+    stamp; sorted by stamp alone their order is arbitrary, and the first row of a restarted
+    session would start it at the stamp of the last rows of the session before (which then
+    move into it). The daemon writes rows in arrival order (files ``<capture>-<seq>``, rows
+    ``_source_row``): that order breaks ties, and each tied row is moved 1 us after the one
+    before it, within the stamps' own precision.
+    """
+    if rows.is_empty():
+        return rows
+    order = [c for c in ("_source", "_source_row") if c in rows.columns]
+    stamp = pl.col("received_at").dt.epoch("us")
+    i = pl.int_range(pl.len()).over("capture_id")
+    return rows.sort("capture_id", "received_at", *order, maintain_order=True).with_columns(
+        ((stamp - i).cum_max().over("capture_id") + i)
+        .cast(pl.Datetime("us"))
+        .dt.replace_time_zone("UTC")
+        .cast(rows.schema["received_at"])
+        .alias("received_at")
+    )
 
 
 def assign_sessions(rows: pl.DataFrame, sessions: pl.DataFrame) -> pl.DataFrame:
