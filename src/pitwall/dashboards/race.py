@@ -82,7 +82,8 @@ def read_collisions(con: Connection, session_id: str) -> pl.DataFrame:
 
 
 def read_track_outline(con: Connection, session_id: str, *, points: int = 800) -> pl.DataFrame:
-    """About ``points`` positions (x, z) spread over the track, ordered along the lap.
+    """At most ``points`` positions (x, z) spread over the track, ordered along the lap: the
+    earliest sample in each ``1/points`` of the lap (by ``normalized_pos``).
 
     They come from the car positions (server) and telemetry (game) of every session on the same
     track as ``session_id`` (a layout, ``track_config``, matches when equal or unknown on either
@@ -106,16 +107,19 @@ def read_track_outline(con: Connection, session_id: str, *, points: int = 800) -
         "AND x IS NOT NULL AND z IS NOT NULL"
         for t in tables
     )
+    # one sample per 1/points of the lap (the earliest): a hash aggregate, where ordering
+    # every sample of the circuit's season by position cost a sort of millions of rows
     return fetch_frame(
         con,
         f"""
-        SELECT x, z, speed_kmh, normalized_pos FROM (
-            SELECT *, row_number() OVER (ORDER BY normalized_pos, ts) AS rn,
-                   count(*) OVER () AS n
+        SELECT s.x, s.z, s.speed_kmh, s.normalized_pos FROM (
+            SELECT arg_min({{'x': x, 'z': z, 'speed_kmh': speed_kmh,
+                             'normalized_pos': normalized_pos}}, ts) AS s
             FROM ({samples}) samples
-        ) s
-        WHERE n <= $points OR (rn - 1) % CAST(ceil(n / $points) AS BIGINT) = 0
-        ORDER BY normalized_pos
+            WHERE normalized_pos IS NOT NULL
+            GROUP BY least(CAST(floor(normalized_pos * $points) AS BIGINT), $points - 1)
+        )
+        ORDER BY s.normalized_pos
         """,  # nosec B608
         {"session_id": session_id, "points": points},
     ).cast(_OUTLINE_SCHEMA)  # type: ignore[arg-type]
