@@ -82,7 +82,7 @@ class AssettoLandingDataset(LakeOptions, AbstractDataset[None, Iterator[CaptureF
                 for path in recover_journals(locks.parent):
                     log.warning("recovered %s from a crashed capture's journal", path)
         files = list_landing_files(root, kinds=self._claims)
-        return read_kind_files(files, self._claims, skip=self._landed(files))
+        return read_kind_files(files, skip=self._landed(files))
 
     def _landed(self, files: list[tuple[str, str]]) -> set[str]:
         if not files:

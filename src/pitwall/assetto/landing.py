@@ -134,16 +134,13 @@ def _fetch(location: str) -> str | bytes:
     return bytes(fs.cat_file(path))
 
 
-def read_kind_files(
-    files: list[tuple[str, str]], claims: Callable[[str], bool], *, skip: set[str]
-) -> Iterator[CaptureFile]:
-    """The ``files`` (``(marker, location)``, as listed) of the kinds ``claims`` accepts whose
-    batch is not in ``skip``, read one at a time; a file that cannot be read, or is of no
-    known kind, comes with its error."""
+def read_kind_files(files: list[tuple[str, str]], *, skip: set[str]) -> Iterator[CaptureFile]:
+    """The ``files`` (``(marker, location)``, as listed) whose batch is not in ``skip``, read
+    one at a time; a file that cannot be read, or is of no known kind, comes with its error."""
     for marker, location in files:
         batch = batch_id_for(marker)
         kind = kind_of(location)
-        if not claims(kind) or batch in skip:
+        if batch in skip:
             continue
         started = utc_now()
         if kind not in KINDS:
