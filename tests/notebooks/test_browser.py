@@ -14,7 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, FloatRect, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    FloatRect,
+    Page,
+    Request,
+    sync_playwright,
+)
 
 from pitwall.dashboards.serve import app_urls, serve_apps
 from tests.notebooks.conftest import NOTEBOOKS, REPO, DemoHome
@@ -67,18 +74,24 @@ def _is_drawn(box: FloatRect | None) -> bool:
     return box is not None and box["width"] > 50 and box["height"] > 50
 
 
+def _is_virtual_file(url: str) -> bool:
+    return "/@file/" in url
+
+
 def _superseded_virtual_file(message: ConsoleMessage) -> bool:
     """marimo disposes a cell's virtual files (``/@file/...``: a table's or a chart's data)
-    when the cell runs again; a fetch of the old file still in flight is then cut
-    (``ERR_INCOMPLETE_CHUNKED_ENCODING``; the server logs "Virtual file not found"). That
-    is the re-run a test asked for, and the new output is checked on its own."""
+    when the cell runs again; a fetch of the old file still in flight, or started by the old
+    output just after the re-run began, is then cut (``ERR_INCOMPLETE_CHUNKED_ENCODING``; the
+    server logs "Virtual file not found"). That is the re-run a test asked for, and the new
+    output is checked on its own."""
     url = str(message.location.get("url", ""))
-    return "ERR_INCOMPLETE_CHUNKED_ENCODING" in message.text and "/@file/" in url
+    return "ERR_INCOMPLETE_CHUNKED_ENCODING" in message.text and _is_virtual_file(url)
 
 
-def _cut_chart_fetch(text: str) -> bool:
-    """The error a chart logs when its data fetch is cut (see ``_superseded_virtual_file``)."""
-    return text.startswith("TypeError: Failed to fetch") and "/vega-component-" in text
+def _cut_fetch(text: str) -> bool:
+    """The error the old output's own code logs when its data fetch is cut (a chart's names
+    its vega component; a table's loader logs the bare message)."""
+    return text.startswith("TypeError: Failed to fetch")
 
 
 class AppPage:
@@ -91,6 +104,7 @@ class AppPage:
         self.cut_virtual_files = 0
         self.page.on("websocket", lambda ws: ws.on("framereceived", self._record))
         self.page.on("console", self._console)
+        self.page.on("requestfailed", self._request_failed)
         self.page.on("pageerror", lambda error: self.logged_errors.append(str(error)))
         self.page.goto(url)
 
@@ -102,18 +116,20 @@ class AppPage:
     def _console(self, message: ConsoleMessage) -> None:
         if message.type != "error":
             return
-        if _superseded_virtual_file(message):
-            self.cut_virtual_files += 1
-        else:
+        if not _superseded_virtual_file(message):
             self.logged_errors.append(message.text)
+
+    def _request_failed(self, request: Request) -> None:
+        if _is_virtual_file(request.url):
+            self.cut_virtual_files += 1
 
     @property
     def console_errors(self) -> list[str]:
-        """The errors logged, but as many charts' failed fetches as virtual files were cut."""
+        """The errors logged, but as many failed fetches as virtual-file requests were cut."""
         excused = self.cut_virtual_files
         errors = []
         for text in self.logged_errors:
-            if excused and _cut_chart_fetch(text):
+            if excused and _cut_fetch(text):
                 excused -= 1
             else:
                 errors.append(text)
