@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from polars.testing import assert_frame_equal
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -22,7 +23,8 @@ from pitwall.postgres.credentials import RolePasswords
 from pitwall.postgres.mirror import mirror_lake
 from pitwall.postgres.options import MirrorOptions
 from pitwall.postgres.server import loader_dsn, reader_dsn
-from pitwall.queries import TableNotFoundError, read_sessions
+from pitwall.queries import TableNotFoundError, read_line_crossings, read_sessions
+from pitwall.sql import connect
 from tests.api.conftest import Mint
 
 SERVER = os.environ.get("PITWALL_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -124,6 +126,24 @@ def test_reader_role_sees_clean_only(reader: str) -> None:
     finally:
         cursor.close()
         mirror.close()
+
+
+def test_sector_lines_are_crossed_in_the_mirror_as_in_the_lake(reader: str, api_lake: Lake) -> None:
+    """The crossings are computed where the data is (PostgreSQL here), not fetched sample by
+    sample: the same SQL answers the same on both."""
+    mirror = PostgresReader(reader)
+    cursor = mirror.cursor()
+    try:
+        from_mirror = read_line_crossings(cursor, ["game-1"], lines=[0.3, 0.6])
+    finally:
+        cursor.close()
+        mirror.close()
+    from_lake = read_line_crossings(connect(api_lake), ["game-1"], lines=[0.3, 0.6])
+    order = ["session_id", "car_id", "lap_number", "line"]
+    assert from_lake.drop_nulls("line").height > 0  # some laps cross both lines
+    assert_frame_equal(
+        from_mirror.sort(order, nulls_last=True), from_lake.sort(order, nulls_last=True)
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from pitwall import dashboards as dash
-from pitwall.queries import read_telemetry_laps, sector_times
+from pitwall.queries import read_sector_times, read_telemetry_laps
 from tests.dashboards.fixture_lake import HOTLAP, HOTLAP2
 
 
@@ -33,12 +33,23 @@ def _progress(lap: int, seconds: tuple[float, float, float], *, start: float = 0
     return pl.DataFrame(rows)
 
 
+def _telemetry(progress: pl.DataFrame) -> duckdb.DuckDBPyConnection:
+    """A DuckDB with ``clean.ac_telemetry`` holding the samples (``ts`` in clock order)."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA clean")
+    samples = progress.with_columns(  # noqa: F841 (read by DuckDB's replacement scan)
+        (pl.datetime(2026, 1, 1) + pl.duration(milliseconds=pl.col("lap_time_ms"))).alias("ts")
+    )
+    con.execute("CREATE TABLE clean.ac_telemetry AS SELECT * FROM samples")
+    return con
+
+
 def test_sector_times_split_at_the_lines_and_end_at_the_official_time() -> None:
     progress = pl.concat([_progress(1, (10, 10, 10)), _progress(2, (10, 5, 10))])
     laps = pl.DataFrame(
         {"session_id": "s", "car_id": 0, "lap_number": [1, 2], "lap_time_ms": [30_000, 25_000]}
     )
-    times = sector_times(progress, laps, lines=[1 / 3, 2 / 3])
+    times = read_sector_times(_telemetry(progress), laps, lines=[1 / 3, 2 / 3])
     by_lap = {
         lap: part.sort("sector")["sector_ms"].to_list()
         for (lap,), part in times.partition_by("lap_number", as_dict=True).items()
@@ -52,11 +63,34 @@ def test_sector_times_split_at_the_lines_and_end_at_the_official_time() -> None:
 def test_a_line_the_telemetry_missed_gives_no_sector_time() -> None:
     late = _progress(1, (10, 10, 10), start=0.4)  # captured from 40 % of the lap on
     laps = pl.DataFrame(
-        {"session_id": "s", "car_id": 0, "lap_number": [1], "lap_time_ms": [30_000]}
+        {"session_id": "s", "car_id": 0, "lap_number": [1, 7], "lap_time_ms": [30_000, 31_000]}
     )
-    times = sector_times(late, laps, lines=[1 / 3, 2 / 3]).sort("sector")
+    times = read_sector_times(_telemetry(late), laps, lines=[1 / 3, 2 / 3]).sort("sector")
+    assert times["lap_number"].to_list() == [1, 1, 1]  # lap 7 has no telemetry: not timed
     assert times["sector_ms"][0] is None and times["sector_ms"][1] is None
     assert times["sector_ms"][2] == pytest.approx(10_000, abs=50)
+
+
+def test_a_lap_starting_just_before_the_line_and_a_sample_going_back_are_read_in_order() -> None:
+    """The first samples still read ~1 (the car is before the line): they come before 0. A
+    sample whose position goes back (GPS-like jitter) does not cross a line twice."""
+    rows = [
+        (0, 0.998), (500, 0.999), (1_000, 0.01), (10_000, 0.30), (11_000, 0.36),
+        (11_500, 0.33), (12_000, 0.40), (20_000, 0.70), (29_000, 0.99), (30_000, 0.999),
+    ]  # fmt: skip
+    progress = pl.DataFrame(
+        {
+            "session_id": "s",
+            "car_id": 0,
+            "lap_number": 1,
+            "lap_time_ms": [t for t, _ in rows],
+            "normalized_pos": [p for _, p in rows],
+        }
+    )
+    laps = pl.DataFrame({"session_id": "s", "car_id": 0, "lap_number": [1], "lap_time_ms": 30_000})
+    times = read_sector_times(_telemetry(progress), laps, lines=[0.35, 0.7])["sector_ms"]
+    # 0.35 between (10 s, 0.30) and (11 s, 0.36): 10.833 s; 0.7 exactly at 20 s
+    assert times.to_list() == pytest.approx([10_833.33, 9_166.67, 10_000], abs=0.01)
 
 
 def test_telemetry_sessions_newest_first_with_driver_and_best(

@@ -28,7 +28,7 @@ from pitwall.queries.circuits import read_circuit_sectors
 from pitwall.queries.frames import Connection
 from pitwall.queries.reference import LAP_KEY, read_lap_samples, read_telemetry_laps
 from pitwall.queries.schema import read_columns
-from pitwall.queries.sectors import best_sectors, read_session_progress, sector_times
+from pitwall.queries.sectors import best_sectors, read_sector_times
 
 __all__ = [
     "DEFAULT_CHANNELS",
@@ -472,8 +472,7 @@ def sector_summary(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Sector times of the shown laps (raw, for the chart) and a formatted table with a last
     row: the theoretical best of the shown counted laps (the sum of their best sectors)."""
-    progress = read_session_progress(con, laps.get_column("session_id").unique().to_list())
-    times = sector_times(progress, laps, lines=lines).join(
+    times = read_sector_times(con, laps, lines=lines).join(
         laps.select(*LAP_KEY, "label", "counted"), on=list(LAP_KEY)
     )
     if times.is_empty():

@@ -23,7 +23,12 @@ from pitwall.queries.season import (
     season_drivers,
     season_progress,
 )
-from pitwall.queries.sectors import best_sectors, read_session_progress, sector_times
+from pitwall.queries.sectors import (
+    best_sectors,
+    read_line_crossings,
+    read_sector_times,
+    sector_times,
+)
 from pitwall.queries.sessions import read_sessions
 from pitwall.queries.tables import read_table_list
 from pitwall.queries.telemetry import TRACE_COLUMNS, read_lap_trace
@@ -53,15 +58,16 @@ __all__ = [
     "read_lap_records",
     "read_lap_samples",
     "read_lap_trace",
+    "read_line_crossings",
     "read_quarantine_summary",
     "read_rows",
     "read_season_circuits",
     "read_season_drivers",
     "read_season_incidents",
     "read_season_laps",
+    "read_sector_times",
     "read_session_laps",
     "read_session_leaderboard",
-    "read_session_progress",
     "read_sessions",
     "read_table_list",
     "read_telemetry_laps",

@@ -28,7 +28,7 @@ from pitwall.queries.frames import Connection, fetch_frame
 from pitwall.queries.identity import driver_laps_sql
 from pitwall.queries.reference import MATCH_WINDOW_S, read_telemetry_laps
 from pitwall.queries.schema import has_table
-from pitwall.queries.sectors import best_sectors, read_session_progress, sector_times
+from pitwall.queries.sectors import best_sectors, read_sector_times
 
 __all__ = [
     "CONSISTENCY_WINDOW",
@@ -150,8 +150,7 @@ def read_theoretical_bests(
         return empty
     sectors = read_circuit_sectors(con, track, track_config=layout or None)
     lines = sectors.get_column("end_pos").to_list()[:-1]
-    progress = read_session_progress(con, counted.get_column("session_id").unique().to_list())
-    times = sector_times(progress, counted, lines=lines).join(
+    times = read_sector_times(con, counted, lines=lines).join(
         counted.select("session_id", "car_id", "lap_number", "driver_key"),
         on=["session_id", "car_id", "lap_number"],
     )
