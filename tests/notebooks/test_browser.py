@@ -80,12 +80,13 @@ def _is_virtual_file(url: str) -> bool:
 
 def _superseded_virtual_file(message: ConsoleMessage) -> bool:
     """marimo disposes a cell's virtual files (``/@file/...``: a table's or a chart's data)
-    when the cell runs again; a fetch of the old file still in flight, or started by the old
-    output just after the re-run began, is then cut (``ERR_INCOMPLETE_CHUNKED_ENCODING``; the
-    server logs "Virtual file not found"). That is the re-run a test asked for, and the new
-    output is checked on its own."""
+    when the cell runs again. It streams a virtual file and looks it up only once the response
+    has started, so a fetch of the old file, in flight or started by the old output just after
+    the re-run began, is cut (a network error, seen as ``ERR_INCOMPLETE_CHUNKED_ENCODING``; the
+    server logs "Caught handled exception, but response already started"). That is the re-run
+    a test asked for, and the new output is checked on its own."""
     url = str(message.location.get("url", ""))
-    return "ERR_INCOMPLETE_CHUNKED_ENCODING" in message.text and _is_virtual_file(url)
+    return "net::ERR_" in message.text and _is_virtual_file(url)
 
 
 def _cut_fetch(text: str) -> bool:
