@@ -44,6 +44,21 @@ def _telemetry(progress: pl.DataFrame) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _sectors_of_one_lap(rows: list[tuple[int, float]], *, lines: list[float]) -> list[float]:
+    """The sector times of a 30 s lap sampled at ``(lap_time_ms, normalized_pos)`` rows."""
+    progress = pl.DataFrame(
+        {
+            "session_id": "s",
+            "car_id": 0,
+            "lap_number": 1,
+            "lap_time_ms": [t for t, _ in rows],
+            "normalized_pos": [p for _, p in rows],
+        }
+    )
+    laps = pl.DataFrame({"session_id": "s", "car_id": 0, "lap_number": [1], "lap_time_ms": 30_000})
+    return read_sector_times(_telemetry(progress), laps, lines=lines)["sector_ms"].to_list()
+
+
 def test_sector_times_split_at_the_lines_and_end_at_the_official_time() -> None:
     progress = pl.concat([_progress(1, (10, 10, 10)), _progress(2, (10, 5, 10))])
     laps = pl.DataFrame(
@@ -78,19 +93,19 @@ def test_a_lap_starting_just_before_the_line_and_a_sample_going_back_are_read_in
         (0, 0.998), (500, 0.999), (1_000, 0.01), (10_000, 0.30), (11_000, 0.36),
         (11_500, 0.33), (12_000, 0.40), (20_000, 0.70), (29_000, 0.99), (30_000, 0.999),
     ]  # fmt: skip
-    progress = pl.DataFrame(
-        {
-            "session_id": "s",
-            "car_id": 0,
-            "lap_number": 1,
-            "lap_time_ms": [t for t, _ in rows],
-            "normalized_pos": [p for _, p in rows],
-        }
-    )
-    laps = pl.DataFrame({"session_id": "s", "car_id": 0, "lap_number": [1], "lap_time_ms": 30_000})
-    times = read_sector_times(_telemetry(progress), laps, lines=[0.35, 0.7])["sector_ms"]
+    times = _sectors_of_one_lap(rows, lines=[0.35, 0.7])
     # 0.35 between (10 s, 0.30) and (11 s, 0.36): 10.833 s; 0.7 exactly at 20 s
-    assert times.to_list() == pytest.approx([10_833.33, 9_166.67, 10_000], abs=0.01)
+    assert times == pytest.approx([10_833.33, 9_166.67, 10_000], abs=0.01)
+
+
+def test_samples_at_the_same_clock_are_one_instant_the_furthest() -> None:
+    """Two samples stamped 11 s into the lap, one short of the line and one past it: the line
+    is crossed between 10 s and that instant, at its furthest position."""
+    rows = [
+        (0, 0.0), (10_000, 0.30), (11_000, 0.34), (11_000, 0.36), (20_000, 0.70), (30_000, 0.99),
+    ]  # fmt: skip
+    times = _sectors_of_one_lap(rows, lines=[0.35, 0.7])
+    assert times == pytest.approx([10_833.33, 9_166.67, 10_000], abs=0.01)
 
 
 def test_telemetry_sessions_newest_first_with_driver_and_best(

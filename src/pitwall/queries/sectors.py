@@ -41,9 +41,11 @@ SECTOR_TIME_SCHEMA: dict[str, pl.DataType] = {
 # finds, per lap and line, the first sample at or past the line and the last one short of it:
 # when that one comes first, it is the sample just before the crossing. A lap that fell back
 # short of a line after crossing it (a spin, a reversal) takes a second pass, over its own
-# samples before the crossing. Only a row per lap and per crossing leaves the database.
+# samples before the crossing. The position at the crossing sample is joined on its clock (a
+# min over (clock, position) pairs is 2x slower in DuckDB). Only a row per lap and per crossing
+# leaves the database.
 CROSSINGS_SQL = """
-WITH samples AS MATERIALIZED (
+WITH samples AS (
     SELECT session_id, car_id, lap_number, CAST(lap_time_ms AS DOUBLE PRECISION) AS t,
            CAST(normalized_pos AS DOUBLE PRECISION) AS pos
     FROM clean.ac_telemetry
@@ -59,25 +61,28 @@ unwrapped AS MATERIALIZED (
     FROM samples s JOIN laps l
       ON l.session_id = s.session_id AND l.car_id = s.car_id AND l.lap_number = s.lap_number
 ),
-passes AS MATERIALIZED (
+passes AS (
     SELECT w.session_id, w.car_id, w.lap_number, x.line, x.pos,
-           min(ARRAY[w.t, -w.u]) FILTER (WHERE w.u >= x.pos) AS first_past,
+           min(w.t) FILTER (WHERE w.u >= x.pos) AS t_at,
            max(w.t) FILTER (WHERE w.u < x.pos) AS t_short,
            max(w.u) FILTER (WHERE w.u < x.pos) AS u_short
     FROM unwrapped w CROSS JOIN (VALUES {lines}) AS x(line, pos)
     GROUP BY w.session_id, w.car_id, w.lap_number, x.line, x.pos
 ),
-crossed AS (
-    SELECT session_id, car_id, lap_number, line, pos, first_past[1] AS t_at,
-           -first_past[2] AS u_at, t_short, u_short
-    FROM passes WHERE first_past IS NOT NULL
+crossed AS MATERIALIZED (
+    SELECT p.session_id, p.car_id, p.lap_number, p.line, p.pos, p.t_at,
+           max(w.u) AS u_at, p.t_short, p.u_short
+    FROM passes p JOIN unwrapped w
+      ON w.session_id = p.session_id AND w.car_id = p.car_id AND w.lap_number = p.lap_number
+     AND w.t = p.t_at
+    GROUP BY p.session_id, p.car_id, p.lap_number, p.line, p.pos, p.t_at, p.t_short, p.u_short
 ),
 fell_back AS (
     SELECT c.session_id, c.car_id, c.lap_number, c.line, c.pos, c.t_at, c.u_at,
            max(w.t) AS t_short, max(w.u) AS u_short
     FROM crossed c JOIN unwrapped w
       ON w.session_id = c.session_id AND w.car_id = c.car_id AND w.lap_number = c.lap_number
-    WHERE c.t_short > c.t_at AND w.t < c.t_at
+    WHERE c.t_short >= c.t_at AND w.t < c.t_at
     GROUP BY c.session_id, c.car_id, c.lap_number, c.line, c.pos, c.t_at, c.u_at
 ),
 before AS (
