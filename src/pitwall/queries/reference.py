@@ -52,13 +52,16 @@ def read_telemetry_laps(
             conditions.append(f"t.{column} = ${column}")
             params[column] = value
     laps = driver_laps_sql(con)
+    where = " AND ".join(conditions)
     frame = fetch_frame(
         con,
         f"""
         WITH laps AS ({laps}),
-        traced AS (
+        traced AS (  -- only the wanted sessions' telemetry: its files are pruned by session
             SELECT session_id, car_id, lap_number, count(*) AS samples
-            FROM clean.ac_telemetry GROUP BY session_id, car_id, lap_number
+            FROM clean.ac_telemetry
+            WHERE session_id IN (SELECT t.session_id FROM laps t WHERE {where})
+            GROUP BY session_id, car_id, lap_number
         ),
         game AS (
             SELECT x.*, tr.samples FROM laps x
@@ -80,7 +83,7 @@ def read_telemetry_laps(
                     ELSE t.valid END AS valid,
                t.samples
         FROM game t LEFT JOIN matched m USING (session_id, car_id, lap_number)
-        WHERE {" AND ".join(conditions)}
+        WHERE {where}
         """,  # nosec B608
         params,
     )
